@@ -1,0 +1,67 @@
+"""The ``prodouane-relay`` command line: parses arguments and hands them to one command module.
+
+Each command lives in ``bot/commands/<name>.py`` and exposes ``register(subparsers)``, which adds
+its sub-parser and sets ``func`` (``(args) -> int``) as its default. Command modules import their
+heavy dependencies inside ``func`` so that ``--help`` and argument errors stay instant.
+Every failure a user can cause ends as one line on stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+#: Command modules under ``bot.commands``, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask")
+
+
+class UsageError(Exception):
+    """A bad argument, unreadable file or unreachable URL: reported as one line, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr (the usage stays in ``--help``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="prodouane-relay",
+        description="Relay DGDDI météo des téléservices alerts and answer questions from the fiches.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    for name in COMMANDS:
+        module = importlib.import_module(f"bot.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs request URLs at INFO; a Telegram URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args))
+    except UsageError as exc:
+        print(f"prodouane-relay {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
