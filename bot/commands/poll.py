@@ -1,0 +1,55 @@
+"""``poll --once [--url URL] [--json]``: fetch the météo page once and print what it shows.
+
+This reads and parses only; it records nothing (``run`` and ``demo`` drive the lifecycle).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+
+from bot.cli import UsageError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("poll", help="fetch the météo page and print the parsed snapshot")
+    p.add_argument("--once", action="store_true", required=True, help="fetch once and exit")
+    p.add_argument("--url", help="the page to read (default: the configured METEO_URL)")
+    p.add_argument("--json", action="store_true", help="print the snapshot as one JSON object")
+    p.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: HTTP_TIMEOUT)")
+    p.set_defaults(func=run)
+
+
+async def _fetch(url: str, timeout: float) -> tuple[bytes, str | None]:
+    from relays.fetch import FetchError, Fetcher
+
+    fetcher = Fetcher(timeout=timeout)
+    try:
+        fetched = await fetcher.fetch(url)
+    except FetchError as exc:
+        raise UsageError(f"cannot fetch {url}: {exc}") from exc
+    finally:
+        await fetcher.aclose()
+    return fetched.body, fetched.content_type
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.output import snapshot_lines, snapshot_record
+    from bot.settings import load_settings
+    from relays.meteo import PageError, parse_page
+
+    settings = load_settings()
+    url = args.url or settings.meteo_url[0]
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"--url must be an http(s) URL, not {url!r}")
+    body, content_type = asyncio.run(_fetch(url, args.timeout or settings.http_timeout))
+    try:
+        snapshot = parse_page(body, location=url, content_type=content_type)
+    except PageError as exc:
+        raise UsageError(f"{url} is not a usable météo page ({exc})") from exc
+    if args.json:
+        print(json.dumps(snapshot_record(snapshot), ensure_ascii=False))
+    else:
+        print("\n".join(snapshot_lines(snapshot)))
+    return 0

@@ -1,0 +1,91 @@
+"""``replay PAGE_OR_URL... [--json]``: feed pages, in order, through the lifecycle on a fresh store.
+
+Every page is read before anything runs, so a missing file or an unreachable URL is reported as
+one line and nothing half-done is printed. A page that reads badly (garbage, truncated, a captcha)
+is not an argument error: it is a bad poll, exactly as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.cli import UsageError
+
+URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("replay", help="feed pages (files or URLs) through the lifecycle and print the events")
+    p.add_argument("pages", nargs="+", metavar="PAGE_OR_URL")
+    p.add_argument("--json", action="store_true", help="one JSON object per event and line")
+    p.add_argument("--degraded-after", type=int, default=3, metavar="N",
+                   help="bad pages in a row before source_degraded (default 3)")
+    p.add_argument("--close-after-absent", type=int, default=3, metavar="N",
+                   help="healthy pages without an alert before its end is inferred (default 3)")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a URL (default 20)")
+    p.set_defaults(func=run)
+
+
+async def _read_all(locations: list[str], timeout: float) -> list[tuple[str, bytes, str | None]]:
+    from relays.fetch import FetchError, Fetcher
+
+    pages: list[tuple[str, bytes, str | None]] = []
+    fetcher: Fetcher | None = None
+    try:
+        for location in locations:
+            if URL.match(location):
+                fetcher = fetcher or Fetcher(timeout=timeout)
+                try:
+                    fetched = await fetcher.fetch(location)
+                except FetchError as exc:
+                    raise UsageError(f"cannot fetch {location}: {exc}") from exc
+                pages.append((location, fetched.body, fetched.content_type))
+                continue
+            path = Path(location)
+            if not path.exists():
+                raise UsageError(f"{location}: no such file")
+            if path.is_dir():
+                raise UsageError(f"{location}: is a directory (give the pages, e.g. {location}/*.html)")
+            try:
+                pages.append((location, path.read_bytes(), None))
+            except OSError as exc:
+                raise UsageError(f"cannot read {location}: {exc.strerror or exc}") from exc
+    finally:
+        if fetcher is not None:
+            await fetcher.aclose()
+    return pages
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.output import event_line
+    from relays.events import to_record
+    from relays.lifecycle import Rules
+    from relays.poller import read_page
+    from relays.store import Store
+
+    if args.degraded_after < 1 or args.close_after_absent < 1:
+        raise UsageError("--degraded-after and --close-after-absent must be at least 1")
+    pages = asyncio.run(_read_all(args.pages, args.timeout))
+    rules = Rules(degraded_after=args.degraded_after, close_after_absent=args.close_after_absent)
+    with tempfile.TemporaryDirectory(prefix="prodouane-replay-") as tmp:
+        store = Store.open(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
+        try:
+            for location, body, content_type in pages:
+                observation = read_page(location, body, content_type)
+                events = store.record_poll("replay", location, observation, now=datetime.now(UTC), rules=rules)
+                for event in events:
+                    if args.json:
+                        print(json.dumps(to_record(event), ensure_ascii=False), flush=True)
+                    else:
+                        print(f"{location}: {event_line(event)}", flush=True)
+        finally:
+            store.close()
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,91 @@
+"""Typed settings, loaded once: environment (prefix ``PRODOUANE_RELAY_``) over an optional TOML file.
+
+Secrets have no defaults and are ``SecretStr``, so they are masked in ``repr``, logs and
+``config check``. The TOML file is named by ``PRODOUANE_RELAY_CONFIG`` (or ``--config``); its keys
+are the setting names in lower case (``meteo_url = "…"``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PRODOUANE_RELAY_", extra="forbid", validate_default=True)
+
+    meteo_url: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [DEFAULT_METEO_URL],
+                                 description="the météo page, then optional BIP pages / feeds")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite under data_dir")
+    data_dir: Path = Field(Path("data"), description="where the embedded SQLite file lives")
+    poll_interval: float = Field(60.0, gt=0, description="seconds between polls")
+    poll_jitter: float = Field(5.0, ge=0, description="random seconds added to each poll")
+    http_timeout: float = Field(20.0, gt=0)
+    max_backoff: float = Field(900.0, gt=0, description="longest wait between failed polls, seconds")
+    degraded_after: int = Field(3, ge=1, description="bad polls in a row before SourceDegraded")
+    close_after_absent: int = Field(3, ge=1, description="healthy polls without an alert before its end is inferred")
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="admin chat/user ids (telegram:ID, slack:ID)")
+
+    @field_validator("meteo_url", "admins", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("meteo_url")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config = os.environ.get("PRODOUANE_RELAY_CONFIG")
+        if config:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
+        return tuple(sources)
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{self.data_dir.resolve() / 'prodouane-relay.sqlite3'}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and config file; a bad value becomes one readable error."""
+    from pydantic import ValidationError
+
+    from bot.cli import UsageError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise UsageError(f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}") from exc
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the configuration: {exc}") from exc

@@ -1,0 +1,185 @@
+"""French dates and times as the SAU writes them, read into aware UTC datetimes.
+
+The météo page writes local Paris time in many shapes: "Publié le 03/12/2026 à 10h32",
+"du 3 décembre 2026 à 10 h 32", "03/12/26 - 10:32", "le mardi 8 décembre 2026 de 9h00 à 17h00",
+"du lundi 14 décembre 2026 à 20h00 au mardi 15 décembre 2026 à 6h00". Everything is stored and
+compared as aware UTC; the Europe/Paris offset (winter +01:00, summer +02:00) is applied here and
+nowhere else. Functions are pure and never raise on odd text: they return None or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+MONTHS = {
+    "janvier": 1, "janv": 1, "jan": 1,
+    "fevrier": 2, "février": 2, "fevr": 2, "févr": 2, "fev": 2, "fév": 2,
+    "mars": 3, "mar": 3,
+    "avril": 4, "avr": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7, "juil": 7,
+    "aout": 8, "août": 8,
+    "septembre": 9, "sept": 9, "sep": 9,
+    "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11,
+    "decembre": 12, "décembre": 12, "dec": 12, "déc": 12,
+}
+_MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
+_DAYNAME = r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+
+# A calendar date: 03/12/2026, 3-12-26, 3.12.2026, 2026-12-03, "3 décembre 2026", "1er août 2023".
+DATE_RE = (
+    r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
+    r"|(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4}|\d{2})(?!\d)"
+    rf"|{_DAYNAME}(?P<td>\d{{1,2}})(?:er)?\s+(?P<tm>{_MONTH_RE})\.?\s+(?P<ty>\d{{4}}))"
+)
+# A clock time: 10h32, 10 h 32, 10h, 10:32, 10H32.
+TIME_RE = r"(?P<hh>\d{1,2})\s*(?:h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
+
+_DATE = re.compile(DATE_RE, re.IGNORECASE)
+_TIME = re.compile(TIME_RE)
+# "DATE [à|-|,] TIME" — the time must follow the date closely to belong to it.
+_DATETIME = re.compile(rf"{DATE_RE}(?:\s*(?:à|a|-|,|–|T)?\s*(?:{TIME_RE}))?", re.IGNORECASE)
+
+
+def _date_from(m: re.Match[str]) -> date | None:
+    g = m.groupdict()
+    try:
+        if g.get("iy"):
+            return date(int(g["iy"]), int(g["im"]), int(g["id"]))
+        if g.get("d"):
+            year = int(g["y"])
+            if year < 100:
+                year += 2000
+            return date(year, int(g["m"]), int(g["d"]))
+        if g.get("td"):
+            month = MONTHS[g["tm"].lower()]
+            return date(int(g["ty"]), month, int(g["td"]))
+    except (ValueError, KeyError):
+        return None
+    return None
+
+
+def _time_from(hh: str | None, mm: str | None) -> time | None:
+    if hh is None:
+        return None
+    h, mi = int(hh), int(mm or 0)
+    if h == 24 and mi == 0:
+        return time(23, 59)
+    if not (0 <= h < 24 and 0 <= mi < 60):
+        return None
+    return time(h, mi)
+
+
+def paris_to_utc(day: date, clock: time | None) -> datetime:
+    """A Paris wall-clock moment as aware UTC (midnight when no time is given)."""
+    local = datetime.combine(day, clock or time(0, 0), tzinfo=PARIS)
+    return local.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A date (and maybe time) found in a text, with where it stood."""
+
+    at: datetime  # aware UTC
+    has_time: bool
+    start: int
+    end: int
+
+
+def find_datetimes(text: str) -> list[Found]:
+    """Every date (with its time when one follows) in ``text``, in reading order."""
+    found: list[Found] = []
+    for m in _DATETIME.finditer(text):
+        day = _date_from(m)
+        if day is None:
+            continue
+        clock = _time_from(m.group("hh"), m.group("mm"))
+        found.append(Found(paris_to_utc(day, clock), clock is not None, m.start(), m.end()))
+    return found
+
+
+def parse_datetime(text: str) -> datetime | None:
+    """The first date-and-time in ``text`` as aware UTC; a bare date counts as local midnight."""
+    found = find_datetimes(text)
+    with_time = [f for f in found if f.has_time]
+    if with_time:
+        return with_time[0].at
+    return found[0].at if found else None
+
+
+_PUBLISHED = re.compile(
+    r"(?:publi[ée]e?s?|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour|diffus[ée]e?|émis|emis|"
+    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du)\s*(?:le|du|:)?\s*",
+    re.IGNORECASE,
+)
+
+
+def parse_published(text: str) -> datetime | None:
+    """The publication moment: a date introduced by "Publié le", "mis à jour le", "… du", else None."""
+    for m in _PUBLISHED.finditer(text):
+        tail = text[m.end() : m.end() + 80]
+        found = find_datetimes(tail)
+        if found and found[0].start <= 3:
+            return found[0].at
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A planned interval, aware UTC."""
+
+    starts_at: datetime
+    ends_at: datetime
+
+
+_RANGE_SAME_DAY = re.compile(
+    rf"(?:{DATE_RE})[^.\d]{{0,40}}?(?:de|entre|à partir de|a partir de|dès|des)\s*"
+    r"(?P<h1>\d{1,2})\s*(?:h|H|:)\s*(?P<m1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:h|H|:)\s*(?P<m2>\d{2})?",
+    re.IGNORECASE,
+)
+_RANGE_TWO_DAYS = re.compile(
+    rf"(?:du|depuis le|à partir du)\s+(?P<a>{DATE_RE.replace('?P<', '?P<a_')})\s*(?:à|a|,|-)?\s*"
+    r"(?P<ah>\d{1,2})\s*(?:h|H|:)\s*(?P<am>\d{2})?\s*"
+    rf"(?:au|jusqu'au|jusqu’au)\s+(?P<b>{DATE_RE.replace('?P<', '?P<b_')})\s*(?:à|a|,|-)?\s*"
+    r"(?P<bh>\d{1,2})\s*(?:h|H|:)\s*(?P<bm>\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def _prefixed_date(m: re.Match[str], prefix: str) -> date | None:
+    inner = _DATE.fullmatch(m.group(prefix).strip())
+    return _date_from(inner) if inner else None
+
+
+def parse_window(text: str) -> Window | None:
+    """A planned interval: "du <date> à 20h00 au <date> à 6h00" or "<date> de 9h00 à 17h00".
+
+    An end before the start on the same day is read as the next day (e.g. "de 22h à 2h").
+    """
+    m2 = _RANGE_TWO_DAYS.search(text)
+    if m2:
+        d1, d2 = _prefixed_date(m2, "a"), _prefixed_date(m2, "b")
+        t1, t2 = _time_from(m2.group("ah"), m2.group("am")), _time_from(m2.group("bh"), m2.group("bm"))
+        if d1 and d2 and t1 and t2:
+            start, end = paris_to_utc(d1, t1), paris_to_utc(d2, t2)
+            if end > start:
+                return Window(start, end)
+    m1 = _RANGE_SAME_DAY.search(text)
+    if m1:
+        day = _date_from(m1)
+        t1, t2 = _time_from(m1.group("h1"), m1.group("m1")), _time_from(m1.group("h2"), m1.group("m2"))
+        if day and t1 and t2:
+            start = paris_to_utc(day, t1)
+            end = paris_to_utc(day, t2)
+            if end <= start:
+                end = paris_to_utc(day + timedelta(days=1), t2)
+            return Window(start, end)
+    return None

@@ -1,0 +1,85 @@
+"""Fetching the météo page politely with httpx: conditional GET, gzip, a named User-Agent.
+
+Network trouble is translated at this boundary into :class:`FetchError` with a short reason
+(``timeout``, ``network``, ``truncated``, ``http 503``…), always chained to the httpx error, so the
+poller can count a bad poll without knowing httpx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from . import __version__
+
+USER_AGENT = f"prodouane-relay/{__version__} (+https://github.com/prodouane-relay; alert relay for EDI providers)"
+
+
+class FetchError(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    location: str
+    status: int
+    body: bytes  # empty on 304
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class Fetcher:
+    """One shared AsyncClient; pass ``transport`` in tests only if a local server will not do."""
+
+    def __init__(self, *, timeout: float = 20.0, user_agent: str = USER_AGENT,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self._own = client is None
+        self.client = client or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
+                     "application/atom+xml;q=0.9,*/*;q=0.5", "Accept-Language": "fr-FR,fr;q=0.9"},
+            follow_redirects=True,
+        )
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self.client.aclose()
+
+    async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            response = await self.client.get(url, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise FetchError("timeout", f"{url} did not answer in time") from exc
+        except httpx.RemoteProtocolError as exc:
+            raise FetchError("truncated", f"{url}: {exc}") from exc
+        except httpx.DecodingError as exc:
+            raise FetchError("garbled", f"{url}: {exc}") from exc
+        except httpx.TransportError as exc:
+            raise FetchError("network", f"{url}: {exc}") from exc
+        except httpx.InvalidURL as exc:
+            raise FetchError("bad url", f"{url}: {exc}") from exc
+        if response.status_code == 304:
+            return Fetched(url, 304, b"", etag=etag, last_modified=last_modified)
+        if response.status_code >= 400:
+            raise FetchError(f"http {response.status_code}", url)
+        return Fetched(
+            location=url,
+            status=response.status_code,
+            body=response.content,
+            content_type=response.headers.get("content-type"),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
+        )

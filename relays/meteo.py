@@ -1,0 +1,512 @@
+"""Everything we know about the météo des téléservices page, in one module.
+
+The page's markup is not guaranteed and changes over time, so the parser leans on the meaning of
+the text rather than on CSS classes: a message is a heading (or a bold title) followed by its
+text; what it is comes from its words ("fin d'alerte", "BIP n°", "interruption programmée",
+"alerte"); the téléservices from the alias table in ``knowledge.services``; the dates from
+French date formats (``dates.py``). The status table is found by its content (service names in
+rows, EDI/DTI in the header, words like "Disponible"/"Indisponible" in cells).
+
+A page that is empty, truncated, a maintenance or captcha page, or simply unrecognisable raises
+:class:`PageError`; it never becomes a snapshot, so it can never close an alert.
+RSS/Atom feeds of the same messages are read with feedparser into the same snapshot.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import timegm
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import feedparser  # type: ignore[import-untyped]
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+from knowledge.services import find_services, fold
+
+from .dates import parse_datetime, parse_published, parse_window
+from .snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus, Snapshot
+
+
+class PageError(Exception):
+    """The page cannot be trusted as a picture of the services. ``reason`` is a short code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+# --- words -----------------------------------------------------------------------------------
+# All patterns run on folded text (upper case, no accents, punctuation between letters as spaces).
+_END = re.compile(
+    r"\bFIN\s+D\s?ALERTE\b|\bFIN\s+DE\s+L\s?ALERTE\b|\bCLOTURE\s+DE\s+L\s?ALERTE\b|\bLEVEE\s+DE\s+L\s?ALERTE\b"
+    r"|\bRETOUR\s+A\s+LA\s+NORMALE\b|\bEND\s+OF\s+ALERT\b"
+)
+_BULLETIN = re.compile(r"\bBIP\b|\bBULLETIN\b")
+_PLANNED = re.compile(
+    r"\b(?:INTERRUPTION|INDISPONIBILITE|ARRET|COUPURE|INTERVENTION|MAINTENANCE|OPERATION)S?\s+"
+    r"(?:\w+\s+){0,3}?(?:PROGRAMMEE?S?|PREVUES?|PLANIFIEES?)\b"
+    r"|\bMAINTENANCE\s+PROGRAMMEE\b|\bOPERATION\s+(?:TECHNIQUE\s+)?DE\s+MAINTENANCE\b"
+)
+_ALERT = re.compile(
+    r"\bALERTE\b|\bINCIDENT\b|\bDYSFONCTIONNEMENTS?\b|\bINDISPONIB\w*|\bPANNE\b|\bPERTURBATIONS?\b"
+    r"|\bINTERRUPTION\b"
+)
+_NUMBER = re.compile(
+    r"(?:\bBIP\b|\bBULLETIN\b)[^\n]{0,80}?(?:\bN\s*[°º]|\bNO\b|\bNUMERO\b|#)\s*(\d{1,4})\b"
+    r"|\bBIP\s*#?\s*(\d{1,4})\b"
+)
+_BLACK = re.compile(r"\bNOIRE?\b|\bBLACK\b")
+_RED = re.compile(r"\bROUGE\b|\bRED\b")
+_EDI = re.compile(r"\bEDI\b")
+_DTI = re.compile(r"\bDTI\+?|\bPORTAIL\b|\bWEB\b")
+_ALL_MODES = re.compile(r"\bTOUS\s+(?:LES\s+)?MODES\b|\bEDI\s+COMME\s+EN\s+DTI\b|\bEDI\s+ET\s+(?:EN\s+)?DTI\b")
+_ALL_CLEAR = re.compile(
+    r"\bAUCUNE\s+ALERTE\b|\bAUCUN\s+INCIDENT\b|\bTOUS\s+LES\s+SERVICES\s+(?:EN\s+LIGNE\s+)?SONT\s+DISPONIBLES\b"
+)
+_MAINTENANCE_PAGE = re.compile(
+    r"\bSITE\s+(?:EN|SOUS)\s+MAINTENANCE\b|\bEN\s+COURS\s+DE\s+MAINTENANCE\b|\bSERVICE\s+UNAVAILABLE\b"
+    r"|\bUNDER\s+MAINTENANCE\b|\bTEMPORAIREMENT\s+INDISPONIBLE\b|\bMAINTENANCE\s+EN\s+COURS\b"
+)
+_CAPTCHA_PAGE = re.compile(
+    r"CAPTCHA|\bROBOT\b|\bACCESS\s+DENIED\b|\bACCES\s+REFUSE\b|\bCLOUDFLARE\b|\bVERIFY\s+YOU\s+ARE\s+HUMAN\b"
+    r"|\bVERIFIER\s+QUE\s+VOUS\s+ETES\b|\bJAVASCRIPT\s+(?:IS\s+)?REQUIRED\b|\bINCAPSULA\b|\bREQUEST\s+BLOCKED\b"
+)
+
+_STATE_WORDS: tuple[tuple[re.Pattern[str], ServiceState], ...] = (
+    (re.compile(r"\bINDISPONIBLE\b|\bINTERROMPU|\bHORS\s+SERVICE\b|\bPANNE\b|\bARRET\b|\bNOIR"), ServiceState.DOWN),
+    (re.compile(r"\bMAINTENANCE\b|\bPROGRAMME"), ServiceState.PLANNED),
+    (re.compile(r"\bALERTE\b|\bPERTURB|\bDEGRADE|\bRALENTI|\bINCIDENT|\bPARTIEL|\bROUGE\b|\bORANGE\b"),
+     ServiceState.ALERT),
+    (re.compile(r"\bDISPONIBLE\b|\bOPERATIONNEL|\bNORMAL|\bOK\b|\bFONCTIONNE|\bVERT\b|\bGREEN\b"), ServiceState.OK),
+)
+_STATE_CLASSES: tuple[tuple[str, ServiceState], ...] = (
+    ("noir", ServiceState.DOWN), ("black", ServiceState.DOWN), ("down", ServiceState.DOWN),
+    ("rouge", ServiceState.ALERT), ("red", ServiceState.ALERT), ("orange", ServiceState.ALERT),
+    ("warn", ServiceState.ALERT), ("vert", ServiceState.OK), ("green", ServiceState.OK), ("ok", ServiceState.OK),
+)
+
+_HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+_PSEUDO_HEADING_TAGS = {"strong", "b", "summary", "dt", "legend", "caption"}
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "svg", "form", "button")
+_BLOCK_TAGS = {
+    "p", "div", "li", "ul", "ol", "section", "article", "br", "tr", "td", "th", "table", "dd", "dt",
+    "header", "main", "aside", "blockquote", "pre", "details", "summary", "figure", "figcaption",
+} | set(_HEADING_TAGS)
+
+
+def classify(title: str, body: str = "") -> ItemKind:
+    """What a message is, from its title first and, if the title says nothing, its opening words."""
+    t = fold(title)
+    if _END.search(t):
+        return ItemKind.END
+    if _BULLETIN.search(t):
+        return ItemKind.BULLETIN
+    if _PLANNED.search(t):
+        return ItemKind.PLANNED
+    if _ALERT.search(t):
+        return ItemKind.ALERT
+    b = fold(body)
+    if _END.search(b[:60]):
+        return ItemKind.END
+    if _PLANNED.search(b) and parse_window(body) is not None:
+        return ItemKind.PLANNED
+    if _NUMBER.search(b[:200]):
+        return ItemKind.BULLETIN
+    if re.search(r"\bALERTE\b", b[:200]):
+        return ItemKind.ALERT
+    return ItemKind.INFORMATION
+
+
+def find_modes(text: str) -> tuple[str, ...]:
+    """EDI and/or DTI as named in the text (empty when it names neither)."""
+    f = fold(text)
+    if _ALL_MODES.search(f):
+        return MODES
+    return tuple(m for m, rx in (("EDI", _EDI), ("DTI", _DTI)) if rx.search(f))
+
+
+def find_level(text: str) -> str | None:
+    f = fold(text)
+    if _BLACK.search(f):
+        return "black"
+    if _RED.search(f):
+        return "red"
+    return None
+
+
+def bulletin_number(text: str) -> int | None:
+    m = _NUMBER.search(fold(text))
+    if not m:
+        return None
+    return int(m.group(1) or m.group(2))
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
+
+
+# --- tokens ----------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Heading:
+    level: int
+    text: str
+    node: Tag
+    container: Tag | None
+
+
+@dataclass(slots=True)
+class _Text:
+    text: str
+    node: NavigableString
+
+
+def _is_pseudo_heading(tag: Tag) -> bool:
+    """A bold title that reads like a message title and starts its block (CMS pages without <hN>)."""
+    if tag.name not in _PSEUDO_HEADING_TAGS and tag.get("role") != "heading":
+        return False
+    text = _clean(tag.get_text(" "))
+    if not text or len(text) > 160:
+        return False
+    if tag.get("role") == "heading":
+        return True
+    if classify(text) is ItemKind.INFORMATION:
+        return False
+    # It must open its parent block: no real text before it inside that block.
+    parent = tag.parent
+    if parent is None:
+        return False
+    for sibling in tag.previous_siblings:
+        if isinstance(sibling, NavigableString) and not isinstance(sibling, Comment) and sibling.strip():
+            return False
+        if isinstance(sibling, Tag) and _clean(sibling.get_text(" ")):
+            return False
+    return True
+
+
+def _container(tag: Tag) -> Tag | None:
+    """The element a heading titles: its parent, or the grandparent when the parent is a wrapper."""
+    parent = tag.parent
+    if parent is None:
+        return None
+    if parent.name in ("body", "main", "html", "[document]"):
+        return None  # flat page: the heading's text runs until the next heading
+    others = [c for c in parent.children if c is not tag and (isinstance(c, Tag) or str(c).strip())]
+    if not others and parent.parent is not None and parent.parent.name not in ("body", "main", "html"):
+        return parent.parent
+    return parent
+
+
+def _tokens(root: Tag) -> list[_Heading | _Text]:
+    out: list[_Heading | _Text] = []
+    skip_until: Tag | None = None
+    for node in root.descendants:
+        if skip_until is not None:
+            if node is skip_until or skip_until in getattr(node, "parents", ()):
+                continue
+            skip_until = None
+        if isinstance(node, Tag):
+            level = _HEADING_TAGS.get(node.name)
+            if level is None and _is_pseudo_heading(node):
+                level = 7
+            if level is not None:
+                out.append(_Heading(level, _clean(node.get_text(" ")), node, _container(node)))
+                skip_until = node
+            elif node.name == "table" and node.get("data-status-table") is not None:
+                skip_until = node
+            elif node.name in _BLOCK_TAGS:
+                out.append(_Text("\n", NavigableString("")))
+        elif isinstance(node, NavigableString) and not isinstance(node, Comment):
+            text = str(node)
+            if text.strip():
+                out.append(_Text(text, node))
+    return out
+
+
+# --- status table ----------------------------------------------------------------------------
+def _cell_state(cell: Tag) -> tuple[ServiceState, str]:
+    label = _clean(cell.get_text(" ")) or str(cell.get("title") or cell.get("aria-label") or "")
+    for img in cell.find_all("img"):
+        label = label or str(img.get("alt") or img.get("title") or "")
+    folded = fold(label)
+    for rx, state in _STATE_WORDS:
+        if rx.search(folded):
+            return state, label
+    classes = " ".join(str(c) for c in (cell.get("class") or [])).lower()
+    for word, state in _STATE_CLASSES:
+        if word in classes:
+            return state, label
+    return ServiceState.UNKNOWN, label
+
+
+def _status_tables(soup: BeautifulSoup) -> list[ServiceStatus]:
+    statuses: list[ServiceStatus] = []
+    for table in soup.find_all("table"):
+        rows = table.find_all("tr")
+        if len(rows) < 2:
+            continue
+        header = rows[0].find_all(["th", "td"])
+        header_modes = [find_modes(_clean(h.get_text(" "))) for h in header]
+        found: list[ServiceStatus] = []
+        for row in rows[1:]:
+            cells = row.find_all(["th", "td"])
+            if len(cells) < 2:
+                continue
+            services = find_services(_clean(cells[0].get_text(" ")))
+            if not services:
+                continue
+            for index, cell in enumerate(cells[1:], start=1):
+                state, label = _cell_state(cell)
+                if state is ServiceState.UNKNOWN:
+                    continue
+                modes = header_modes[index] if index < len(header_modes) and header_modes[index] else MODES
+                for service in services:
+                    for mode in modes:
+                        found.append(ServiceStatus(service, mode, state, label))
+        if len({s.service for s in found}) >= 2:
+            table["data-status-table"] = "1"
+            statuses.extend(found)
+    return statuses
+
+
+# --- messages --------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Block:
+    heading: _Heading
+    kind: ItemKind
+    texts: list[str]
+
+
+def _blocks(tokens: list[_Heading | _Text]) -> list[_Block]:
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for token in tokens:
+        if isinstance(token, _Heading):
+            current = _Block(token, ItemKind.INFORMATION, [])
+            blocks.append(current)
+        elif current is not None:
+            container = current.heading.container
+            if container is None or container in token.node.parents or token.text == "\n":
+                current.texts.append(token.text)
+    for block in blocks:
+        body = _body(block)
+        block.kind = classify(block.heading.text, body)
+    return blocks
+
+
+def _body(block: _Block) -> str:
+    lines = [_clean(line) for line in "".join(block.texts).split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def _time_attr(block: _Block) -> datetime | None:
+    container = block.heading.container
+    if container is None:
+        return None
+    tag = container.find("time", attrs={"datetime": True})
+    if isinstance(tag, Tag):
+        value = str(tag.get("datetime"))
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return parse_datetime(value)
+        if moment.tzinfo is not None:
+            return moment
+    return None
+
+
+def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime | None:
+    published = parse_published(f"{title}\n{body}")
+    if published is not None:
+        return published
+    if kind is ItemKind.BULLETIN and (moment := parse_datetime(title)) is not None:
+        return moment
+    if (moment := _time_attr(block)) is not None:
+        return moment
+    if kind is not ItemKind.PLANNED:
+        # A bare date at the very start of the message is its date ("03/12/26 - 10:32 ...").
+        moment = parse_datetime(title) or parse_datetime(body[:40])
+        return moment
+    return None
+
+
+def _items(blocks: list[_Block], statuses: list[ServiceStatus]) -> list[Item]:
+    items: list[Item] = []
+    block_item: dict[int, int] = {}
+    for index, block in enumerate(blocks):
+        title = block.heading.text
+        body = _body(block)
+        kind = block.kind
+        published = _published(kind, title, body, block)
+        if kind is ItemKind.INFORMATION and published is None:
+            continue  # a section heading, not a message
+        services = tuple(find_services(title)) or tuple(find_services(body))
+        if kind is ItemKind.PLANNED:
+            services = tuple(s for s in find_services(f"{title}\n{body}"))
+        modes = find_modes(title) or find_modes(body)
+        level = find_level(title) or (find_level(body) if kind is ItemKind.ALERT else None)
+        number = bulletin_number(f"{title}\n{body}") if kind is ItemKind.BULLETIN else None
+        parent: int | None = None
+        if kind is ItemKind.BULLETIN:
+            parent = _parent_alert(blocks, index, block_item, items)
+            if parent is not None:
+                alert = items[parent]
+                services = services or alert.services
+                modes = alert.modes if not modes or set(modes) - set(alert.modes) else modes
+        if kind is ItemKind.ALERT:
+            modes = modes or _modes_from_table(services, statuses)
+            level = level or _level_from_table(services, modes, statuses)
+        starts_at = ends_at = None
+        if kind is ItemKind.PLANNED:
+            window = parse_window(body) or parse_window(title)
+            if window is not None:
+                starts_at, ends_at = window.starts_at, window.ends_at
+            modes = modes or MODES
+        block_item[index] = len(items)
+        items.append(
+            Item(kind=kind, services=services, modes=modes, title=title, text=_without_dateline(body),
+                 published_at=published,
+                 level=level if kind is ItemKind.ALERT else None, number=number, starts_at=starts_at,
+                 ends_at=ends_at, parent=parent)
+        )
+    return items
+
+
+_DATELINE = re.compile(r"^(?:publi|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour|date)", re.IGNORECASE)
+
+
+def _without_dateline(body: str) -> str:
+    """The message text without its short "Publié le …" line (the date is kept as published_at)."""
+    lines = body.split("\n")
+    return "\n".join(line for line in lines if not (_DATELINE.match(line) and len(line) < 80)).strip()
+
+
+def _parent_alert(blocks: list[_Block], index: int, block_item: dict[int, int], items: list[Item]) -> int | None:
+    """The alert a BIP belongs to: the enclosing (higher) heading, else the nearest alert above it."""
+    level = blocks[index].heading.level
+    node = blocks[index].heading.node
+    for j in range(index - 1, -1, -1):
+        other = blocks[j]
+        if other.kind is ItemKind.ALERT and j in block_item:
+            enclosing = other.heading.container is not None and other.heading.container in node.parents
+            if other.heading.level < level or enclosing:
+                return block_item[j]
+    own_services = set(find_services(blocks[index].heading.text))
+    for j in range(index - 1, -1, -1):
+        if blocks[j].kind is ItemKind.ALERT and j in block_item:
+            candidate = items[block_item[j]]
+            if not own_services or own_services & set(candidate.services):
+                return block_item[j]
+    return None
+
+
+def _modes_from_table(services: tuple[str, ...], statuses: list[ServiceStatus]) -> tuple[str, ...]:
+    bad = {s.mode for s in statuses if s.service in services and s.state in (ServiceState.ALERT, ServiceState.DOWN)}
+    return tuple(m for m in MODES if m in bad)
+
+
+def _level_from_table(services: tuple[str, ...], modes: tuple[str, ...], statuses: list[ServiceStatus]) -> str | None:
+    states = {s.state for s in statuses if s.service in services and (not modes or s.mode in modes)}
+    if ServiceState.DOWN in states:
+        return "black"
+    if ServiceState.ALERT in states:
+        return "red"
+    return None
+
+
+# --- entry points ----------------------------------------------------------------------------
+def _looks_like_feed(body: bytes, content_type: str | None) -> bool:
+    head = body[:500].lstrip().lower()
+    if content_type and any(k in content_type.lower() for k in ("rss", "atom")):
+        return True
+    return head.startswith(b"<?xml") and (b"<rss" in body[:2000].lower() or b"<feed" in body[:2000].lower())
+
+
+def parse_page(body: bytes | str, *, location: str = "", content_type: str | None = None) -> Snapshot:
+    """Read one météo page (HTML, or an RSS/Atom feed of its messages) into a snapshot.
+
+    Raises :class:`PageError` for anything that must not be taken as the state of the services.
+    """
+    raw = body.encode("utf-8") if isinstance(body, str) else body
+    if not raw.strip():
+        raise PageError("empty", "the page has no content")
+    if _looks_like_feed(raw, content_type):
+        return _parse_feed(raw, location)
+    lowered = raw[-4096:].lower()
+    if b"<html" in raw[:4096].lower() and b"</html" not in lowered and b"</body" not in lowered:
+        raise PageError("truncated", "the page ends before </html>")
+    charset = _charset(content_type)
+    try:
+        soup = BeautifulSoup(raw, "lxml", from_encoding=charset) if charset else BeautifulSoup(raw, "lxml")
+    except Exception as exc:  # lxml/bs4 give no error hierarchy worth matching
+        raise PageError("unparseable", str(exc)) from exc
+    for tag in soup.find_all(_DROPPED_TAGS):
+        tag.decompose()
+    root = soup.body or soup
+    statuses = _status_tables(soup)
+    items = _items(_blocks(_tokens(root)), statuses)
+    page_text = fold(root.get_text(" "))
+    if not items and not statuses:
+        if _CAPTCHA_PAGE.search(page_text):
+            raise PageError("captcha", "an anti-bot or access-denied page")
+        if _MAINTENANCE_PAGE.search(page_text):
+            raise PageError("maintenance", "the portal shows a maintenance page")
+        raise PageError("unrecognised", "no status table and no message found")
+    return Snapshot(
+        location=location,
+        items=tuple(items),
+        statuses=tuple(statuses),
+        size=len(raw),
+        all_clear=bool(_ALL_CLEAR.search(page_text)),
+    )
+
+
+def _charset(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    m = re.search(r"charset=([\w-]+)", content_type, re.IGNORECASE)
+    return m.group(1) if m else None
+
+
+def _parse_feed(raw: bytes, location: str) -> Snapshot:
+    feed = feedparser.parse(raw)
+    if feed.bozo and not feed.entries:
+        raise PageError("unparseable", f"feed: {feed.get('bozo_exception')}")
+    items: list[Item] = []
+    for entry in feed.entries:
+        title = _clean(str(entry.get("title", "")))
+        summary_html = str(entry.get("summary", "") or entry.get("description", ""))
+        body = _clean(BeautifulSoup(summary_html, "lxml").get_text(" ")) if summary_html else ""
+        kind = classify(title, body)
+        published = parse_published(f"{title}\n{body}")
+        if published is None and entry.get("published_parsed"):
+            published = datetime.fromtimestamp(timegm(entry["published_parsed"]), tz=UTC)
+        services = tuple(find_services(title)) or tuple(find_services(body))
+        modes = find_modes(title) or find_modes(body)
+        window = parse_window(body) if kind is ItemKind.PLANNED else None
+        if kind is ItemKind.PLANNED:
+            services = tuple(find_services(f"{title}\n{body}"))
+            modes = modes or MODES
+        if kind is ItemKind.INFORMATION and published is None:
+            continue
+        items.append(
+            Item(kind=kind, services=services, modes=modes, title=title, text=_without_dateline(body),
+                 published_at=published,
+                 level=(find_level(title) or find_level(body)) if kind is ItemKind.ALERT else None,
+                 number=bulletin_number(f"{title}\n{body}") if kind is ItemKind.BULLETIN else None,
+                 starts_at=window.starts_at if window else None, ends_at=window.ends_at if window else None)
+        )
+    if not items:
+        raise PageError("unrecognised", "the feed has no recognisable message")
+    # A standalone BIP in a feed belongs to the most recent alert naming the same services.
+    linked: list[Item] = []
+    for item in items:
+        if item.kind is ItemKind.BULLETIN:
+            for j, other in enumerate(items):
+                if other.kind is ItemKind.ALERT and (not item.services or set(item.services) & set(other.services)):
+                    item = replace(item, parent=j, services=item.services or other.services,
+                                   modes=item.modes or other.modes)
+                    break
+        linked.append(item)
+    return Snapshot(location=location, items=tuple(linked), size=len(raw))

@@ -1,0 +1,237 @@
+"""The durable store (SQLAlchemy): alerts, events and the health of each source.
+
+One poll is one transaction: the prior state is read, the pure lifecycle diff runs, and its events,
+the alert changes, the source's health and (through ``on_events``) the outbox rows are written
+together — a crash can never record an event without its deliveries or the reverse. Event ids are
+primary keys, so the same event can never be stored twice.
+
+SQLite (a file) is the embedded default; PostgreSQL works by URL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from . import events as ev
+from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState, candidate_ids, observe
+from .snapshot import Snapshot
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC in the database (SQLite keeps no offsets)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AlertRow(Base):
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    services: Mapped[list[str]] = mapped_column(JSON)
+    modes: Mapped[list[str]] = mapped_column(JSON)
+    level: Mapped[str | None] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), index=True)
+    absent_polls: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EventRow(Base):
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    alert_id: Mapped[str | None] = mapped_column(String(64), ForeignKey("alerts.id"), index=True)
+    source: Mapped[str] = mapped_column(Text)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    consecutive_bad: Mapped[int] = mapped_column(Integer, default=0)
+    degraded: Mapped[bool] = mapped_column(Boolean, default=False)
+    bad_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+EventHook = Callable[[Session, list[ev.Event]], None]
+
+
+def default_database_url(data_dir: Path | None = None) -> str:
+    directory = data_dir or Path.cwd() / "data"
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'prodouane-relay.sqlite3'}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, future=True, json_serializer=lambda o: json.dumps(o, ensure_ascii=False))
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """The relay's database. Build it with :meth:`open`; nothing connects at import time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        store = cls(make_engine(url))
+        if create:
+            Base.metadata.create_all(store.engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    # --- polls -------------------------------------------------------------------------------
+    def record_poll(self, source_name: str, location: str, observation: Snapshot | Failure, *, now: datetime,
+                    rules: Rules = Rules(), on_events: EventHook | None = None) -> list[ev.Event]:
+        """Diff one observation against the store and record the outcome in one transaction."""
+        with self.transaction() as session:
+            prior = self._prior(session, source_name, observation)
+            outcome = observe(prior, observation, location=location, now=now, rules=rules)
+            self._write(session, outcome, now)
+            new_events = list(outcome.events)
+            if on_events is not None and new_events:
+                on_events(session, new_events)
+            return new_events
+
+    def _prior(self, session: Session, source_name: str, observation: Snapshot | Failure) -> Prior:
+        row = session.get(SourceRow, source_name, with_for_update=True)
+        source = SourceState(name=source_name) if row is None else SourceState(
+            name=row.name, consecutive_bad=row.consecutive_bad, degraded=row.degraded, bad_since=row.bad_since,
+            last_error=row.last_error, last_ok_at=row.last_ok_at)
+        open_rows = session.scalars(select(AlertRow).where(AlertRow.status == "open")).all()
+        if isinstance(observation, Failure):
+            return Prior(source=source, open_alerts=tuple(_alert_state(r) for r in open_rows))
+        alert_ids, event_ids = candidate_ids(observation)
+        known_rows = session.scalars(select(AlertRow).where(AlertRow.id.in_(alert_ids))).all() if alert_ids else []
+        related = {r.id for r in open_rows} | alert_ids
+        known_events = set(session.scalars(select(EventRow.id).where(EventRow.alert_id.in_(related))).all())
+        if event_ids:
+            known_events |= set(session.scalars(select(EventRow.id).where(EventRow.id.in_(event_ids))).all())
+        return Prior(
+            source=source,
+            open_alerts=tuple(_alert_state(r) for r in open_rows),
+            known_alerts=tuple(_alert_state(r) for r in known_rows),
+            known_event_ids=frozenset(known_events),
+        )
+
+    def _write(self, session: Session, outcome: Outcome, now: datetime) -> None:
+        for alert in outcome.alerts:
+            row = session.get(AlertRow, alert.id)
+            if row is None:
+                row = AlertRow(id=alert.id, opened_at=now)
+                session.add(row)
+            row.services, row.modes, row.level = list(alert.services), list(alert.modes), alert.level
+            row.title, row.text, row.published_at = alert.title, alert.text, alert.published_at
+            row.status, row.absent_polls, row.closed_at = alert.status, alert.absent_polls, alert.closed_at
+        session.flush()
+        for event_ in outcome.events:
+            session.add(EventRow(id=event_.id, kind=event_.kind, alert_id=getattr(event_, "alert_id", None),
+                                 source=event_.source, detected_at=event_.detected_at, payload=ev.dump(event_)))
+        source = outcome.source
+        row_s = session.get(SourceRow, source.name)
+        if row_s is None:
+            row_s = SourceRow(name=source.name)
+            session.add(row_s)
+        row_s.consecutive_bad, row_s.degraded, row_s.bad_since = source.consecutive_bad, source.degraded, source.bad_since
+        row_s.last_error, row_s.last_ok_at, row_s.last_poll_at = source.last_error, source.last_ok_at, now
+        session.flush()
+
+    # --- reads -------------------------------------------------------------------------------
+    def open_alerts(self) -> list[AlertState]:
+        with self.sessions() as session:
+            rows = session.scalars(select(AlertRow).where(AlertRow.status == "open").order_by(AlertRow.opened_at))
+            return [_alert_state(r) for r in rows]
+
+    def alert(self, alert_id: str) -> AlertState | None:
+        with self.sessions() as session:
+            row = session.get(AlertRow, alert_id)
+            return _alert_state(row) if row else None
+
+    def events(self, *, after_seq: int = 0, kinds: tuple[str, ...] | None = None,
+               alert_id: str | None = None) -> list[tuple[int, ev.Event]]:
+        with self.sessions() as session:
+            query = select(EventRow).where(EventRow.seq > after_seq).order_by(EventRow.seq)
+            if kinds:
+                query = query.where(EventRow.kind.in_(kinds))
+            if alert_id:
+                query = query.where(EventRow.alert_id == alert_id)
+            return [(r.seq, ev.load(r.payload)) for r in session.scalars(query)]
+
+    def source(self, name: str) -> SourceState | None:
+        with self.sessions() as session:
+            row = session.get(SourceRow, name)
+            if row is None:
+                return None
+            return SourceState(name=row.name, consecutive_bad=row.consecutive_bad, degraded=row.degraded,
+                               bad_since=row.bad_since, last_error=row.last_error, last_ok_at=row.last_ok_at)
+
+
+def _alert_state(row: AlertRow) -> AlertState:
+    return AlertState(id=row.id, services=tuple(row.services), modes=tuple(row.modes), level=row.level,
+                      title=row.title, text=row.text, published_at=row.published_at, status=row.status,
+                      absent_polls=row.absent_polls, closed_at=row.closed_at)
