@@ -1,0 +1,147 @@
+"""The parser reads the météo page by meaning, and refuses pages that cannot be trusted."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from relays.meteo import PageError, classify, find_modes, parse_page
+from relays.snapshot import ItemKind, ServiceState
+
+SAMPLES = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"
+
+
+def page(name: str) -> bytes:
+    return (SAMPLES / name).read_bytes()
+
+
+def test_calm_page_has_the_planned_interruption_and_a_green_table() -> None:
+    snap = parse_page(page("01-calme.html"), location="01")
+    (item,) = snap.items
+    assert item.kind is ItemKind.PLANNED
+    assert item.services == ("DELTA G", "DELTA X Import", "DELTA X Export", "DELTA T", "ICS2")
+    assert item.modes == ("EDI", "DTI")
+    assert item.starts_at == datetime(2026, 12, 8, 8, tzinfo=UTC)
+    assert item.ends_at == datetime(2026, 12, 8, 16, tzinfo=UTC)
+    assert snap.table_all_ok()
+    assert snap.state_of("GAMMA", "DTI") is ServiceState.OK
+
+
+def test_alert_with_nested_bulletins_links_each_bulletin_to_its_alert() -> None:
+    snap = parse_page(page("04-bip-2-et-ics2.html"))
+    kinds = [(i.kind, i.services, i.number) for i in snap.items]
+    assert kinds == [
+        (ItemKind.ALERT, ("ICS2",), None),
+        (ItemKind.ALERT, ("DELTA G",), None),
+        (ItemKind.BULLETIN, ("DELTA G",), 1),
+        (ItemKind.BULLETIN, ("DELTA G",), 2),
+        (ItemKind.PLANNED, ("DELTA G", "DELTA X Import", "DELTA X Export", "DELTA T", "ICS2"), None),
+    ]
+    assert snap.items[2].parent == 1 and snap.items[3].parent == 1
+    assert snap.items[0].level == "black" and snap.items[1].level == "red"
+    assert snap.items[1].text.startswith("Le CID constate")  # the "Publié le" line is metadata
+    assert snap.state_of("ICS2", "EDI") is ServiceState.DOWN
+
+
+def test_a_cosmetic_redesign_is_read_the_same() -> None:
+    html = """<html><body><div class="x1"><h5>Les messages</h5>
+    <div class="card"><strong>Alerte rouge – Delta-X import / EDI</strong>
+    <span>publié le 3 décembre 2026 à 10 h 32</span><div>Les déclarations ne passent plus.</div></div>
+    <div class="card"><strong>BIP n° 4 – DeltaX Import</strong><span>du 03/12/2026 à 12h00</span>
+    <div>Investigations en cours.</div></div></div></body></html>"""
+    snap = parse_page(html)
+    alert, bip = snap.items
+    assert (alert.kind, alert.services, alert.modes, alert.level) == (
+        ItemKind.ALERT, ("DELTA X Import",), ("EDI",), "red")
+    assert alert.published_at == datetime(2026, 12, 3, 9, 32, tzinfo=UTC)
+    assert (bip.kind, bip.number, bip.parent, bip.published_at) == (
+        ItemKind.BULLETIN, 4, 0, datetime(2026, 12, 3, 11, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("FIN D'ALERTE - DELTA G - EDI", ItemKind.END),
+        ("Fin de l’alerte ICS2", ItemKind.END),
+        ("Bulletin d'information périodique n° 2 relatif à l'alerte DELTA X Import", ItemKind.BULLETIN),
+        ("BIP n°3 – DELTA T", ItemKind.BULLETIN),
+        ("Interruption programmée des services en ligne", ItemKind.PLANNED),
+        ("ALERTE NOIRE - ICS2 - EDI et DTI", ItemKind.ALERT),
+        ("Incident sur GAMMA", ItemKind.ALERT),
+        ("Nouvelle version de la documentation", ItemKind.INFORMATION),
+    ],
+)
+def test_messages_are_classified_by_their_words(title: str, kind: ItemKind) -> None:
+    assert classify(title) is kind
+
+
+def test_an_interruption_notice_mentioning_the_end_of_alert_is_not_an_end() -> None:
+    body = ("Une opération de maintenance est prévue le 8 décembre 2026 de 9h00 à 17h00. "
+            "Jusqu'au message de fin d'alerte, passez en procédure de secours.")
+    assert classify("Information", body) is ItemKind.PLANNED
+
+
+@pytest.mark.parametrize(
+    ("text", "modes"),
+    [("EDI et DTI", ("EDI", "DTI")), ("en EDI comme en DTI", ("EDI", "DTI")), ("mode EDI", ("EDI",)),
+     ("DTI", ("DTI",)), ("rien", ())],
+)
+def test_modes(text: str, modes: tuple[str, ...]) -> None:
+    assert find_modes(text) == modes
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty"),
+        (b"   \n ", "empty"),
+        (page("02-alerte-delta-g.html")[:1800], "truncated"),
+        (b"<html><body><h1>Site en maintenance</h1><p>Revenez plus tard.</p></body></html>", "maintenance"),
+        (b"<html><body><p>Please complete the CAPTCHA to continue</p></body></html>", "captcha"),
+        (b"<html><body><h1>Accueil</h1><p>Bienvenue sur le portail.</p></body></html>", "unrecognised"),
+    ],
+)
+def test_untrustworthy_pages_raise_a_page_error_with_a_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(PageError) as info:
+        parse_page(body)
+    assert info.value.reason == reason
+
+
+def test_a_windows_1252_page_is_decoded_from_its_meta_charset() -> None:
+    html = ('<html><head><meta charset="windows-1252"></head><body><h3>Alerte - Delta G - EDI</h3>'
+            "<p>Publié le 03/12/2026 à 10h32</p><p>Déclarations bloquées.</p></body></html>").encode("cp1252")
+    (item,) = parse_page(html).items
+    assert item.text == "Déclarations bloquées."
+    assert item.published_at == datetime(2026, 12, 3, 9, 32, tzinfo=UTC)
+
+
+def test_an_rss_feed_of_the_messages_is_read_like_the_page() -> None:
+    feed = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Meteo</title>
+    <item><title>ALERTE - DELTA G - EDI</title><pubDate>Thu, 03 Dec 2026 09:32:00 GMT</pubDate>
+    <description>Dysfonctionnement de DELTA G en EDI.</description></item>
+    <item><title>BIP n°1 - DELTA G</title><description>Publié le 03/12/2026 à 11h30. Suite.</description></item>
+    </channel></rss>""".encode()
+    alert, bip = parse_page(feed).items
+    assert alert.kind is ItemKind.ALERT and alert.published_at == datetime(2026, 12, 3, 9, 32, tzinfo=UTC)
+    assert bip.kind is ItemKind.BULLETIN and bip.number == 1 and bip.parent == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=4000))
+def test_any_bytes_give_a_snapshot_or_a_clean_page_error(body: bytes) -> None:
+    try:
+        parse_page(body)
+    except PageError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.sampled_from(["h3", "h4", "strong", "p", "td", "div"]))
+def test_arbitrary_text_inside_a_real_page_never_crashes_the_parser(text: str, tag: str) -> None:
+    html = page("03-bip-1.html").decode("utf-8").replace("Messages</h2>", f"Messages</h2><{tag}>{text}</{tag}>")
+    try:
+        parse_page(html)
+    except PageError:
+        pass
