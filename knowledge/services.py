@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 #: Canonical names, in the order they are usually listed on the météo page.
 CANONICAL: tuple[str, ...] = (
@@ -55,14 +56,36 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bEMCS\b", ("EMCS",)),
     (r"\bAUBETTE\b", ("AUBETTE",)),
 )
-_COMPILED = tuple((re.compile(p), names) for p, names in _ALIASES)
+# One alternation, tried left to right at each position: the longest spellings win, and a matched
+# spelling is consumed (so "ICS2" is not read again as "ICS", nor "X IMPORT ET EXPORT" as "X").
+_ANY = re.compile("|".join(f"(?P<a{i}>{pattern})" for i, (pattern, _) in enumerate(_ALIASES)))
+# Where a service name can start: a cheap scan before the full alternation is tried there.
+_START = re.compile(r"\b(?:DELT|ICS|ECS|NCTS|NSTI|GAMMA|EMCS|AUBETTE)")
+_NAMES = {f"a{i}": names for i, (_, names) in enumerate(_ALIASES)}
 
 
+def _accent_table() -> dict[int, str]:
+    table: dict[int, str] = {}
+    for code in range(0xC0, 0x250):
+        char = chr(code)
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        if base != char:
+            table[code] = base
+    table.update({ord("œ"): "oe", ord("Œ"): "OE", ord("æ"): "ae", ord("Æ"): "AE", ord("@"): "a"})
+    return table
+
+
+_ACCENTS = _accent_table()
+_PUNCT = re.compile(r"[-_./'’]+")
+
+
+@lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Upper-case, accent-free, '@' read as 'A', punctuation between letters read as a space."""
-    text = unicodedata.normalize("NFKD", text.replace("@", "a"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).upper()
-    return re.sub(r"[-_./'’]+", " ", text)
+    text = text.translate(_ACCENTS)
+    if not text.isascii():  # rarer letters: the general (slower) decomposition
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _PUNCT.sub(" ", text.upper())
 
 
 def find_services(text: str) -> list[str]:
@@ -72,10 +95,14 @@ def find_services(text: str) -> list[str]:
     """
     folded = fold(text)
     found: set[str] = set()
-    for pattern, names in _COMPILED:
-        if pattern.search(folded):
-            found.update(names)
-            folded = pattern.sub(" ", folded)  # a matched spelling is not read again by a shorter one
+    position = 0
+    while (start := _START.search(folded, position)) is not None:
+        match = _ANY.match(folded, start.start())
+        if match is None:
+            position = start.start() + 1
+            continue
+        found.update(_NAMES[match.lastgroup or ""])
+        position = match.end()
     return [name for name in CANONICAL if name in found]
 
 

@@ -20,7 +20,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import feedparser  # type: ignore[import-untyped]
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+from bs4 import BeautifulSoup
+from bs4.dammit import UnicodeDammit
+from lxml import etree
+
+HtmlElement = etree._Element
 
 from knowledge.services import find_services, fold
 
@@ -49,6 +53,7 @@ _PLANNED = re.compile(
     r"(?:\w+\s+){0,3}?(?:PROGRAMMEE?S?|PREVUES?|PLANIFIEES?)\b"
     r"|\bMAINTENANCE\s+PROGRAMMEE\b|\bOPERATION\s+(?:TECHNIQUE\s+)?DE\s+MAINTENANCE\b"
 )
+_FUTURE = re.compile(r"\bSERA\b|\bSERONT\b|\bPREVUE?S?\b|\bPROGRAMMEE?S?\b|\bPLANIFIEE?S?\b|\bAURA\s+LIEU\b")
 _ALERT = re.compile(
     r"\bALERTE\b|\bINCIDENT\b|\bDYSFONCTIONNEMENTS?\b|\bINDISPONIB\w*|\bPANNE\b|\bPERTURBATIONS?\b"
     r"|\bINTERRUPTION\b"
@@ -89,7 +94,8 @@ _STATE_CLASSES: tuple[tuple[str, ServiceState], ...] = (
 
 _HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PSEUDO_HEADING_TAGS = {"strong", "b", "summary", "dt", "legend", "caption"}
-_DROPPED_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "svg", "form", "button")
+_DROPPED_TAGS = ("script", "style", "noscript", "template", "nav", "svg", "form", "button", "select", "iframe")
+_PAGE_CHROME = ("header", "footer")  # dropped only at page level: inside a message they hold its date
 _BLOCK_TAGS = {
     "p", "div", "li", "ul", "ol", "section", "article", "br", "tr", "td", "th", "table", "dd", "dt",
     "header", "main", "aside", "blockquote", "pre", "details", "summary", "figure", "figcaption",
@@ -105,9 +111,12 @@ def classify(title: str, body: str = "") -> ItemKind:
         return ItemKind.BULLETIN
     if _PLANNED.search(t):
         return ItemKind.PLANNED
-    if _ALERT.search(t):
-        return ItemKind.ALERT
     b = fold(body)
+    if _ALERT.search(t):
+        # "Interruption des téléservices le 8 août" with a body in the future tense is a notice.
+        if not re.search(r"\bALERTE\b", t) and _FUTURE.search(b) and parse_window(body) is not None:
+            return ItemKind.PLANNED
+        return ItemKind.ALERT
     if _END.search(b[:60]):
         return ItemKind.END
     if _PLANNED.search(b) and parse_window(body) is not None:
@@ -147,113 +156,162 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ")).strip()
 
 
+def _text(el: HtmlElement) -> str:
+    return _clean(" ".join(el.itertext()))
+
+
+def _drop(el: HtmlElement) -> None:
+    """Remove an element but keep the text that follows it."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
+
+
+def _tag(el: HtmlElement) -> str:
+    return el.tag.lower() if isinstance(el.tag, str) else ""
+
+
 # --- tokens ----------------------------------------------------------------------------------
+# The page is flattened into a stream of headings and texts in reading order; each text knows the
+# element that holds it, so a heading's message can stop at the end of the element it titles.
 @dataclass(slots=True)
 class _Heading:
     level: int
     text: str
-    node: Tag
-    container: Tag | None
+    node: HtmlElement
+    container: HtmlElement | None
 
 
 @dataclass(slots=True)
 class _Text:
     text: str
-    node: NavigableString
+    owner: HtmlElement | None  # None for a line break
 
 
-def _is_pseudo_heading(tag: Tag) -> bool:
+@dataclass(slots=True)
+class _Time:
+    value: str
+    owner: HtmlElement
+
+
+_BREAK = _Text("\n", None)
+
+
+def _is_pseudo_heading(el: HtmlElement) -> bool:
     """A bold title that reads like a message title and starts its block (CMS pages without <hN>)."""
-    if tag.name not in _PSEUDO_HEADING_TAGS and tag.get("role") != "heading":
+    tag = _tag(el)
+    if tag not in _PSEUDO_HEADING_TAGS and el.get("role") != "heading":
         return False
-    text = _clean(tag.get_text(" "))
+    text = _text(el)
     if not text or len(text) > 160:
         return False
-    if tag.get("role") == "heading":
+    if el.get("role") == "heading":
         return True
     if classify(text) is ItemKind.INFORMATION:
         return False
-    # It must open its parent block: no real text before it inside that block.
-    parent = tag.parent
+    # It must start its block, or at least a line: nothing but a <br> between it and earlier text.
+    parent = el.getparent()
     if parent is None:
         return False
-    for sibling in tag.previous_siblings:
-        if isinstance(sibling, NavigableString) and not isinstance(sibling, Comment) and sibling.strip():
+    for sibling in el.itersiblings(preceding=True):
+        if (sibling.tail or "").strip():
             return False
-        if isinstance(sibling, Tag) and _clean(sibling.get_text(" ")):
+        if _tag(sibling) == "br":
+            return True
+        if isinstance(sibling.tag, str) and _text(sibling):
             return False
-    return True
+    return not (parent.text or "").strip()
 
 
-def _container(tag: Tag) -> Tag | None:
-    """The element a heading titles: its parent, or the grandparent when the parent is a wrapper."""
-    parent = tag.parent
-    if parent is None:
-        return None
-    if parent.name in ("body", "main", "html", "[document]"):
-        return None  # flat page: the heading's text runs until the next heading
-    others = [c for c in parent.children if c is not tag and (isinstance(c, Tag) or str(c).strip())]
-    if not others and parent.parent is not None and parent.parent.name not in ("body", "main", "html"):
-        return parent.parent
-    return parent
+def _container(el: HtmlElement) -> HtmlElement | None:
+    """The element a heading titles: the first ancestor holding more than the heading itself.
+
+    ``<article><h3>…</h3><p>…</p></article>`` gives the article; a CMS title wrapped in
+    ``<div><span><strong>…</strong></span></div>`` climbs the wrappers to the message's row.
+    """
+    child = el
+    parent = el.getparent()
+    while parent is not None:
+        if _tag(parent) in ("body", "main", "html"):
+            return None  # flat page: the heading's text runs until the next heading
+        wraps_only = len(parent) == 1 and not (parent.text or "").strip() and not (child.tail or "").strip()
+        if not wraps_only:
+            return parent
+        child, parent = parent, parent.getparent()
+    return None
 
 
-def _tokens(root: Tag) -> list[_Heading | _Text]:
-    out: list[_Heading | _Text] = []
-    skip_until: Tag | None = None
-    for node in root.descendants:
-        if skip_until is not None:
-            if node is skip_until or skip_until in getattr(node, "parents", ()):
-                continue
-            skip_until = None
-        if isinstance(node, Tag):
-            level = _HEADING_TAGS.get(node.name)
-            if level is None and _is_pseudo_heading(node):
-                level = 7
-            if level is not None:
-                out.append(_Heading(level, _clean(node.get_text(" ")), node, _container(node)))
-                skip_until = node
-            elif node.name == "table" and node.get("data-status-table") is not None:
-                skip_until = node
-            elif node.name in _BLOCK_TAGS:
-                out.append(_Text("\n", NavigableString("")))
-        elif isinstance(node, NavigableString) and not isinstance(node, Comment):
-            text = str(node)
-            if text.strip():
-                out.append(_Text(text, node))
+def _tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Heading | _Text | _Time]:
+    out: list[_Heading | _Text | _Time] = []
+
+    def walk(el: HtmlElement) -> None:
+        for child in el:
+            tag = _tag(child)
+            if tag and child not in skip:
+                level = _HEADING_TAGS.get(tag)
+                if level is None and tag in _PSEUDO_HEADING_TAGS | {"div", "span", "p"} and _is_pseudo_heading(child):
+                    level = 7
+                if level is not None:
+                    out.append(_Heading(level, _text(child), child, _container(child)))
+                else:
+                    if tag in _BLOCK_TAGS:
+                        out.append(_BREAK)
+                    if tag == "time" and child.get("datetime"):
+                        out.append(_Time(str(child.get("datetime")), child))
+                    if child.text and child.text.strip():
+                        out.append(_Text(child.text, child))
+                    walk(child)
+                    if tag in _BLOCK_TAGS:
+                        out.append(_BREAK)
+            if child.tail and child.tail.strip():
+                out.append(_Text(child.tail, el))
+
+    if root.text and root.text.strip():
+        out.append(_Text(root.text, root))
+    walk(root)
     return out
 
 
 # --- status table ----------------------------------------------------------------------------
-def _cell_state(cell: Tag) -> tuple[ServiceState, str]:
-    label = _clean(cell.get_text(" ")) or str(cell.get("title") or cell.get("aria-label") or "")
-    for img in cell.find_all("img"):
-        label = label or str(img.get("alt") or img.get("title") or "")
+def _cell_state(cell: HtmlElement) -> tuple[ServiceState, str]:
+    label = _text(cell) or str(cell.get("title") or cell.get("aria-label") or "")
+    if not label:
+        for img in cell.iter("img"):
+            label = str(img.get("alt") or img.get("title") or "")
+            if label:
+                break
     folded = fold(label)
     for rx, state in _STATE_WORDS:
         if rx.search(folded):
             return state, label
-    classes = " ".join(str(c) for c in (cell.get("class") or [])).lower()
+    classes = str(cell.get("class") or "").lower()
     for word, state in _STATE_CLASSES:
         if word in classes:
             return state, label
     return ServiceState.UNKNOWN, label
 
 
-def _status_tables(soup: BeautifulSoup) -> list[ServiceStatus]:
+def _status_tables(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlElement]]:
     statuses: list[ServiceStatus] = []
-    for table in soup.find_all("table"):
-        rows = table.find_all("tr")
+    tables: set[HtmlElement] = set()
+    for table in root.iter("table"):
+        rows = table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")  # not the rows of nested tables
         if len(rows) < 2:
             continue
-        header = rows[0].find_all(["th", "td"])
-        header_modes = [find_modes(_clean(h.get_text(" "))) for h in header]
+        header_modes = [find_modes(_text(h)) for h in rows[0] if _tag(h) in ("th", "td")]
         found: list[ServiceStatus] = []
         for row in rows[1:]:
-            cells = row.find_all(["th", "td"])
+            cells = [c for c in row if _tag(c) in ("th", "td")]
             if len(cells) < 2:
                 continue
-            services = find_services(_clean(cells[0].get_text(" ")))
+            services = find_services(_text(cells[0]))
             if not services:
                 continue
             for index, cell in enumerate(cells[1:], start=1):
@@ -261,13 +319,11 @@ def _status_tables(soup: BeautifulSoup) -> list[ServiceStatus]:
                 if state is ServiceState.UNKNOWN:
                     continue
                 modes = header_modes[index] if index < len(header_modes) and header_modes[index] else MODES
-                for service in services:
-                    for mode in modes:
-                        found.append(ServiceStatus(service, mode, state, label))
+                found.extend(ServiceStatus(service, mode, state, label) for service in services for mode in modes)
         if len({s.service for s in found}) >= 2:
-            table["data-status-table"] = "1"
+            tables.add(table)
             statuses.extend(found)
-    return statuses
+    return statuses, tables
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -276,22 +332,35 @@ class _Block:
     heading: _Heading
     kind: ItemKind
     texts: list[str]
+    body: str = ""
+    time: str | None = None
+    ancestors: frozenset[int] = frozenset()  # ids of the heading's ancestors
 
 
-def _blocks(tokens: list[_Heading | _Text]) -> list[_Block]:
+def _inside(owner: HtmlElement, container: HtmlElement) -> bool:
+    if owner is container:
+        return True
+    return any(a is container for a in owner.iterancestors())
+
+
+def _blocks(tokens: list[_Heading | _Text | _Time]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for token in tokens:
         if isinstance(token, _Heading):
-            current = _Block(token, ItemKind.INFORMATION, [])
+            current = _Block(token, ItemKind.INFORMATION, [],
+                             ancestors=frozenset(id(a) for a in token.node.iterancestors()))
             blocks.append(current)
         elif current is not None:
             container = current.heading.container
-            if container is None or container in token.node.parents or token.text == "\n":
-                current.texts.append(token.text)
+            if token.owner is None or container is None or _inside(token.owner, container):
+                if isinstance(token, _Time):
+                    current.time = current.time or token.value
+                else:
+                    current.texts.append(token.text)
     for block in blocks:
-        body = _body(block)
-        block.kind = classify(block.heading.text, body)
+        block.body = _body(block)
+        block.kind = classify(block.heading.text, block.body)
     return blocks
 
 
@@ -301,19 +370,13 @@ def _body(block: _Block) -> str:
 
 
 def _time_attr(block: _Block) -> datetime | None:
-    container = block.heading.container
-    if container is None:
+    if block.time is None:
         return None
-    tag = container.find("time", attrs={"datetime": True})
-    if isinstance(tag, Tag):
-        value = str(tag.get("datetime"))
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return parse_datetime(value)
-        if moment.tzinfo is not None:
-            return moment
-    return None
+    try:
+        moment = datetime.fromisoformat(block.time.replace("Z", "+00:00"))
+    except ValueError:
+        return parse_datetime(block.time)
+    return moment if moment.tzinfo is not None else None
 
 
 def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime | None:
@@ -326,8 +389,7 @@ def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime
         return moment
     if kind is not ItemKind.PLANNED:
         # A bare date at the very start of the message is its date ("03/12/26 - 10:32 ...").
-        moment = parse_datetime(title) or parse_datetime(body[:40])
-        return moment
+        return parse_datetime(title) or parse_datetime(body[:40])
     return None
 
 
@@ -336,7 +398,7 @@ def _items(blocks: list[_Block], statuses: list[ServiceStatus]) -> list[Item]:
     block_item: dict[int, int] = {}
     for index, block in enumerate(blocks):
         title = block.heading.text
-        body = _body(block)
+        body = block.body
         kind = block.kind
         published = _published(kind, title, body, block)
         if kind is ItemKind.INFORMATION and published is None:
@@ -385,13 +447,14 @@ def _without_dateline(body: str) -> str:
 def _parent_alert(blocks: list[_Block], index: int, block_item: dict[int, int], items: list[Item]) -> int | None:
     """The alert a BIP belongs to: the enclosing (higher) heading, else the nearest alert above it."""
     level = blocks[index].heading.level
-    node = blocks[index].heading.node
+    ancestors = blocks[index].ancestors
     for j in range(index - 1, -1, -1):
         other = blocks[j]
         if other.kind is ItemKind.ALERT and j in block_item:
-            enclosing = other.heading.container is not None and other.heading.container in node.parents
-            if other.heading.level < level or enclosing:
+            container = other.heading.container
+            if other.heading.level < level or (container is not None and id(container) in ancestors):
                 return block_item[j]
+            break  # only the nearest alert above can enclose it
     own_services = set(find_services(blocks[index].heading.text))
     for j in range(index - 1, -1, -1):
         if blocks[j].kind is ItemKind.ALERT and j in block_item:
@@ -436,17 +499,17 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
     lowered = raw[-4096:].lower()
     if b"<html" in raw[:4096].lower() and b"</html" not in lowered and b"</body" not in lowered:
         raise PageError("truncated", "the page ends before </html>")
-    charset = _charset(content_type)
-    try:
-        soup = BeautifulSoup(raw, "lxml", from_encoding=charset) if charset else BeautifulSoup(raw, "lxml")
-    except Exception as exc:  # lxml/bs4 give no error hierarchy worth matching
-        raise PageError("unparseable", str(exc)) from exc
-    for tag in soup.find_all(_DROPPED_TAGS):
-        tag.decompose()
-    root = soup.body or soup
-    statuses = _status_tables(soup)
-    items = _items(_blocks(_tokens(root)), statuses)
-    page_text = fold(root.get_text(" "))
+    root = _html_tree(raw, _charset(content_type))
+    for el in list(root.iter(*_DROPPED_TAGS)):
+        _drop(el)
+    body_el = root.find("body")
+    page = body_el if body_el is not None else root
+    for el in list(page):
+        if _tag(el) in _PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
+            _drop(el)
+    statuses, tables = _status_tables(root)
+    items = _items(_blocks(_tokens(page, tables)), statuses)
+    page_text = fold(" ".join(root.itertext()))
     if not items and not statuses:
         if _CAPTCHA_PAGE.search(page_text):
             raise PageError("captcha", "an anti-bot or access-denied page")
@@ -460,6 +523,29 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         size=len(raw),
         all_clear=bool(_ALL_CLEAR.search(page_text)),
     )
+
+
+def _html_tree(raw: bytes, charset: str | None) -> HtmlElement:
+    """Decode with Beautiful Soup's encoding detection (HTTP charset, BOM, <meta>, then guesses) and
+    build the tree with lxml. Beautiful Soup's own tree is ~20× slower on a 1 MB page (see
+    bench/parse.py), and the tree walk is where a busy page spends its time.
+    """
+    dammit = UnicodeDammit(raw, known_definite_encodings=[charset] if charset else [], is_html=True)
+    text = dammit.unicode_markup
+    if text is None:
+        raise PageError("unparseable", "the page's character encoding cannot be read")
+    text = _XML_DECLARATION.sub("", text, count=1)
+    try:
+        root = etree.fromstring(text, _HTML_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
+        raise PageError("unparseable", str(exc)) from exc
+    if root is None:
+        raise PageError("empty", "the page has no markup")
+    return root
+
+
+_HTML_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _charset(content_type: str | None) -> str | None:

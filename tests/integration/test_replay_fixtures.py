@@ -1,0 +1,310 @@
+"""Every météo scenario, replayed through the real command line, yields exactly its expected events.
+
+Table-driven over ``tests/fixtures/meteo/*/`` (pages + ``expected.json``, see its README.md) and the
+public sample scenario in ``shared/samples/scenario``. An expected event matches an emitted one the
+way ``shared/checks/replay_check.py`` matches them (kind, page it was emitted for, services and
+modes compared letters-and-digits only, times as instants, bulletin number), plus ``inferred`` and
+``level`` when the fixture gives them. Beyond the expected events none of the tracked kinds may be
+emitted. The real checker is also run as a subprocess, since it is the judge of the contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowledge.services import CANONICAL
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures" / "meteo"
+SHARED = REPO / ".." / "shared"
+PUBLIC_SAMPLE = SHARED / "samples" / "scenario"
+CHECKER = SHARED / "checks" / "replay_check.py"
+
+TRACKED = frozenset({"alert_opened", "bulletin", "alert_closed", "interruption_planned"})
+CONTRACT_KEYS = frozenset(
+    {"kind", "id", "alert_id", "services", "modes", "level", "published_at", "starts_at", "ends_at", "number",
+     "inferred", "title", "text", "source"}
+)  # fmt: skip
+TIME_KEYS = ("published_at", "starts_at", "ends_at")
+MODES = frozenset({"EDI", "DTI"})
+LEVELS = frozenset({"red", "black"})
+
+Event = dict[str, Any]
+
+
+# -- scenarios -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    folder: Path
+    order: list[str]
+    events: list[Event]
+
+    @property
+    def paths(self) -> list[str]:
+        """The page arguments, as the checker builds them (folder joined with the file name)."""
+        return [os.path.join(self.folder, name) for name in self.order]
+
+    def page_of(self) -> dict[str, str]:
+        """Maps an emitted ``source`` (path as given, absolute path or bare name) to its page name."""
+        pages: dict[str, str] = {}
+        for path, name in zip(self.paths, self.order, strict=True):
+            pages[path] = pages[os.path.abspath(path)] = pages[name] = name
+        return pages
+
+
+def load_scenario(folder: Path) -> Scenario:
+    expected = folder / "expected.json"
+    if expected.exists():
+        spec = json.loads(expected.read_text(encoding="utf-8"))
+        return Scenario(folder.name, folder, list(spec["order"]), list(spec["events"]))
+    order = sorted(p.name for p in folder.glob("*.html"))
+    events = json.loads((folder / "expected-events.json").read_text(encoding="utf-8"))
+    return Scenario(folder.name, folder, order, events)
+
+
+def fixture_folders() -> list[Path]:
+    return sorted(p for p in FIXTURES.iterdir() if p.is_dir() and (p / "expected.json").exists())
+
+
+def _cases() -> list[Any]:
+    cases = [pytest.param(folder, id=folder.name) for folder in fixture_folders()]
+    cases.append(
+        pytest.param(
+            PUBLIC_SAMPLE,
+            id="public-sample",
+            marks=pytest.mark.skipif(
+                not (PUBLIC_SAMPLE / "expected-events.json").exists(),
+                reason=f"public sample scenario not found at {PUBLIC_SAMPLE.resolve()} (shared/ is absent)",
+            ),
+        )
+    )
+    return cases
+
+
+CASES = _cases()
+OWN_CASES = [pytest.param(folder, id=folder.name) for folder in fixture_folders()]
+
+
+# -- matching, as replay_check.py does it --------------------------------------------------------
+
+
+def norm(text: str | None) -> str:
+    """Lower case, accents folded, letters and digits only (the checker's norm)."""
+    text = unicodedata.normalize("NFKD", text or "")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def instant(value: Any) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _normset(values: Iterable[str] | None) -> set[str]:
+    return {norm(v) for v in values or []}
+
+
+def matches(exp: Event, got: Event, page_of: dict[str, str]) -> bool:
+    if got.get("kind") != exp["kind"] or page_of.get(str(got.get("source"))) != exp["after"]:
+        return False
+    if _normset(got.get("services")) != _normset(exp["services"]):
+        return False
+    if "modes" in exp and _normset(got.get("modes")) != _normset(exp["modes"]):
+        return False
+    if any(key in exp and instant(got.get(key)) != instant(exp[key]) for key in TIME_KEYS):
+        return False
+    if "number" in exp and str(got.get("number")) != str(exp["number"]):
+        return False
+    if "inferred" in exp and bool(got.get("inferred")) != bool(exp["inferred"]):
+        return False
+    return not ("level" in exp and got.get("level") != exp["level"])
+
+
+def diff(
+    expected: Sequence[Event], emitted: Sequence[Event], page_of: dict[str, str]
+) -> tuple[list[Event], list[Event]]:
+    """(expected events nothing matched, tracked emitted events no expectation claimed)."""
+    used: set[int] = set()
+    missing: list[Event] = []
+    for exp in expected:
+        hit = next((i for i, got in enumerate(emitted) if i not in used and matches(exp, got, page_of)), None)
+        if hit is None:
+            missing.append(exp)
+        else:
+            used.add(hit)
+    unexpected = [got for i, got in enumerate(emitted) if i not in used and got.get("kind") in TRACKED]
+    return missing, unexpected
+
+
+def describe(event: Event, page_of: dict[str, str] | None = None) -> str:
+    source = str(event.get("source"))
+    page = event["after"] if page_of is None else page_of.get(source, f"?{source!r}")
+    parts = [f"{event.get('kind')} after {page}", f"services={event.get('services')}"]
+    for key in ("modes", *TIME_KEYS, "number", "inferred", "level"):
+        if key in event and (page_of is None or event.get(key) not in (None, [])):
+            parts.append(f"{key}={event[key]}")
+    return "  " + ", ".join(parts)
+
+
+def report(
+    scenario: Scenario,
+    missing: list[Event],
+    unexpected: list[Event],
+    emitted: list[Event],
+    page_of: dict[str, str],
+) -> str:
+    lines = [f"scenario {scenario.name}: {len(missing)} missing, {len(unexpected)} unexpected"]
+    if missing:
+        lines += ["expected but not emitted:", *(describe(e) for e in missing)]
+    if unexpected:
+        lines += ["emitted but not expected:", *(describe(e, page_of) for e in unexpected)]
+    lines += ["all emitted events:", *(describe(e, page_of) for e in emitted)]
+    return "\n".join(lines)
+
+
+# -- running the replay in-process ---------------------------------------------------------------
+
+
+def replay(scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> list[Event]:
+    from bot.cli import main  # imported here: the command may not exist yet while it is being written
+
+    try:
+        code = main(["replay", "--json", *scenario.paths])
+    except SystemExit as exc:  # argparse: unknown command or option
+        code = exc.code if isinstance(exc.code, int) else 2
+    out = capsys.readouterr()
+    assert code == 0, f"replay exited {code}; stderr:\n{out.err[-1500:]}"
+    return [json.loads(line) for line in out.out.splitlines() if line.strip().startswith("{")]
+
+
+@pytest.mark.parametrize("folder", CASES)
+def test_replay_emits_exactly_the_expected_events(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_scenario(folder)
+    emitted = replay(scenario, capsys)
+    page_of = scenario.page_of()
+    missing, unexpected = diff(scenario.events, emitted, page_of)
+    if missing or unexpected:
+        pytest.fail(report(scenario, missing, unexpected, emitted, page_of), pytrace=False)
+
+
+@pytest.mark.parametrize("folder", CASES)
+def test_replay_lines_follow_the_json_contract(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = load_scenario(folder)
+    emitted = replay(scenario, capsys)
+    sources = set(scenario.paths)
+    canonical = {norm(name) for name in CANONICAL}
+    for event in emitted:
+        absent = sorted(CONTRACT_KEYS - event.keys())
+        assert not absent, f"missing keys {absent} in {event}"
+        assert event["source"] in sources, f"source must be the PAGE argument as given: {event['source']!r}"
+        for key in TIME_KEYS:
+            if event[key] is not None:
+                parsed = dt.datetime.fromisoformat(str(event[key]))
+                assert parsed.utcoffset() == dt.timedelta(0), f"{key} not UTC with offset: {event[key]!r}"
+        if event["kind"] in TRACKED:
+            assert event["services"], f"no services in {event}"
+            assert {norm(s) for s in event["services"]} <= canonical, f"non-canonical service in {event}"
+            assert set(event["modes"] or []) <= MODES, f"unknown mode in {event}"
+            assert event["level"] in LEVELS | {None}, f"unknown level in {event}"
+
+    ids = [e["id"] for e in emitted]
+    assert len(ids) == len(set(ids)), "event ids must be unique"
+    opened = {e["alert_id"] for e in emitted if e["kind"] == "alert_opened"}
+    closed = [e["alert_id"] for e in emitted if e["kind"] == "alert_closed"]
+    assert len(closed) == len(set(closed)), "an alert was closed twice"
+    for event in emitted:
+        if event["kind"] in ("bulletin", "alert_closed"):
+            assert event["alert_id"] in opened, f"{event['kind']} refers to an alert never opened: {event}"
+
+
+# -- the real checker ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not CHECKER.exists(), reason=f"contract checker not found at {CHECKER.resolve()}")
+@pytest.mark.parametrize("folder", CASES)
+def test_contract_checker_accepts_the_replay(folder: Path) -> None:
+    cmd = f"{shlex.quote(sys.executable)} -m bot.cli"
+    run = subprocess.run(
+        [sys.executable, str(CHECKER), str(folder), "--cmd", cmd],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, f"replay_check.py failed:\n{run.stdout[-4000:]}\n{run.stderr[-1500:]}"
+
+
+# -- the fixtures themselves (independent of the replay) -----------------------------------------
+
+
+@pytest.mark.parametrize("folder", OWN_CASES)
+def test_fixture_scenario_is_well_formed(folder: Path) -> None:
+    scenario = load_scenario(folder)
+    assert scenario.order, "no pages"
+    on_disk = {p.name for p in folder.iterdir() if p.name != "expected.json"}
+    assert set(scenario.order) == on_disk, "every page file is replayed and every replayed page exists"
+    canonical = {norm(name) for name in CANONICAL}
+    position = {name: i for i, name in enumerate(scenario.order)}
+    last = -1
+    for event in scenario.events:
+        where = f"{scenario.name}: {event}"
+        assert event["kind"] in TRACKED, where
+        assert event["after"] in position, where
+        assert position[event["after"]] >= last, f"events listed out of page order: {where}"
+        last = position[event["after"]]
+        assert event["services"] and {norm(s) for s in event["services"]} <= canonical, where
+        assert set(event.get("modes", [])) <= MODES, where
+        for key in TIME_KEYS:
+            if key in event:
+                assert event[key].endswith("+00:00"), f"{key} must be written in UTC: {where}"
+                dt.datetime.fromisoformat(event[key])
+        if event["kind"] == "bulletin":
+            assert isinstance(event["number"], int) and event["number"] > 0, where
+            assert "published_at" in event, where
+        if event["kind"] == "interruption_planned":
+            starts, ends = (dt.datetime.fromisoformat(event[key]) for key in ("starts_at", "ends_at"))
+            assert starts < ends, where
+        if event["kind"] == "alert_opened":
+            assert "published_at" in event, where
+        if event["kind"] == "alert_closed":
+            assert isinstance(event.get("inferred"), bool), f"say whether the close is inferred: {where}"
+            assert event["inferred"] or "published_at" in event, where
+        assert event.get("level", "red") in LEVELS, where
+
+
+def test_fixture_readme_lists_every_scenario() -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+    for folder in fixture_folders():
+        assert f"`{folder.name}`" in readme, f"{folder.name} is not described in {FIXTURES / 'README.md'}"
+
+
+def test_expected_events_match_themselves() -> None:
+    """The matcher accepts each scenario's own expectations and rejects a wrong page or time."""
+    for folder in fixture_folders():
+        scenario = load_scenario(folder)
+        page_of = scenario.page_of()
+        by_source = {name: path for path, name in zip(scenario.paths, scenario.order, strict=True)}
+        emitted = [{**e, "source": by_source[e["after"]]} for e in scenario.events]
+        assert diff(scenario.events, emitted, page_of) == ([], []), scenario.name
+        first = dict(emitted[0])
+        last_page = scenario.order[-1]
+        first["source"] = by_source[last_page] if first["after"] != last_page else "elsewhere"
+        missing, unexpected = diff(scenario.events, [first, *emitted[1:]], page_of)
+        assert len(missing) == 1 and len(unexpected) == 1, scenario.name
