@@ -64,4 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # Run as a script, this module is "__main__", whose UsageError is not the one the command
+    # modules raise (they import "bot.cli"): dispatch through the importable module instead.
+    from bot.cli import main as _main
+
+    sys.exit(_main())

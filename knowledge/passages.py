@@ -1,0 +1,82 @@
+"""Cutting a section down to the part that answers the question.
+
+A section is split into blocks (paragraphs and list items; a short list stays with the sentence
+introducing it). Each block scores the summed weight
+of the question's words it contains; the best blocks are kept, in document order, within a
+character budget, with the lead-in sentence of a list ("… dans deux cas :") kept with its items
+and "[…]" marking what was left out. A section that fits the budget is returned whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+ELLIPSIS = "[…]"
+
+
+def blocks(body: str, merge_up_to: int = 600) -> list[str]:
+    """Paragraphs and list items; a short list stays one block with the sentence introducing it."""
+    out: list[str] = []
+    for para in body.split("\n\n"):
+        lines = [ln.strip() for ln in para.strip().splitlines() if ln.strip()]
+        if not lines:
+            continue
+        if not all(ln.startswith("- ") for ln in lines):
+            out.append(" ".join(lines))
+        elif out and out[-1].endswith(":") and len(out[-1]) + sum(len(ln) + 1 for ln in lines) <= merge_up_to:
+            out[-1] = "\n".join([out[-1], *lines])
+        else:
+            out.extend(lines)
+    return out
+
+
+def _lead_in(items: Sequence[str], i: int) -> int | None:
+    """The paragraph introducing list item ``i`` (the last non-item before it, ending with ':')."""
+    j = i - 1
+    while j >= 0 and items[j].startswith("- "):
+        j -= 1
+    return j if j >= 0 and items[j].rstrip().endswith(":") else None
+
+
+def render(items: Sequence[str], keep: set[int]) -> str:
+    """The kept blocks in document order, "[…]" where blocks were left out between them."""
+    out: list[str] = []
+    prev: int | None = None
+    for i in sorted(keep):
+        if prev is not None and i > prev + 1:
+            out.append(ELLIPSIS)
+        out.append(items[i])
+        prev = i
+    return "\n".join(out)
+
+
+def trim(body: str, score: Callable[[str], float], budget: int) -> str:
+    """The blocks of ``body`` that best answer, in order, within ``budget`` characters."""
+    items = blocks(body)
+    whole = "\n".join(items)
+    if len(whole) <= budget:
+        return whole
+    ranked = sorted(range(len(items)), key=lambda i: (-score(items[i]), i))
+    keep: set[int] = set()
+    used = 0
+    for n, i in enumerate(ranked):
+        if n > 0 and score(items[i]) <= 0:
+            break
+        group = {i}
+        lead = _lead_in(items, i) if items[i].startswith("- ") else None
+        if lead is not None:
+            group.add(lead)
+        cost = sum(len(items[j]) + 1 for j in group - keep)
+        if used + cost > budget:
+            if n == 0:  # the best block alone is too long: cut it at a sentence end
+                return _cut(items[i], budget)
+            continue
+        keep |= group
+        used += cost
+    return render(items, keep)
+
+
+def _cut(text: str, budget: int) -> str:
+    cut = text[: budget - len(ELLIPSIS) - 1]
+    end = max(cut.rfind(". "), cut.rfind(" ; "), cut.rfind(", "))
+    return (cut[: end + 1] if end > budget // 2 else cut).rstrip() + " " + ELLIPSIS

@@ -1,0 +1,209 @@
+"""Text analysis shared by the index and the questions: folding, stop words, stemming, glossary.
+
+The fiches are French; operators ask in French or English. Both sides are reduced to the same
+terms: lower case, French Snowball stems, accents folded ("réintégrées" → "reintegr"). An English
+question first goes through a small bilingual domain glossary ("self-trigger" → "auto-déclencher",
+"box" → "case"), and a word the glossary does not know is tried both as a French cognate
+("procedure" → "procedur") and as an English stem. The result keeps, for each word of the
+question, the group of index terms it stands for, so the caller can tell which words of a question
+the documents know at all (the abstention signal) and which they do not.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+
+from knowledge.glossary import EN_FR, FR_FR, INTENT_EN, INTENT_FR
+
+_WORD = re.compile(r"\d+|[^\W\d_]+")
+
+
+def _wordlist(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Function words and question words: they carry no topic. Folded (no accents), lower case.
+STOP_FR: frozenset[str] = _wordlist(
+    """
+    a ai aie aient aies ait as au aura aurai auraient aurais aurait auras aurez auriez aurions
+    aurons auront aux avaient avais avait avec avez aviez avions avons ayant ayez ayons c ce ceci
+    cela celle celles celui ces cet cette ceux d dans de des du elle elles en es est et etaient
+    etais etait etant ete etes etiez etions eu eue eues eut eux il ils j je l la le les leur leurs
+    lui m ma mais me mes moi mon meme n ne ni nos notre nous on ont ou par pas pour qu que quel
+    quelle quelles quels qui quoi s sa se sera serai seraient serais serait seras serez seront ses
+    si soient sois soit sommes son sont soyez suis sur t ta te tes toi ton tu un une vos votre
+    vous y est-ce pourquoi ou dois doit doivent devons devez devoir faut
+    falloir peut peux pouvons pouvez puis puisse pourrais pourrait pourrai faire fait fais faites
+    font ceci tout tous toute toutes tres bien plus moins alors donc car ainsi aussi apres avant
+    pendant lors quoi lequel laquelle lesquels auquel chez vers sans sous entre selon mettre
+    met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
+    concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin
+    """
+)
+STOP_EN: frozenset[str] = _wordlist(
+    """
+    a about after again against all am an and any are as at be been before being below between
+    both but by can could did do does doing done down during each few for from further get gets
+    got had has have having he her here hers him his how i if in into is it its itself just me
+    more most my myself no nor not now of off on once only or other our ours out over own same
+    she should so some such than that the their theirs them then there these they this those
+    through to too under until up very was we were what when where which while who whom why will
+    with would you your yours yourself must may might shall need needs needed want wants know
+    tell happen happens happened go goes going please thanks hello hi use used using way ok okay
+    anything something everything there's what's it's i'm can't don't does't whats hows im
+    """
+)
+# Words that only say which language a question is in.
+_FR_MARKERS = _wordlist(
+    "le la les des du de un une est et que qui quel quelle quels quelles comment quand faut "
+    "dois puis peut je nous vous pour dans sur au aux pendant apres avec ce cette"
+)
+_EN_MARKERS = _wordlist(
+    "the a an is are what which who how when where can do does i my we you for of in on to "
+    "should must during after with this that have has"
+)
+
+_FR = snowballstemmer.stemmer("french")
+_EN = snowballstemmer.stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ("Réintégrées" → "reintegrees")."""
+    text = unicodedata.normalize("NFKD", text.replace("@", "a").replace("œ", "oe"))
+    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, lower case, accents kept (the French stemmer wants them)."""
+    return _WORD.findall(text.lower().replace("’", "'"))
+
+
+def unique(items: Iterable[str]) -> list[str]:
+    """Items once each, first occurrence order."""
+    return list(dict.fromkeys(items))
+
+
+def _keep(term: str) -> bool:
+    return term.isdigit() or len(term) > 1
+
+
+@lru_cache(maxsize=8192)
+def stem_fr(word: str) -> str:
+    """French Snowball stem of one lower-case word, accents folded afterwards."""
+    return fold(_FR.stemWord(word))
+
+
+@lru_cache(maxsize=8192)
+def stem_en(word: str) -> str:
+    return fold(_EN.stemWord(fold(word)))
+
+
+def analyse_fr(text: str) -> list[str]:
+    """Index terms of French text: stop words dropped, stemmed, folded (order and repeats kept)."""
+    out = []
+    for w in words(text):
+        if fold(w) in STOP_FR:
+            continue
+        term = stem_fr(w)
+        if _keep(term):
+            out.append(term)
+    return out
+
+
+def detect_lang(text: str) -> str:
+    """ "fr" or "en": French unless the question reads as English (accents count for French)."""
+    ws = [fold(w) for w in words(text)]
+    fr = sum(w in _FR_MARKERS for w in ws) + 2 * sum(c in "éèêàùçâîôû" for c in text.lower())
+    en = sum(w in _EN_MARKERS for w in ws)
+    return "en" if en > fr else "fr"
+
+
+@dataclass(frozen=True, slots=True)
+class TermGroup:
+    """One word (or glossary phrase) of a question and the index terms it may stand for.
+
+    A ``weak`` group says what the question asks for ("comment", "can I") rather than its topic.
+    """
+
+    word: str
+    terms: tuple[str, ...]
+    weak: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    lang: str
+    groups: tuple[TermGroup, ...]
+
+    def terms(self, weak: bool = False) -> list[str]:
+        """Every candidate term of the topic (or, with ``weak``, of the intent) groups, once."""
+        return unique(t for g in self.groups if g.weak == weak for t in g.terms)
+
+    @property
+    def topic(self) -> tuple[TermGroup, ...]:
+        return tuple(g for g in self.groups if not g.weak)
+
+
+def _phrases(table: dict[str, str], stem: bool) -> dict[tuple[str, ...], str]:
+    def key(phrase: str) -> tuple[str, ...]:
+        ws = [fold(w) for w in words(phrase)]
+        return tuple(stem_en(w) if stem else w for w in ws)
+
+    return {key(k): v for k, v in table.items()}
+
+
+# (table, keyed on English stems?, weak) in the order they are tried at one position.
+_TABLES_EN = ((_phrases(INTENT_EN, True), True, True), (_phrases(EN_FR, True), True, False))
+_TABLES_FR = ((_phrases(INTENT_FR, False), False, True), (_phrases(FR_FR, False), False, False))
+_LONGEST = max(len(k) for tables in (_TABLES_EN, _TABLES_FR) for table, _, _ in tables for k in table)
+
+
+def _match(keys_en: list[str], keys_fr: list[str], i: int, lang: str) -> tuple[int, str, bool]:
+    """The longest glossary phrase starting at word ``i``: (length, expansion, weak)."""
+    tables = (*_TABLES_EN, *_TABLES_FR) if lang == "en" else _TABLES_FR
+    for n in range(min(_LONGEST, len(keys_fr) - i), 0, -1):
+        for table, on_en, weak in tables:
+            keys = keys_en if on_en else keys_fr
+            found = table.get(tuple(keys[i : i + n]))
+            if found is not None:
+                return n, found, weak
+    return 0, "", False
+
+
+def analyse_question(text: str, lang: str | None = None) -> Query:
+    """Turn a question into term groups, expanding glossary phrases (longest match first)."""
+    lang = lang or detect_lang(text)
+    tokens = words(text)
+    folded = [fold(w) for w in tokens]
+    en_keys = [stem_en(w) for w in folded]
+    stop = STOP_EN | STOP_FR if lang == "en" else STOP_FR
+    groups: list[TermGroup] = []
+    i = 0
+    while i < len(tokens):
+        n, expansion, weak = _match(en_keys, folded, i, lang)
+        if n:
+            phrase = " ".join(tokens[i : i + n])
+            # a French phrase's own words count too: "délai" or "OEA" are also corpus words
+            own = [] if lang == "en" or weak else analyse_fr(phrase)
+            terms = unique(analyse_fr(expansion) + own)
+            if terms:
+                groups.append(TermGroup(phrase, tuple(terms), weak))
+            i += n
+            continue
+        word, f = tokens[i], folded[i]
+        i += 1
+        if f in stop:
+            continue
+        candidates = [stem_fr(word)]
+        if lang == "en":
+            candidates.append(en_keys[i - 1])
+        terms = unique(t for t in candidates if _keep(t))
+        if terms:
+            groups.append(TermGroup(word, tuple(terms)))
+    return Query(lang, tuple(groups))

@@ -1,0 +1,117 @@
+"""answer(): a cited passage in the question's language, context-aware, or a plain abstention."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer
+
+
+def test_an_answer_quotes_a_passage_and_cites_it() -> None:
+    result = answer("Que mettre en case 44 du DAU ?")
+    assert not result.abstained and result.lang == "fr"
+    assert "50000" in result.text
+    first = result.sources[0]
+    assert (first.doc, first.section) == ("fiche-4", "etape-2-dau")
+    assert first.ref.startswith("DGDDI, Fiche 4 – Opérateurs, Étape 2")
+    assert 0 < result.confidence <= 1
+
+
+def test_answer_and_source_are_frozen() -> None:
+    result = answer("Que mettre en case 44 du DAU ?")
+    assert isinstance(result, Answer) and isinstance(result.sources[0], Source)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.text = "x"  # type: ignore[misc]
+
+
+def test_an_english_question_gets_an_english_lead_and_the_official_french_text() -> None:
+    result = answer("Can I trigger the fallback procedure at night?")
+    assert result.lang == "en"
+    assert result.text.startswith("According to DGDDI")
+    assert "24 heures sur 24" in result.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Quelle est la météo à Lyon ce week-end ?",
+        "How do I renew my passport?",
+        "Recette de la tarte aux pommes",
+        "Who won the football match last night?",
+        "",
+    ],
+)
+def test_out_of_scope_questions_abstain_with_the_sau_contact(question: str) -> None:
+    result = answer(question)
+    assert result.abstained and result.sources == []
+    assert SAU_PHONE in result.text and SAU_EMAIL in result.text
+
+
+def test_an_abstention_speaks_the_question_language() -> None:
+    assert answer("How do I renew my passport?").text.startswith("The DGDDI fiches")
+    assert answer("Comment renouveler mon passeport ?").text.startswith("Les fiches")
+
+
+def test_answers_are_passages_not_documents() -> None:
+    for question in (
+        "Facilité OEA-F pendant la procédure de secours",
+        "Comment auto-déclencher la procédure de secours ?",
+        "Comment créer un compte sur Prodouane ?",
+        "Puis-je auto-déclencher la procédure de secours ?",
+    ):
+        assert len(answer(question).text) <= 1500, question
+
+
+def test_the_general_self_trigger_answer_says_where_gamma_differs() -> None:
+    result = answer("Puis-je auto-déclencher la procédure de secours ?")
+    assert result.sources[0].doc == "fiche-1"
+    assert "est de droit" in result.text
+    assert "Pour GAMMA" in result.text and "service des douanes qui décide" in result.text
+    assert any(s.doc == "gamma" and s.section == "iv-1" for s in result.sources)
+
+
+def test_a_question_naming_gamma_is_answered_for_gamma() -> None:
+    result = answer("GAMMA is down, can I self-trigger the fallback procedure?")
+    assert result.sources[0].doc == "gamma"
+    assert result.text.startswith("For GAMMA")
+    assert "service douanier qui décide" in result.text
+
+
+ALERT = {
+    "services": ["DELTA G"],
+    "modes": ["EDI", "DTI"],
+    "level": "red",
+    "published_at": "2024-05-02T10:15:00+02:00",
+    "title": "Dysfonctionnement Delta G",
+}
+
+
+def test_an_open_alert_for_the_service_asked_about_comes_first() -> None:
+    result = answer("Delta G ne répond plus, puis-je auto-déclencher ?", live=[ALERT])
+    first_line = result.text.splitlines()[0]
+    assert first_line.startswith("Une alerte est en cours pour DELTA G")
+    assert "niveau rouge" in first_line and "2024-05-02 10:15" in first_line
+    assert "BIP" in first_line
+
+
+def test_an_alert_accepts_a_datetime_and_speaks_english() -> None:
+    alert = dict(ALERT, published_at=datetime(2024, 5, 2, 8, 15, tzinfo=UTC), level=None)
+    result = answer("Delta G is down, can I self-trigger?", live=[alert])
+    assert result.text.startswith("An alert is open for DELTA G (EDI, DTI), published 2024-05-02 08:15")
+
+
+def test_an_alert_for_another_service_is_not_mentioned() -> None:
+    result = answer("GAMMA : quand la procédure de secours s'applique-t-elle ?", live=[ALERT])
+    assert "alerte est en cours" not in result.text
+
+
+def test_answers_are_fast_once_the_index_is_built() -> None:
+    answer("warm-up")
+    start = time.perf_counter()
+    for _ in range(20):
+        answer("Dans quel délai réintégrer les déclarations ?")
+    assert (time.perf_counter() - start) / 20 < 0.1
