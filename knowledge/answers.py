@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from knowledge.documents import Document, Section, Source
+from knowledge.intents import Intent, gives_contact, read_intent
 from knowledge.passages import trim
 from knowledge.search import KnowledgeBase, Retrieval
 from knowledge.services import find_services, order
@@ -64,8 +65,9 @@ def answer(question: str, live: Sequence[Mapping[str, Any]] | None = None) -> An
     kb = KnowledgeBase.load()
     lang = detect_lang(question)
     services = find_services(question)
-    query = analyse_question(question, lang)
-    found = kb.search(query, services)
+    intent = read_intent(question, kb.documents)
+    query = intent.demote(analyse_question(question, lang))
+    found = kb.search(query, services, intent=intent)
     alert = _alert_line(live or (), services, lang)
     confidence = _confidence(found)
     if not _answerable(found):
@@ -79,7 +81,7 @@ def answer(question: str, live: Sequence[Mapping[str, Any]] | None = None) -> An
         lines.append(_not_specific(services, lang))
     contrasts = [] if services else _contrasts(kb, doc, section)
     tail = [c.contrast.en if lang == "en" else c.contrast.fr for c in contrasts if c.contrast]
-    weigh = _block_scorer(kb, query)
+    weigh = _block_scorer(kb, query, intent)
     room = MAX_CHARS - sum(len(x) + 1 for x in (*lines, *tail)) - 2
     passage = trim(section.body, weigh, min(room, 1100))
     lines.append(passage)
@@ -118,12 +120,15 @@ def _confidence(found: Retrieval) -> float:
     return round(max(0.0, min(1.0, value)), 3)
 
 
-def _block_scorer(kb: KnowledgeBase, query: Query) -> Callable[[str], float]:
+def _block_scorer(kb: KnowledgeBase, query: Query, intent: Intent) -> Callable[[str], float]:
+    """How well one block of a section answers: its question words, and a contact if one is asked."""
     groups = [(g, kb.weight(g) * (0.5 if g.weak else 1.0)) for g in query.groups]
+    contact_bonus = max((w for _, w in groups), default=1.0) if intent.contact else 0.0
 
     def score(block: str) -> float:
         terms = set(analyse_fr(block))
-        return sum(w for g, w in groups if terms.intersection(g.terms))
+        value = sum(w for g, w in groups if terms.intersection(g.terms))
+        return value + (contact_bonus if contact_bonus and gives_contact(block) else 0.0)
 
     return score
 

@@ -2,7 +2,8 @@
 
 A section is split into blocks (paragraphs and list items; a short list stays with the sentence
 introducing it). Each block scores the summed weight
-of the question's words it contains; the best blocks are kept, in document order, within a
+of the question's words it contains (the opening block, which usually states the rule, scores a
+little even when it matches nothing); the best blocks are kept, in document order, within a
 character budget, with the lead-in sentence of a list ("… dans deux cas :") kept with its items
 and "[…]" marking what was left out. A section that fits the budget is returned whole.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 ELLIPSIS = "[…]"
+LEAD_SCORE = 1e-3  # the opening block ranks above blocks that match nothing, below those that do
 
 
 def blocks(body: str, merge_up_to: int = 600) -> list[str]:
@@ -56,11 +58,15 @@ def trim(body: str, score: Callable[[str], float], budget: int) -> str:
     whole = "\n".join(items)
     if len(whole) <= budget:
         return whole
-    ranked = sorted(range(len(items)), key=lambda i: (-score(items[i]), i))
+    scores = [score(item) for item in items]
+    # The opening block usually states the rule the rest details ("sélectionner le bouton
+    # inscription"): kept, room permitting, even when it shares no word with the question.
+    scores[0] = max(scores[0], LEAD_SCORE)
+    ranked = sorted(range(len(items)), key=lambda i: (-scores[i], i))
     keep: set[int] = set()
     used = 0
     for n, i in enumerate(ranked):
-        if n > 0 and score(items[i]) <= 0:
+        if n > 0 and scores[i] <= 0:
             break
         group = {i}
         lead = _lead_in(items, i) if items[i].startswith("- ") else None

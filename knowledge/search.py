@@ -26,14 +26,23 @@ import bm25s
 import numpy as np
 
 from knowledge.documents import Document, Section, load_documents
-from knowledge.text import Query, TermGroup, analyse_fr
+from knowledge.intents import Intent, definitions, gives_contact
+from knowledge.text import Query, TermGroup, analyse_fr, fold
 
 HEADING_WEIGHT = 3  # how many times a heading is indexed
 BOOST_COVERED = 1.4  # a document covering a service the question names
 BOOST_RELATED = 1.1  # a document written for a neighbouring service (fiche 4 for Delta G)
 DAMP_OTHER = 0.5  # a document covering none of the services the question names
 UNKNOWN_DF = 2  # the document frequency a word unknown to the corpus is weighed as
+UNKNOWN_NAME_FACTOR = 2.0  # ...times this for a capitalised one: a name the fiches never mention
+SYNONYM_SHARE = 0.5  # what the other terms of one word add to its best term ("demande d'assistance")
 INTENT_WEIGHT = 0.5  # "comment", "can I": a hint at the heading, weaker than the topic words
+SERVICE_WORD_WEIGHT = 0.3  # a téléservice's name, once it has chosen the documents (boost above)
+BOOST_NAMED = 2.0  # a document the question names ("la fiche 1", "the note of 1 August 2023")
+BOOST_CONTACT = 1.6  # a section giving a phone number or an e-mail, for "numéro du SAU", "who to call"
+BOOST_DEFINITION = 2.0  # the section spelling out the acronym a "what is a BIP" question asks about
+BOOST_ROLE = 2.5  # a section with the role asked for: "Delta G en panne, que faire ?" → alert-check
+THIN_TOPIC = 2  # ...when the question's other words say little (at most this many topic words)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,10 @@ class KnowledgeBase:
             corpus.append(heading * HEADING_WEIGHT + title + body)
             section_terms.append(frozenset(heading + title + body))
         self.section_terms = tuple(section_terms)
+        self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
+        self.defines = tuple(definitions(s) for _, s in self.entries)
+        covered = {n for d in self.documents for n in (*d.services, *d.related)}
+        self.service_words = frozenset(w for n in covered for w in fold(n).split())
         n = len(corpus)
         df: dict[str, int] = {}
         for terms in section_terms:
@@ -83,6 +96,8 @@ class KnowledgeBase:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._bm25.index(corpus, show_progress=False)
+        self._per_term: dict[str, np.ndarray] = {}
+        self._nothing = np.zeros(len(self.entries), dtype=np.float32)
 
     @classmethod
     def load(cls) -> KnowledgeBase:
@@ -98,22 +113,80 @@ class KnowledgeBase:
         return {d.id: d for d in self.documents}
 
     def weight(self, group: TermGroup) -> float:
-        """How much a question word matters: the IDF of its rarest known term, or the maximum."""
+        """How much a question word matters: the IDF of its rarest known term, or the maximum.
+
+        A capitalised word the fiches never use is a name (a place, a company, a product) they do
+        not speak of, and weighs double: "horaires du bureau de Roissy" is about Roissy.
+        """
         known = [self.idf[t] for t in group.terms if t in self.idf]
-        return max(known) if known else self.unknown_idf
+        if known:
+            return max(known)
+        return self.unknown_idf * (UNKNOWN_NAME_FACTOR if group.word[:1].isupper() else 1.0)
 
     def knows(self, group: TermGroup) -> bool:
         return any(t in self.idf for t in group.terms)
 
-    def _scores(self, terms: Sequence[str]) -> np.ndarray:
-        vocab = self._bm25.vocab_dict
-        known = [t for t in terms if t and t in vocab]
-        if not known:
-            return np.zeros(len(self.entries), dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+    def _term_scores(self, term: str) -> np.ndarray:
+        """BM25 score of every section for one term (cached: the vocabulary is small)."""
+        if term not in self._bm25.vocab_dict:
+            return self._nothing
+        cached = self._per_term.get(term)
+        if cached is None:
+            cached = np.asarray(self._bm25.get_scores([term]), dtype=np.float32)
+            self._per_term[term] = cached
+        return cached
 
-    def search(self, query: Query, services: Sequence[str] = (), k: int = 5) -> Retrieval:
-        scores = self._scores(query.terms()) + INTENT_WEIGHT * self._scores(query.terms(weak=True))
+    def _group_scores(self, group: TermGroup) -> np.ndarray:
+        """A word counts once: the best of the terms it may stand for ("panne" → dysfonctionnement…)."""
+        each = np.stack([self._term_scores(t) for t in group.terms])
+        best: np.ndarray = each.max(axis=0)
+        rest: np.ndarray = each.sum(axis=0) - best
+        return best + SYNONYM_SHARE * rest
+
+    def rank(self, query: Query, services: Sequence[str] = ()) -> np.ndarray:
+        """Sum over the question's words of their best term's BM25 score; intent words weigh less.
+
+        When the question names a téléservice the documents cover, the name has already chosen the
+        documents (see :meth:`search`); as a word it weighs little, or a section that repeats
+        "GAMMA" would outrank the one that answers.
+        """
+        scores = np.zeros(len(self.entries), dtype=np.float32)
+        seen: set[tuple[str, ...]] = set()
+        topical = [g for g in query.topic if fold(g.word) not in self.service_words]
+        for g in query.groups:
+            if g.terms in seen:
+                continue
+            seen.add(g.terms)
+            weight = INTENT_WEIGHT if g.weak else 1.0
+            if services and topical and not g.weak and fold(g.word) in self.service_words:
+                weight = SERVICE_WORD_WEIGHT
+            scores += weight * self._group_scores(g)
+        return scores
+
+    def _intent_factors(self, query: Query, intent: Intent) -> np.ndarray:
+        factors = np.ones(len(self.entries), dtype=np.float32)
+        if intent.documents:
+            named = np.array([d.id in intent.documents for d, _ in self.entries])
+            factors *= np.where(named, BOOST_NAMED, 1.0)
+        if intent.contact:
+            factors *= np.where(self.contact, BOOST_CONTACT, 1.0)
+        rest = [g for g in query.topic if fold(g.word) not in self.service_words]
+        if intent.roles and len(rest) <= THIN_TOPIC:
+            asked = set(intent.roles)
+            has_role = np.array([bool(asked & set(s.roles)) for _, s in self.entries])
+            factors *= np.where(has_role, BOOST_ROLE, 1.0)
+        if intent.definition and len(query.topic) <= 2:
+            asked = {fold(g.word) for g in query.topic}
+            defines = np.array([bool(asked & d) for d in self.defines])
+            factors *= np.where(defines, BOOST_DEFINITION, 1.0)
+        return factors
+
+    def search(
+        self, query: Query, services: Sequence[str] = (), k: int = 5, intent: Intent | None = None
+    ) -> Retrieval:
+        scores = self.rank(query, services)
+        if intent is not None:
+            scores = scores * self._intent_factors(query, intent)
         if services:
             wanted = set(services)
             factors = np.array(

@@ -43,7 +43,7 @@ STOP_FR: frozenset[str] = _wordlist(
     font ceci tout tous toute toutes tres bien plus moins alors donc car ainsi aussi apres avant
     pendant lors quoi lequel laquelle lesquels auquel chez vers sans sous entre selon mettre
     met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
-    concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin
+    concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin combien
     """
 )
 STOP_EN: frozenset[str] = _wordlist(
@@ -57,6 +57,7 @@ STOP_EN: frozenset[str] = _wordlist(
     with would you your yours yourself must may might shall need needs needed want wants know
     tell happen happens happened go goes going please thanks hello hi use used using way ok okay
     anything something everything there's what's it's i'm can't don't does't whats hows im
+    without re ll ve one two three four five six seven eight nine ten found
     """
 )
 # Words that only say which language a question is in.
@@ -180,6 +181,10 @@ def analyse_question(text: str, lang: str | None = None) -> Query:
     """Turn a question into term groups, expanding glossary phrases (longest match first)."""
     lang = lang or detect_lang(text)
     tokens = words(text)
+    cased = _WORD.findall(text.replace("’", "'"))
+    if len(cased) != len(tokens):  # lower() changed a word's shape: no case information
+        cased = tokens
+    cased[:1] = tokens[:1]  # a capital opening the question says nothing
     folded = [fold(w) for w in tokens]
     en_keys = [stem_en(w) for w in folded]
     stop = STOP_EN | STOP_FR if lang == "en" else STOP_FR
@@ -205,5 +210,5 @@ def analyse_question(text: str, lang: str | None = None) -> Query:
             candidates.append(en_keys[i - 1])
         terms = unique(t for t in candidates if _keep(t))
         if terms:
-            groups.append(TermGroup(word, tuple(terms)))
+            groups.append(TermGroup(cased[i - 1], tuple(terms)))
     return Query(lang, tuple(groups))

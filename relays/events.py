@@ -11,7 +11,8 @@ or the page argument of ``replay``).
      ├── AlertClosed          a fin d'alerte (or, marked ``inferred``, a silent disappearance)
      ├── InterruptionPlanned  a planned interruption announced with its window
      ├── SourceDegraded       the page could not be read for a while (admins only)
-     └── SourceRecovered      the page can be read again (admins only)
+     ├── SourceRecovered      the page can be read again (admins only)
+     └── SubscriberDeactivated a subscriber's address refused delivery for good (admins only)
 """
 
 from __future__ import annotations
@@ -87,12 +88,23 @@ class SourceRecovered(Event):
     kind: ClassVar[str] = "source_recovered"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SubscriberDeactivated(Event):
+    subscriber_id: int
+    client: str
+    channel: str
+    address: str
+    reason: str
+    kind: ClassVar[str] = "subscriber_deactivated"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (AlertOpened, BulletinPublished, AlertClosed, InterruptionPlanned, SourceDegraded, SourceRecovered)
+    for cls in (AlertOpened, BulletinPublished, AlertClosed, InterruptionPlanned, SourceDegraded, SourceRecovered,
+                SubscriberDeactivated)
 }
 CLIENT_KINDS: tuple[str, ...] = ("alert_opened", "bulletin", "alert_closed", "interruption_planned")
-ADMIN_KINDS: tuple[str, ...] = ("source_degraded", "source_recovered")
+ADMIN_KINDS: tuple[str, ...] = ("source_degraded", "source_recovered", "subscriber_deactivated")
 
 
 def stable_id(*parts: object) -> str:
@@ -113,6 +125,8 @@ def to_record(event: Event) -> dict[str, Any]:
         title, text = "Source dégradée", event.reason
     elif isinstance(event, SourceRecovered):
         title, text = "Source rétablie", None
+    elif isinstance(event, SubscriberDeactivated):
+        title, text = f"Abonné désactivé : {event.client}", event.reason
     return {
         "kind": event.kind,
         "id": event.id,

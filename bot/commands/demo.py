@@ -1,7 +1,10 @@
 """``demo``: the whole pipeline on the embedded default, with no network and no tokens.
 
 It serves the bundled sample scenario on 127.0.0.1, polls it on an APScheduler job through the
-real fetcher, parser, lifecycle and SQLite store, and prints each event as it happens.
+real fetcher, parser, lifecycle and SQLite store, prints each event as it happens, and delivers it
+through the real outbox to three demo subscribers on the console channel — an EDI provider's
+operations desk (French, everything), an export team (English, end-of-alert pings only) and the
+admins — so each message shows exactly as a subscriber would receive it.
 """
 
 from __future__ import annotations
@@ -28,14 +31,24 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
     from relays.poller import Poller
     from relays.sample_source import SampleSite, sample_pages
     from relays.scheduler import add_poll_job, build_scheduler
+    from relays import subscribers as subs
+    from relays.channels.console import ConsoleChannel
+    from relays.outbox import Sender, enqueue_hook
     from relays.store import Store
 
     pages = sample_pages(args.pages)
     site = SampleSite(pages)
     url = await site.start()
     store = Store.open(db_url)
+    if not subs.all_subscribers(store):
+        subs.add(store, channel="console", address="desk-ops", client="Transitaire Dupont (EDI)")
+        subs.add(store, channel="console", address="export-team", client="Export team", lang="en",
+                 kinds=["alert_closed"])
+        subs.add(store, channel="console", address="admins", client="Admins", role="admin",
+                 kinds=["source_degraded"])
     fetcher = Fetcher(timeout=10)
-    poller = Poller(store, fetcher, [url], source_name="demo", interval=args.interval)
+    poller = Poller(store, fetcher, [url], source_name="demo", interval=args.interval, on_events=enqueue_hook())
+    sender = Sender(store, {"console": ConsoleChannel()})
     done = asyncio.Event()
     print(f"Serving {len(pages)} sample pages at {url}; polling every {args.interval:g} s.", flush=True)
 
@@ -48,6 +61,9 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
         print(f"poll {page}: {status}", flush=True)
         for event in result.events:
             print(f"  {event_line(event)}", flush=True)
+        if result.events:
+            print(flush=True)
+            await sender.drain()
         if site.finished:
             done.set()
 
@@ -67,7 +83,9 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
         total = len(open_alerts.events())
     finally:
         open_alerts.close()
-    print(f"Done: {total} event(s) recorded, {len(still_open)} alert(s) still open.", flush=True)
+    print(f"Done: {total} event(s) recorded, {len(still_open)} alert(s) still open; reminders due later "
+          "(before the reintegration deadline, before and at the planned interruption) stay in the store "
+          "for `run`.", flush=True)
     return 0
 
 

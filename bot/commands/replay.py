@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import tempfile
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,6 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--close-after-absent", type=int, default=3, metavar="N",
                    help="healthy pages without an alert before its end is inferred (default 3)")
     p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a URL (default 20)")
+    p.add_argument("--db", help="record into this store (SQLAlchemy URL) instead of a fresh temporary one")
+    p.add_argument("--deliver", action="store_true",
+                   help="deliver to the store's subscribers through the configured channels, then exit once "
+                        "nothing is due now (reminders due later stay in the store)")
     p.set_defaults(func=run)
 
 
@@ -64,28 +69,70 @@ async def _read_all(locations: list[str], timeout: float) -> list[tuple[str, byt
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.output import event_line
-    from relays.events import to_record
-    from relays.lifecycle import Rules
-    from relays.poller import read_page
-    from relays.store import Store
-
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
     pages = asyncio.run(_read_all(args.pages, args.timeout))
-    rules = Rules(degraded_after=args.degraded_after, close_after_absent=args.close_after_absent)
+    if args.db or args.deliver:
+        from bot.settings import load_settings
+
+        return asyncio.run(_replay(args, pages, args.db or load_settings().resolved_database_url()))
     with tempfile.TemporaryDirectory(prefix="prodouane-replay-") as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'replay.sqlite3'}")
+        return asyncio.run(_replay(args, pages, f"sqlite:///{Path(tmp) / 'replay.sqlite3'}"))
+
+
+async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | None]], db_url: str) -> int:
+    from bot.bootstrap import build_channels
+    from bot.output import event_line
+    from bot.settings import load_settings
+    from relays.events import to_record
+    from relays.lifecycle import Rules
+    from relays.outbox import Report, Sender, enqueue_hook
+    from relays.poller import read_page
+    from relays.store import Store
+
+    rules = Rules(degraded_after=args.degraded_after, close_after_absent=args.close_after_absent)
+    settings = load_settings() if args.deliver else None
+    store = Store.open(db_url)
+    total = Report()
+    async with AsyncExitStack() as stack:
+        sender = None
+        if settings is not None:
+            # With --json, stdout carries only events: the console channel writes to stderr.
+            channels = await build_channels(settings, stack, console=sys.stderr if args.json else None)
+            sender = Sender(store, channels)
+            await asyncio.to_thread(sender.recover)
         try:
             for location, body, content_type in pages:
                 observation = read_page(location, body, content_type)
-                events = store.record_poll("replay", location, observation, now=datetime.now(UTC), rules=rules)
+                events = store.record_poll("replay", location, observation, now=datetime.now(UTC), rules=rules,
+                                           on_events=enqueue_hook() if sender else None)
                 for event in events:
                     if args.json:
                         print(json.dumps(to_record(event), ensure_ascii=False), flush=True)
                     else:
                         print(f"{location}: {event_line(event)}", flush=True)
+                if sender is not None:
+                    total.add(await sender.drain())
+            if sender is not None:
+                waiting = await asyncio.to_thread(sender.waiting)
+                later = await asyncio.to_thread(_scheduled_later, store)
+                print(f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
+                      f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
+                      + "".join(f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()),
+                      file=sys.stderr)
         finally:
             store.close()
     sys.stdout.flush()
     return 0
+
+
+def _scheduled_later(store) -> int:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    from sqlalchemy import func, select
+
+    from relays.store import DeliveryRow
+
+    with store.sessions() as session:
+        return int(session.scalar(select(func.count()).where(
+            DeliveryRow.status == "pending", DeliveryRow.due_at > datetime.now(UTC))) or 0)

@@ -104,4 +104,8 @@ def test_demo_plays_the_bundled_scenario_through_the_real_pipeline(capsys: pytes
     assert main(["demo", "--interval", "0.05"]) == 0
     out = capsys.readouterr().out
     assert out.count("[alert_opened]") == 2 and out.count("[alert_closed]") == 2
-    assert "Done: 7 event(s) recorded, 0 alert(s) still open." in out
+    assert "Done: 7 event(s) recorded, 0 alert(s) still open;" in out
+    # Each event is also shown as its subscribers receive it, through the real outbox.
+    assert out.count("── console → desk-ops") == 7
+    assert out.count("── console → export-team") == 2  # end-of-alert pings only, in English
+    assert "END OF ALERT — DELTA G (EDI)" in out and "BIP N°2 — DELTA G (EDI)" in out

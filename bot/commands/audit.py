@@ -1,0 +1,32 @@
+"""``audit [--alert ID] [--format table|csv|json]``: who was told of each alert's start and end, when."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("audit", help="per alert, which subscribers were told of the start and the end, and when")
+    p.add_argument("--alert", help="only this alert id")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import open_store
+    from bot.cli import UsageError
+    from bot.settings import load_settings
+    from relays.audit import as_csv, as_json, as_table, audit
+
+    store = open_store(load_settings(), args.db)
+    try:
+        rows = audit(store, args.alert)
+    finally:
+        store.close()
+    if args.alert and not rows:
+        raise UsageError(f"no delivery recorded for alert {args.alert!r}")
+    text = {"table": as_table, "csv": as_csv, "json": as_json}[args.format](rows)
+    if text:
+        print(text.rstrip("\n"))
+    return 0

@@ -1,0 +1,161 @@
+"""``subscribers add|list|remove|test``: manage who receives the alerts.
+
+    prodouane-relay subscribers add --channel telegram --address -1001234 --client "Transit SA" \\
+        --service "DELTA G" --service ICS2 --mode EDI --kind alert_closed --lang en
+Repeated options accumulate; no filter means everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from contextlib import AsyncExitStack
+from dataclasses import asdict
+
+from bot.cli import UsageError
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("subscribers", help="add, list, remove or test subscribers")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    actions.required = True
+
+    add = actions.add_parser("add", help="subscribe an address")
+    add.add_argument("--channel", required=True, choices=["telegram", "slack", "apprise", "console"])
+    add.add_argument("--address", required=True, help="chat id, channel id or Apprise URL")
+    add.add_argument("--client", required=True, help="the client's name")
+    add.add_argument("--eori", help="the client's EORI number")
+    add.add_argument("--service", action="append", default=[], help="only these téléservices (repeatable)")
+    add.add_argument("--mode", action="append", default=[], choices=["EDI", "DTI", "edi", "dti"],
+                     help="only these modes (repeatable)")
+    add.add_argument("--kind", action="append", default=[], help="only these event kinds (repeatable), "
+                     "e.g. alert_opened, bulletin, alert_closed, interruption_planned")
+    add.add_argument("--lang", default="fr", choices=["fr", "en"])
+    add.add_argument("--admin", action="store_true", help="also receives admin events (source broken, …)")
+    add.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")
+    add.set_defaults(func=run_add)
+
+    ls = actions.add_parser("list", help="list subscribers")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--db")
+    ls.set_defaults(func=run_list)
+
+    rm = actions.add_parser("remove", help="deactivate a subscriber (kept for the audit trail)")
+    rm.add_argument("subscriber", help="id or address")
+    rm.add_argument("--db")
+    rm.set_defaults(func=run_remove)
+
+    test = actions.add_parser("test", help="send a test message to a subscriber now")
+    test.add_argument("subscriber", help="id or address")
+    test.add_argument("--db")
+    test.set_defaults(func=run_test)
+
+
+def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import open_store
+    from bot.settings import load_settings
+
+    return open_store(load_settings(), args.db)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from relays import subscribers as subs
+
+    store = _store(args)
+    try:
+        s = subs.add(store, channel=args.channel, address=args.address, client=args.client, eori=args.eori,
+                     lang=args.lang, services=args.service, modes=args.mode, kinds=args.kind,
+                     role="admin" if args.admin else "client")
+    except subs.SubscriberError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
+    return 0
+
+
+def _filters(s) -> str:  # type: ignore[no-untyped-def]
+    parts = [f"services: {', '.join(s.services) or 'all'}", f"modes: {'/'.join(s.modes) or 'all'}",
+             f"kinds: {', '.join(s.kinds) or 'all'}", f"lang: {s.lang}"]
+    if s.role == "admin":
+        parts.append("admin")
+    return "; ".join(parts)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from relays import subscribers as subs
+
+    store = _store(args)
+    try:
+        everyone = subs.all_subscribers(store)
+    finally:
+        store.close()
+    if args.json:
+        for s in everyone:
+            record = asdict(s)
+            record["address"] = s.shown_address
+            print(json.dumps(record, ensure_ascii=False))
+        return 0
+    if not everyone:
+        print("No subscriber yet: add one with `prodouane-relay subscribers add`.")
+    for s in everyone:
+        state = "active" if s.active and not s.paused else "paused" if s.active else \
+            f"inactive ({s.deactivated_reason})"
+        print(f"{s.id:>4}  {s.channel:<8} {s.shown_address:<24} {s.client:<24} {state} — {_filters(s)}")
+    return 0
+
+
+def _one(store, key: str):  # type: ignore[no-untyped-def]
+    from relays import subscribers as subs
+
+    found = subs.find(store, key)
+    if found is None:
+        raise UsageError(f"no subscriber {key!r}")
+    return found
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from relays import subscribers as subs
+
+    store = _store(args)
+    try:
+        s = _one(store, args.subscriber)
+        subs.remove(store, s.id)
+    finally:
+        store.close()
+    print(f"subscriber {s.id} ({s.client}) removed; its delivery history stays for the audit trail")
+    return 0
+
+
+async def _send_test(args: argparse.Namespace) -> int:
+    from bot.bootstrap import build_channels
+    from bot.settings import load_settings
+    from relays.channels.base import DeliveryError, Outgoing
+    from relays.render import FORMATS
+
+    settings = load_settings()
+    store = _store(args)
+    try:
+        s = _one(store, args.subscriber)
+    finally:
+        store.close()
+    async with AsyncExitStack() as stack:
+        channels = await build_channels(settings, stack)
+        channel = channels.get(s.channel)
+        if channel is None:
+            raise UsageError(f"the {s.channel} channel is not configured (set PRODOUANE_RELAY_"
+                             f"{s.channel.upper()}_BOT_TOKEN)")
+        text = ("Message de test de prodouane-relay : vous recevrez ici les alertes de la météo des téléservices."
+                if s.lang == "fr" else
+                "prodouane-relay test message: the météo des téléservices alerts will arrive here.")
+        try:
+            ref = await channel.send(Outgoing(address=s.address, text=text, format=FORMATS.get(s.channel, "plain")))
+        except DeliveryError as exc:
+            raise UsageError(f"test message to {s.client} failed: {exc}") from exc
+    print(f"test message sent to {s.client} ({s.channel} {s.shown_address}): {ref}")
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    return asyncio.run(_send_test(args))

@@ -1,0 +1,158 @@
+"""What a question asks for beyond its topic words: a contact, a definition, the first step, a document.
+
+Topic words find the sections that speak about a subject; these cues choose among them by what
+the answer must contain. "Quel est le numéro du SAU ?" wants a section that gives a phone number,
+"what is a BIP" the sentence that spells the acronym out, "Delta G est en panne, que faire ?" the
+first step of the procedure (the section whose role is ``alert-check``), "à quels téléservices
+s'applique…" a section whose role is ``scope``, and "la fiche 1…" that document. The cue phrases
+live in :mod:`knowledge.glossary`; acronym definitions are read from the documents themselves
+("bulletins d'information périodiques (BIP)").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from knowledge.documents import Document, Section
+from knowledge.glossary import CONTACT_CUES, DEFINITION_CUES, HELPDESK_CUES, NUMBER_CUES, ROLE_CUES
+from knowledge.text import Query, TermGroup, fold
+
+__all__ = ["Intent", "read_intent", "gives_contact", "definitions"]
+
+_PHONE = re.compile(r"\b0\d(?: ?\d{2,3}){3,4}\b")
+_EMAIL = re.compile(r"\b[\w.-]+@[\w-]+(?:\.[\w-]+)+\b")
+# "expansion (ACRONYM)" and "ACRONYM (expansion)", as the documents spell acronyms out.
+_ACRONYM = r"[A-Z][A-Z0-9]{1,6}"
+_DEF_AFTER = re.compile(rf"\(({_ACRONYM})\)")
+_DEF_BEFORE = re.compile(rf"\b({_ACRONYM}) \(([A-Za-z][^)]{{7,}})\)")
+_FICHE = re.compile(r"\bfiche\s*(?:n\s*o?|no|numero)?\s*(\d+)\b")
+_MONTHS = (
+    (
+        "janvier",
+        "fevrier",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "aout",
+        "septembre",
+        "octobre",
+        "novembre",
+        "decembre",
+    ),
+    (
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    contact: bool = False
+    definition: bool = False
+    roles: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    cue_words: frozenset[str] = frozenset()  # folded words the role cues used up
+
+    def demote(self, query: Query) -> Query:
+        """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
+        if not self.cue_words:
+            return query
+        groups = tuple(
+            TermGroup(g.word, g.terms, True) if set(fold(g.word).split()) <= self.cue_words else g
+            for g in query.groups
+        )
+        return Query(query.lang, groups)
+
+
+def _plain(text: str) -> str:
+    """Folded words separated by single spaces, padded so cues match whole words."""
+    return " " + " ".join(re.findall(r"[a-z0-9]+", fold(text))) + " "
+
+
+def _has(text: str, cues: Iterable[str]) -> bool:
+    return any(f" {cue} " in text for cue in cues)
+
+
+def _used(text: str, cues: Iterable[str]) -> set[str]:
+    return {w for cue in cues if f" {cue} " in text for w in cue.split()}
+
+
+def _named_documents(text: str, documents: Sequence[Document]) -> tuple[str, ...]:
+    ids = {d.id for d in documents}
+    named = [f"fiche-{n}" for n in _FICHE.findall(text) if f"fiche-{n}" in ids]
+    if " note " in text:
+        for d in documents:
+            if not d.id.startswith("note-") or d.date is None:
+                continue
+            year, month = d.date[:4], int(d.date[5:7]) - 1
+            if _has(text, (year, _MONTHS[0][month], _MONTHS[1][month])):
+                named.append(d.id)
+    return tuple(dict.fromkeys(named))
+
+
+def read_intent(question: str, documents: Sequence[Document]) -> Intent:
+    text = _plain(question)
+    contact = _has(text, CONTACT_CUES) or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
+    roles = tuple(role for role, cues in ROLE_CUES.items() if _has(text, cues))
+    named = _named_documents(text, documents)
+    used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
+    return Intent(
+        contact=contact,
+        definition=_has(text, DEFINITION_CUES),
+        roles=roles,
+        documents=named,
+        cue_words=frozenset(used),
+    )
+
+
+def gives_contact(text: str) -> bool:
+    """Whether ``text`` holds a phone number or an e-mail address."""
+    return bool(_PHONE.search(text) or _EMAIL.search(text))
+
+
+def _initials_spell(acronym: str, words: Sequence[str]) -> bool:
+    """Whether the initials of ``words`` contain the letters of ``acronym`` in order, first to first."""
+    letters = [c for c in fold(acronym) if c.isalnum()]
+    initials = [w[:1] for w in words]
+    if not initials or not letters or initials[0] != letters[0]:
+        return False
+    pos = 0
+    for c in letters:
+        try:
+            pos = initials.index(c, pos) + 1
+        except ValueError:
+            return False
+    return True
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", fold(text))
+
+
+def definitions(section: Section) -> frozenset[str]:
+    """The acronyms (lower case) a section spells out, "expansion (ACR)" or "ACR (expansion)"."""
+    found = set()
+    for m in _DEF_AFTER.finditer(section.body):
+        before = _words(section.body[max(0, m.start() - 200) : m.start()])
+        span = 2 * len(m[1]) + 1
+        if any(_initials_spell(m[1], before[-n:]) for n in range(len(m[1]), span + 1)):
+            found.add(m[1])
+    for m in _DEF_BEFORE.finditer(section.body):
+        if _initials_spell(m[1], _words(m[2])):
+            found.add(m[1])
+    return frozenset(a.lower() for a in found)

@@ -1,0 +1,76 @@
+"""Delivery to anything Apprise speaks (email, Teams, generic webhooks…), one URL per address.
+
+Apprise reports success or failure, never why in a machine-readable way, so every failed notify
+is a ``TransientError`` (the outbox retries, bounded, then dead-letters) carrying Apprise's last
+log line; only a URL Apprise cannot parse is a ``PermanentError`` (``NotFoundError``: there is
+no such destination). Apprise's own retries stay off (its default ``retry=0``).
+
+Apprise URLs hold secrets (passwords, webhook tokens): errors carry Apprise's privacy-masked
+form of the address (``mailto://user:****@…``), never the URL itself. Apprise cannot thread, so
+``thread_ref`` is ignored, and references are ``"apprise:<random id>"``.
+
+Apprise is synchronous (requests); notify runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import apprise
+
+from relays.channels.base import NotFoundError, Outgoing, TransientError
+from relays.pacing import Pacer
+
+__all__ = ["AppriseChannel"]
+
+_FORMATS = {
+    "plain": apprise.NotifyFormat.TEXT,
+    "html": apprise.NotifyFormat.HTML,
+    "markdown": apprise.NotifyFormat.MARKDOWN,
+}
+
+
+class AppriseChannel:
+    """Sends plain, HTML or Markdown text to an Apprise URL (the address)."""
+
+    name = "apprise"
+
+    def __init__(self, *, title: str = "", timeout: float = 30.0, pacer: Pacer | None = None) -> None:
+        self._title = title
+        self._timeout = timeout
+        self._pacer = pacer
+
+    async def send(self, message: Outgoing) -> str:
+        """Notify ``message.address``; returns ``"apprise:<id>"``."""
+        body_format = _FORMATS.get(message.format)
+        if body_format is None:
+            raise ValueError(f"AppriseChannel cannot send format {message.format!r}")
+        notifier = apprise.Apprise()
+        if not notifier.add(message.address):
+            raise NotFoundError(
+                "Apprise cannot parse this URL",
+                channel=self.name,
+                address="<unparsable URL>",
+                reason="invalid_address",
+            )
+        masked = str(notifier[0].url(privacy=True))  # type: ignore[no-untyped-call]
+        if self._pacer is not None:
+            await self._pacer.acquire(masked)
+        result = await asyncio.to_thread(
+            notifier.notify,
+            body=message.text,
+            title=self._title,
+            body_format=body_format,
+            interpret_escapes=False,
+            timeout=self._timeout,
+        )
+        if not result:
+            detail = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")]
+            raise TransientError(
+                detail[-1] if detail else "Apprise notify failed",
+                channel=self.name,
+                address=masked,
+                reason="notify_failed",
+            )
+        return f"apprise:{uuid.uuid4().hex[:16]}"

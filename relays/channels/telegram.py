@@ -1,0 +1,201 @@
+"""Telegram delivery through python-telegram-bot's ``Bot``, paced and with errors translated.
+
+Every send goes through a :class:`~relays.pacing.Pacer` (30/s overall, 1/s per chat, 20/min per
+group) so that a fan-out to a thousand chats never meets a 429; when one still comes back, the
+chat is penalised for the server's ``retry_after`` and the outbox gets a ``TransientError``.
+
+Error translation (python-telegram-bot's ``telegram/error.py`` → ours):
+
+* ``RetryAfter`` → ``TransientError(retry_after=…)``; ``TimedOut``, ``NetworkError`` (which
+  python-telegram-bot also raises for 5xx) and unknown ``TelegramError`` → ``TransientError``.
+  A read timeout is ambiguous: the message may have arrived. Telegram has no idempotency key,
+  so the outbox decides (reason ``"timeout"``).
+* ``Forbidden`` (blocked by the user, kicked from the group, user deactivated) → ``BlockedError``.
+* ``BadRequest`` "chat not found" → ``NotFoundError``; "bot was kicked"/"user is deactivated"
+  → ``BlockedError``; ``ChatMigrated`` (group became a supergroup) → ``NotFoundError`` whose
+  message names the new chat id.
+* Any other ``BadRequest`` (unparsable HTML, text too long…) → plain ``PermanentError``: the
+  same message will fail the same way, so retrying only delays the dead letter; the subscriber
+  is fine.
+* ``InvalidToken`` → ``AuthError``.
+
+References are ``"<chat_id>:<message_id>"``. Links are never previewed (an alert must not carry
+a third-party card), and replies use ``allow_sending_without_reply`` so a deleted parent never
+blocks an alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dtm
+import warnings
+from types import TracebackType
+from typing import Self
+
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+from telegram.warnings import PTBDeprecationWarning
+
+from relays.channels.base import (
+    AuthError,
+    BlockedError,
+    DeliveryError,
+    NotFoundError,
+    Outgoing,
+    PermanentError,
+    TransientError,
+    split_ref,
+)
+from relays.pacing import Pacer
+
+__all__ = ["TelegramChannel", "telegram_pacer"]
+
+DEFAULT_BASE_URL = "https://api.telegram.org/bot"
+_PARSE_MODES = {"plain": None, "html": ParseMode.HTML, "markdownv2": ParseMode.MARKDOWN_V2}
+_NOT_FOUND = ("chat not found", "user not found", "peer_id_invalid")
+_BLOCKED = (
+    "bot was kicked",
+    "bot was blocked",
+    "user is deactivated",
+    "not enough rights",
+    "have no rights",
+    "chat_write_forbidden",
+)
+
+
+def telegram_pacer() -> Pacer:
+    """Telegram's published limits: 30 msg/s overall, 1 msg/s per chat, 20 msg/min per group."""
+    return Pacer(
+        global_rate=30, global_per=1.0, per_key_rate=1, per_key_per=1.0, group_rate=20, group_per=60.0,
+        spread=True,
+    )
+
+
+def is_group(chat_id: str) -> bool:
+    """Groups, supergroups and channels have negative ids (or an ``@username``)."""
+    return not chat_id.isdigit()
+
+
+class TelegramChannel:
+    """Sends to Telegram chats; ``address`` is the chat id (``"42"``, ``"-1001234"``, ``"@chan"``)."""
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        pacer: Pacer | None = None,
+        timeout: float = 10.0,
+        pool_size: int = 64,
+    ) -> None:
+        request = HTTPXRequest(
+            connection_pool_size=pool_size,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+            pool_timeout=timeout,
+        )
+        # Our own request objects, opened and closed by us: ``Bot.initialize`` would call getMe,
+        # and its InvalidToken message quotes the token.
+        self._requests = (request, HTTPXRequest(connection_pool_size=1))
+        self._bot = Bot(token, base_url=base_url, request=request, get_updates_request=self._requests[1])
+        self._pacer = pacer if pacer is not None else telegram_pacer()
+        self._started = False
+
+    def __repr__(self) -> str:  # the token stays out of logs
+        return f"TelegramChannel(base_url={self._bot.base_url.split('/bot')[0]!r})"
+
+    async def start(self) -> None:
+        """Open the HTTP pool (idempotent; ``send`` calls it when needed). No request is made."""
+        if not self._started:
+            for request in self._requests:
+                await request.initialize()
+            self._started = True
+
+    async def aclose(self) -> None:
+        if self._started:
+            for request in self._requests:
+                await request.shutdown()
+            self._started = False
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def send(self, message: Outgoing) -> str:
+        """Send ``message``; returns ``"<chat_id>:<message_id>"``."""
+        if message.format not in _PARSE_MODES:
+            raise ValueError(f"TelegramChannel cannot send format {message.format!r}")
+        chat = message.address
+        reply = None
+        if message.thread_ref is not None:
+            reply_to = int(split_ref(message.thread_ref, chat))
+            reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+        await self.start()
+        try:
+            async with self._pacer.slot(chat, group=is_group(chat)):
+                sent = await self._bot.send_message(
+                    chat_id=chat,
+                    text=message.text,
+                    parse_mode=_PARSE_MODES[message.format],
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_parameters=reply,
+                )
+        except RetryAfter as exc:
+            seconds = _retry_after_seconds(exc)
+            self._pacer.penalise(chat, seconds)
+            raise TransientError(
+                str(exc), channel=self.name, address=chat, reason="rate_limited", retry_after=seconds
+            ) from exc
+        except TelegramError as exc:
+            raise self._translate(exc, chat) from exc
+        return f"{chat}:{sent.message_id}"
+
+    def _translate(self, exc: TelegramError, chat: str) -> DeliveryError:
+        text = exc.message
+        lowered = text.lower()
+        if isinstance(exc, InvalidToken):
+            return AuthError(text, channel=self.name, address=chat, reason="invalid_token")
+        if isinstance(exc, ChatMigrated):
+            return NotFoundError(
+                f"group migrated to supergroup {exc.new_chat_id}",
+                channel=self.name,
+                address=chat,
+                reason="chat_migrated",
+            )
+        if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and _has(lowered, _BLOCKED)):
+            return BlockedError(text, channel=self.name, address=chat, reason="blocked")
+        if isinstance(exc, BadRequest):
+            if _has(lowered, _NOT_FOUND):
+                return NotFoundError(text, channel=self.name, address=chat, reason="chat_not_found")
+            return PermanentError(text, channel=self.name, address=chat, reason="bad_request")
+        reason = "timeout" if isinstance(exc, TimedOut) else "network"
+        return TransientError(text, channel=self.name, address=chat, reason=reason)
+
+
+def _has(text: str, needles: tuple[str, ...]) -> bool:
+    return any(needle in text for needle in needles)
+
+
+def _retry_after_seconds(exc: RetryAfter) -> float:
+    # ``retry_after`` is an int today and a timedelta tomorrow; reading it warns until then.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dtm.timedelta) else float(value)

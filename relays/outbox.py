@@ -1,0 +1,379 @@
+"""The durable outbox: events fan out into deliveries, a sender claims and sends them.
+
+Fan-out (:func:`enqueue`) runs inside the transaction that records the events, so an event never
+exists without its deliveries. A delivery is unique per (event, subscriber, purpose); purposes
+beyond ``notify`` are the scheduled reminders (before the reintegration deadline, before and at a
+planned interruption), created only when their moment is still ahead.
+
+The :class:`Sender` claims due rows under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+several instances share the outbox), sends them concurrently through the channels — which pace
+themselves to the platforms' limits — and records each outcome in its own small transaction, so a
+process killed mid-fan-out loses nothing and resends at most what was on the wire. Per subscriber,
+messages go out in event order: a bulletin never overtakes its alert, and replies are threaded
+under the subscriber's own copy of the alert.
+
+Outcomes: sent; transient failure → retried after the server's ``retry_after`` or a bounded,
+jittered backoff, dead-lettered (``dead``) after ``max_attempts``; the address refuses us for good
+(blocked, not found, archived) → ``failed``, the subscriber is deactivated, its other pending
+messages are ``skipped`` and the admins are told; the message itself is refused → ``dead``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
+
+from .channels.base import AuthError, BlockedError, Channel, NotFoundError, Outgoing, PermanentError, TransientError
+from .events import (
+    AlertClosed,
+    BulletinPublished,
+    Event,
+    InterruptionPlanned,
+    SubscriberDeactivated,
+    dump,
+    load,
+)
+from .render import FORMATS, deadline_applies, deadline_of, render
+from .store import DeliveryRow, EventRow, Store, SubscriberRow
+from .subscribers import Subscriber, active_rows, from_row, mask_address
+
+log = logging.getLogger(__name__)
+
+PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sending", "sent", "failed", "dead", "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    deadline_reminder_before: timedelta = timedelta(hours=2)
+    interruption_reminder_before: timedelta = timedelta(hours=24)
+    max_attempts: int = 8
+    base_backoff: float = 2.0  # seconds, doubled per attempt
+    max_backoff: float = 900.0
+    lease: timedelta = timedelta(seconds=120)
+
+
+def _root_event(event: Event, purpose: str) -> str | None:
+    """The event whose message this one is threaded under, for the same subscriber."""
+    if isinstance(event, (BulletinPublished, AlertClosed)):
+        return f"{event.alert_id}:opened"
+    if isinstance(event, InterruptionPlanned) and purpose != "notify":
+        return event.id
+    return None
+
+
+def planned(event: Event, now: datetime, policy: Policy) -> list[tuple[str, datetime]]:
+    """The messages one event owes a matching subscriber: (purpose, due_at)."""
+    out = [("notify", now)]
+    if isinstance(event, AlertClosed) and deadline_applies(event.services):
+        moment = deadline_of(event) - policy.deadline_reminder_before
+        if moment > now:
+            out.append(("deadline_reminder", moment))
+    if isinstance(event, InterruptionPlanned) and event.starts_at is not None:
+        before = event.starts_at - policy.interruption_reminder_before
+        if before > now:
+            out.append(("interruption_reminder", before))
+        if event.starts_at > now:
+            out.append(("interruption_start", event.starts_at))
+    return out
+
+
+def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Policy = Policy()) -> int:
+    """Fan events out to every matching active subscriber (call inside the recording transaction)."""
+    if not events:
+        return 0
+    session.flush()
+    seqs = dict(session.execute(select(EventRow.id, EventRow.seq).where(EventRow.id.in_([e.id for e in events]))).all())
+    subscribers = active_rows(session)
+    existing = set(session.execute(
+        select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.purpose)
+        .where(DeliveryRow.event_id.in_([e.id for e in events]))
+    ).all())
+    added = 0
+    for event in events:
+        for subscriber in subscribers:
+            if not subscriber.wants(event):
+                continue
+            for purpose, due_at in planned(event, now, policy):
+                if (event.id, subscriber.id, purpose) in existing:
+                    continue
+                session.add(DeliveryRow(
+                    event_id=event.id, event_seq=seqs[event.id], subscriber_id=subscriber.id,
+                    channel=subscriber.channel, purpose=purpose, status=PENDING, due_at=due_at, created_at=now,
+                    attempts=0,
+                ))
+                added += 1
+    session.flush()
+    return added
+
+
+def enqueue_hook(policy: Policy = Policy(), clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+                 ) -> Callable[[Session, list[Event]], None]:
+    """The ``on_events`` hook for :meth:`Store.record_poll`."""
+
+    def hook(session: Session, events: list[Event]) -> None:
+        enqueue(session, events, now=clock(), policy=policy)
+
+    return hook
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    delivery_id: int
+    event: Event
+    subscriber: Subscriber
+    purpose: str
+    attempts: int
+    thread_ref: str | None = None  # the subscriber's copy of the message this one replies to
+
+
+@dataclass(slots=True)
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    deactivated: list[str] = field(default_factory=list)
+
+    def add(self, other: Report) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.dead += other.dead
+        self.deactivated += other.deactivated
+
+
+class Sender:
+    """Claims due deliveries for the channels it has, sends them, records the outcome."""
+
+    def __init__(self, store: Store, channels: Mapping[str, Channel], *, policy: Policy = Policy(),
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), batch: int = 200,
+                 worker: str | None = None) -> None:
+        self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
+        self.batch = batch
+        self.worker = worker or uuid.uuid4().hex[:12]
+        self.on_sent: Callable[[Claimed, str], None] | None = None  # e.g. demo output, metrics
+
+    # --- claiming ----------------------------------------------------------------------------
+    def recover(self) -> int:
+        """Make deliveries left 'sending' by a dead process claimable again.
+
+        On SQLite there is one process by construction, so every such row is an orphan; on
+        PostgreSQL only rows whose lease has expired are taken back (another instance may be
+        sending the others).
+        """
+        now = self.clock()
+        with self.store.transaction() as session:
+            query = update(DeliveryRow).where(DeliveryRow.status == SENDING)
+            if self.store.engine.dialect.name != "sqlite":
+                query = query.where(DeliveryRow.claimed_until < now)
+            result = session.execute(query.values(status=PENDING, claimed_until=None, claimed_by=None))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
+        earlier = aliased(DeliveryRow)
+        blocked = exists().where(and_(
+            earlier.subscriber_id == DeliveryRow.subscriber_id,
+            earlier.event_seq < DeliveryRow.event_seq,
+            earlier.purpose == "notify",
+            earlier.status.in_((PENDING, SENDING)),
+        ))
+        return (
+            select(DeliveryRow)
+            .where(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now,
+                   DeliveryRow.channel.in_(list(self.channels)),
+                   ~and_(DeliveryRow.purpose == "notify", blocked))
+            .order_by(DeliveryRow.due_at, DeliveryRow.event_seq, DeliveryRow.id)
+        )
+
+    def claim(self) -> list[Claimed]:
+        now = self.clock()
+        with self.store.transaction() as session:
+            query = self._due_query(now).limit(self.batch)
+            if self.store.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=DeliveryRow)
+            rows = session.scalars(query).all()
+            if not rows:
+                return []
+            events = {r.id: load(r.payload) for r in session.scalars(
+                select(EventRow).where(EventRow.id.in_({row.event_id for row in rows})))}
+            subscribers = {s.id: from_row(s) for s in session.scalars(
+                select(SubscriberRow).where(SubscriberRow.id.in_({row.subscriber_id for row in rows})))}
+            roots = {(row.id): _root_event(events[row.event_id], row.purpose) for row in rows}
+            wanted = {root for root in roots.values() if root is not None}
+            refs: dict[tuple[str, int], str] = {}
+            if wanted:
+                for event_id, subscriber_id, ref in session.execute(select(
+                        DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.message_ref).where(
+                        DeliveryRow.event_id.in_(wanted), DeliveryRow.purpose == "notify",
+                        DeliveryRow.status == SENT)):
+                    refs[(event_id, subscriber_id)] = ref
+            claimed = []
+            for row in rows:
+                row.status, row.claimed_by = SENDING, self.worker
+                row.claimed_until = now + self.policy.lease
+                root = roots[row.id]
+                claimed.append(Claimed(row.id, events[row.event_id], subscribers[row.subscriber_id], row.purpose,
+                                       row.attempts, refs.get((root, row.subscriber_id)) if root else None))
+            return claimed
+
+    def due_count(self) -> int:
+        with self.store.sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(self._due_query(self.clock()).subquery()))
+                       or 0)
+
+    def waiting(self) -> dict[str, int]:
+        """Pending deliveries by channel, for channels this sender cannot serve."""
+        with self.store.sessions() as session:
+            rows = session.execute(
+                select(DeliveryRow.channel, func.count()).where(
+                    DeliveryRow.status == PENDING, DeliveryRow.channel.not_in(list(self.channels)))
+                .group_by(DeliveryRow.channel)).all()
+            return {channel: int(count) for channel, count in rows}
+
+    # --- sending -----------------------------------------------------------------------------
+    async def _deliver(self, claimed: Claimed) -> Report:
+        report = Report()
+        subscriber = claimed.subscriber
+        channel = self.channels[subscriber.channel]
+        fmt = FORMATS.get(subscriber.channel, "plain")
+        try:
+            text = render(claimed.event, claimed.purpose, lang=subscriber.lang, fmt=fmt)
+            thread = claimed.thread_ref
+            ref = await channel.send(Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt))
+        except (BlockedError, NotFoundError) as exc:
+            await asyncio.to_thread(self._deactivate, claimed, exc)
+            report.failed += 1
+            report.deactivated.append(subscriber.client)
+            return report
+        except AuthError as exc:  # our token, not their address: retry, then dead-letter
+            return await asyncio.to_thread(self._retry, claimed, str(exc), None)
+        except TransientError as exc:
+            return await asyncio.to_thread(self._retry, claimed, str(exc), exc.retry_after)
+        except PermanentError as exc:
+            await asyncio.to_thread(self._finish, claimed.delivery_id, DEAD, error=str(exc))
+            report.dead += 1
+            return report
+        except Exception as exc:  # a bug or an unexpected library error: never lose the message
+            log.exception("delivery %s crashed", claimed.delivery_id)
+            return await asyncio.to_thread(self._retry, claimed, f"{type(exc).__name__}: {exc}", None)
+        # Recorded at once, on the loop's thread: the gap between the platform accepting a message
+        # and the store knowing it is what a crash can turn into a duplicate, so it stays tiny.
+        self._finish(claimed.delivery_id, SENT, ref=ref, thread=thread)
+        if self.on_sent is not None:
+            self.on_sent(claimed, ref)
+        report.sent += 1
+        return report
+
+    def _finish(self, delivery_id: int, status: str, *, ref: str | None = None, thread: str | None = None,
+                error: str | None = None) -> None:
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None:
+                return
+            row.status, row.claimed_until, row.claimed_by = status, None, None
+            row.attempts += 1
+            if status == SENT:
+                row.sent_at, row.message_ref, row.thread_ref, row.last_error = self.clock(), ref, thread, None
+            else:
+                row.last_error = error
+
+    def _retry(self, claimed: Claimed, error: str, retry_after: float | None) -> Report:
+        report = Report()
+        attempts = claimed.attempts + 1
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, claimed.delivery_id)
+            if row is None:
+                return report
+            row.attempts, row.last_error, row.claimed_until, row.claimed_by = attempts, error, None, None
+            if attempts >= self.policy.max_attempts:
+                row.status = DEAD
+                report.dead += 1
+                log.error("delivery %s dead after %d attempts: %s", row.id, attempts, error)
+                return report
+            backoff = min(self.policy.max_backoff, self.policy.base_backoff * 2 ** (attempts - 1))
+            delay = retry_after * random.uniform(1.0, 1.1) if retry_after else backoff * random.uniform(0.5, 1.0)
+            row.status, row.due_at = PENDING, self.clock() + timedelta(seconds=delay)
+            report.retried += 1
+            return report
+
+    def _deactivate(self, claimed: Claimed, exc: PermanentError) -> None:
+        """The address refuses us for good: stop writing to it, keep the others going, tell admins."""
+        now = self.clock()
+        subscriber = claimed.subscriber
+        reason = f"{exc.reason or type(exc).__name__}: {exc.args[0] if exc.args else exc}"
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, claimed.delivery_id)
+            if row is not None:
+                row.status, row.last_error, row.claimed_until, row.claimed_by = FAILED, reason, None, None
+                row.attempts += 1
+            sub = session.get(SubscriberRow, subscriber.id)
+            if sub is not None and sub.active:
+                sub.active, sub.deactivated_at, sub.deactivated_reason = False, now, reason
+                session.execute(update(DeliveryRow).where(
+                    DeliveryRow.subscriber_id == subscriber.id, DeliveryRow.status == PENDING,
+                ).values(status=SKIPPED, last_error="subscriber deactivated"))
+                notice = SubscriberDeactivated(
+                    id=f"U{subscriber.id}:deactivated:{now.isoformat()}", source="outbox", detected_at=now,
+                    subscriber_id=subscriber.id, client=subscriber.client, channel=subscriber.channel,
+                    address=mask_address(subscriber.channel, subscriber.address), reason=reason,
+                )
+                session.add(EventRow(id=notice.id, kind=notice.kind, alert_id=None, source=notice.source,
+                                     detected_at=now, payload=dump(notice)))
+                enqueue(session, [notice], now=now, policy=self.policy)
+        log.warning("subscriber %s (%s) deactivated: %s", subscriber.id, subscriber.client, reason)
+
+    async def run_once(self) -> Report:
+        """Claim one batch of due deliveries and send them concurrently (the channels pace)."""
+        claimed = await asyncio.to_thread(self.claim)
+        report = Report()
+        if not claimed:
+            return report
+        for outcome in await asyncio.gather(*(self._deliver(c) for c in claimed)):
+            report.add(outcome)
+        return report
+
+    async def drain(self) -> Report:
+        """Send until nothing is due now (reminders due later stay in the store)."""
+        total = Report()
+        while True:
+            report = await self.run_once()
+            total.add(report)
+            if report.sent + report.retried + report.failed + report.dead == 0:
+                if await asyncio.to_thread(self.due_count) == 0:
+                    nxt = await asyncio.to_thread(self.next_retry_in)
+                    if nxt is None:
+                        return total
+                    await asyncio.sleep(nxt)
+                continue
+
+    def next_retry_in(self, horizon: float = 60.0) -> float | None:
+        """Seconds until the next retry due within ``horizon`` (a short wait during drain), else None."""
+        now = self.clock()
+        with self.store.sessions() as session:
+            soonest = session.scalar(select(func.min(DeliveryRow.due_at)).where(
+                DeliveryRow.status == PENDING, DeliveryRow.attempts > 0,
+                DeliveryRow.channel.in_(list(self.channels))))
+        if soonest is None:
+            return None
+        wait = (soonest - now).total_seconds()
+        return max(0.0, wait) if wait <= horizon else None
+
+    async def run_forever(self, idle: float = 1.0, stop: asyncio.Event | None = None) -> None:
+        """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
+        await asyncio.to_thread(self.recover)
+        while stop is None or not stop.is_set():
+            try:
+                report = await self.run_once()
+            except Exception:
+                log.exception("outbox round failed")
+                report = Report()
+            if report.sent + report.retried + report.failed + report.dead == 0:
+                await asyncio.sleep(idle)

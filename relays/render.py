@@ -1,0 +1,202 @@
+"""What each subscriber reads: one event (or reminder) rendered per channel and language.
+
+Everything scraped from the page (titles, CID texts) is untrusted and escaped for the target
+markup: Telegram HTML (``<``, ``>``, ``&``), Slack mrkdwn (``<``, ``>``, ``&`` — which also defuses
+``<!channel>`` and fake links), plain text for Apprise and the console. The content follows
+fiche 9: what is down (téléservices, EDI/DTI, level), the CID's text and time, the fallback
+modalities from the fiches, and at the end of alert the resumption steps and the reintegration
+deadline (24 h after the fin d'alerte, fiche 4).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowledge.documents import load_documents
+from knowledge.procedures import fallback_for, reintegration_deadline, resumption_for
+
+from .dates import PARIS
+from .events import (
+    AlertClosed,
+    AlertOpened,
+    BulletinPublished,
+    Event,
+    InterruptionPlanned,
+    SourceDegraded,
+    SourceRecovered,
+    SubscriberDeactivated,
+)
+
+FORMATS = {"telegram": "html", "slack": "mrkdwn", "apprise": "plain", "console": "plain", "memory": "plain"}
+TELEGRAM_LIMIT = 4096
+SLACK_LIMIT = 3900
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    """How to write bold text and escape untrusted text in one format."""
+
+    escape: Callable[[str], str]
+    bold: Callable[[str], str]
+
+
+def _slack_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+MARKUPS = {
+    "html": Markup(lambda t: html.escape(t, quote=False), lambda t: f"<b>{t}</b>"),
+    "mrkdwn": Markup(_slack_escape, lambda t: f"*{t}*"),
+    "plain": Markup(lambda t: t, lambda t: t.upper() if len(t) < 60 else t),
+}
+
+_L = {
+    "fr": {
+        "alert": "ALERTE", "black": "ALERTE NOIRE", "red": "ALERTE ROUGE", "bulletin": "BIP n°{n}",
+        "bulletin_nonum": "Bulletin d'information", "end": "FIN D'ALERTE", "inferred":
+        "L'alerte n'apparaît plus sur la météo des téléservices sans message de fin d'alerte : vérifiez "
+        "auprès du SAU du CID (09 702 80 100) avant de reprendre.",
+        "published": "Publié par le CID le {t}", "planned": "INTERRUPTION PROGRAMMÉE",
+        "window": "Du {a} au {b} (heure de Paris)", "deadline":
+        "Réintégrez les déclarations déposées en procédure de secours avant le {t} "
+        "(24 h après la fin d'alerte, Fiche 4, étape 4).",
+        "reminder_deadline": "RAPPEL — réintégration avant le {t}",
+        "reminder_interruption": "RAPPEL — interruption programmée à partir du {t}",
+        "interruption_start": "DÉBUT DE L'INTERRUPTION PROGRAMMÉE",
+        "interruption_start_text": "Les services ci-dessus sont interrompus jusqu'au {t} : reportez vos "
+        "formalités ou passez en procédure de secours jusqu'au message de fin d'alerte.",
+        "source": "Source : météo des téléservices (Prodouane)",
+        "degraded": "SOURCE EN PANNE (administrateurs)", "degraded_text":
+        "La météo des téléservices ne peut plus être lue depuis le {t} ({n} relevés en échec : {r}). "
+        "Aucune alerte n'est close tant que la page est illisible.",
+        "recovered": "SOURCE RÉTABLIE (administrateurs)", "recovered_text": "La météo des téléservices est "
+        "de nouveau lisible (en panne depuis le {t}).", "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
+        "deactivated_text": "{c} ({ch} {a}) ne reçoit plus les alertes : {r}",
+        "all": "tous téléservices",
+    },
+    "en": {
+        "alert": "ALERT", "black": "BLACK ALERT", "red": "RED ALERT", "bulletin": "Bulletin no. {n}",
+        "bulletin_nonum": "Information bulletin", "end": "END OF ALERT", "inferred":
+        "The alert no longer appears on the météo des téléservices, without an end-of-alert message: "
+        "check with the CID support desk (SAU, +33 9 702 80 100) before resuming.",
+        "published": "Published by the CID on {t}", "planned": "PLANNED INTERRUPTION",
+        "window": "From {a} to {b} (Paris time)", "deadline":
+        "Reintegrate the declarations lodged under the fallback procedure before {t} "
+        "(24 h after the end of alert, Fiche 4, step 4).",
+        "reminder_deadline": "REMINDER — reintegration due before {t}",
+        "reminder_interruption": "REMINDER — planned interruption from {t}",
+        "interruption_start": "PLANNED INTERRUPTION STARTS NOW",
+        "interruption_start_text": "The services above are interrupted until {t}: postpone your formalities "
+        "or switch to the fallback procedure until the end-of-alert message.",
+        "source": "Source: météo des téléservices (Prodouane)",
+        "degraded": "SOURCE BROKEN (admins)", "degraded_text":
+        "The météo des téléservices page cannot be read since {t} ({n} failed polls: {r}). "
+        "No alert is closed while the page is unreadable.",
+        "recovered": "SOURCE RECOVERED (admins)", "recovered_text": "The météo des téléservices page can be "
+        "read again (broken since {t}).", "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
+        "deactivated_text": "{c} ({ch} {a}) no longer receives alerts: {r}",
+        "all": "all téléservices",
+    },
+}
+
+
+def paris(moment: datetime | None, lang: str = "fr") -> str:
+    if moment is None:
+        return "?"
+    local = moment.astimezone(PARIS)
+    return local.strftime("%d/%m/%Y %H:%M") if lang == "fr" else local.strftime("%d/%m/%Y %H:%M")
+
+
+def deadline_applies(services: tuple[str, ...]) -> bool:
+    """Whether a fiche sets a reintegration deadline for these téléservices (fiche 4: Delta G/X)."""
+    covered: set[str] = set()
+    for doc in load_documents():
+        if doc.with_role("deadline"):
+            covered |= set(doc.services) | set(doc.related)
+    return bool(covered & set(services))
+
+
+def deadline_of(event: AlertClosed) -> datetime:
+    return reintegration_deadline(event.published_at or event.detected_at)
+
+
+def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
+    """The message for ``event`` (``purpose``: notify / deadline_reminder / interruption_reminder /
+    interruption_start) in ``lang`` and format ``fmt`` (html, mrkdwn, plain)."""
+    lang = lang if lang in _L else "fr"
+    words = _L[lang]
+    m = MARKUPS.get(fmt, MARKUPS["plain"])
+    e = m.escape
+    lines: list[str] = []
+    services = tuple(getattr(event, "services", ()) or ())
+    modes = tuple(getattr(event, "modes", ()) or ())
+    what = e(", ".join(services) or words["all"]) + (f" ({'/'.join(modes)})" if modes else "")
+
+    if isinstance(event, AlertOpened):
+        label = words.get(event.level or "", words["alert"]) if event.level else words["alert"]
+        lines += [("🔴 " if event.level != "black" else "⚫ ") + m.bold(f"{label} — {what}")]
+        if event.title:
+            lines.append(e(event.title))
+        if event.text:
+            lines.append(e(event.text))
+        lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
+        guidance = fallback_for(services, lang)
+        lines += ["", e(guidance.summary)]
+    elif isinstance(event, BulletinPublished):
+        head = words["bulletin"].format(n=event.number) if event.number is not None else words["bulletin_nonum"]
+        lines += ["ℹ️ " + m.bold(f"{head} — {what}")]
+        if event.text:
+            lines.append(e(event.text))
+        lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
+    elif isinstance(event, AlertClosed) and purpose == "deadline_reminder":
+        lines += ["⏰ " + m.bold(words["reminder_deadline"].format(t=paris(deadline_of(event)))), what,
+                  words["deadline"].format(t=paris(deadline_of(event)))]
+    elif isinstance(event, AlertClosed):
+        lines += ["✅ " + m.bold(f"{words['end']} — {what}")]
+        if event.inferred:
+            lines.append(e(words["inferred"]))
+        elif event.text:
+            lines.append(e(event.text))
+        if event.published_at:
+            lines.append(words["published"].format(t=paris(event.published_at)))
+        if deadline_applies(services):
+            lines.append(m.bold(words["deadline"].format(t=paris(deadline_of(event)))))
+        lines += ["", e(resumption_for(services, lang).summary)]
+    elif isinstance(event, InterruptionPlanned):
+        window = words["window"].format(a=paris(event.starts_at), b=paris(event.ends_at))
+        if purpose == "interruption_reminder":
+            lines += ["⏰ " + m.bold(words["reminder_interruption"].format(t=paris(event.starts_at))), what, window]
+        elif purpose == "interruption_start":
+            lines += ["🛠 " + m.bold(f"{words['interruption_start']} — {what}"),
+                      words["interruption_start_text"].format(t=paris(event.ends_at))]
+        else:
+            lines += ["🛠 " + m.bold(f"{words['planned']} — {what}"), window]
+            if event.text:
+                lines.append(e(event.text))
+        lines += ["", e(fallback_for(services, lang).summary)] if purpose != "interruption_reminder" else []
+    elif isinstance(event, SourceDegraded):
+        lines += ["⚠️ " + m.bold(words["degraded"]),
+                  e(words["degraded_text"].format(t=paris(event.since), n=event.failures, r=event.reason))]
+    elif isinstance(event, SourceRecovered):
+        lines += ["✅ " + m.bold(words["recovered"]), words["recovered_text"].format(t=paris(event.since))]
+    elif isinstance(event, SubscriberDeactivated):
+        lines += ["⚠️ " + m.bold(words["deactivated"]),
+                  e(words["deactivated_text"].format(c=event.client, ch=event.channel, a=event.address,
+                                                     r=event.reason))]
+    else:
+        lines.append(e(f"{event.kind}: {event.id}"))
+    if event.kind not in ("source_degraded", "source_recovered", "subscriber_deactivated"):
+        lines.append(words["source"])
+    return _fit("\n".join(lines), fmt)
+
+
+def _fit(text: str, fmt: str) -> str:
+    """Keep within the platforms' message limits, cutting at a line boundary."""
+    limit = TELEGRAM_LIMIT if fmt == "html" else SLACK_LIMIT if fmt == "mrkdwn" else 20_000
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 2].rsplit("\n", 1)[0]
+    return cut + "\n…"

@@ -1,0 +1,230 @@
+"""Who is told what: subscribers, their filters, and the rule that matches them to events.
+
+A subscriber is one address on one channel (a Telegram chat, a Slack channel, an Apprise URL for
+email/Teams/webhooks, or the console) for one client, with a language and optional filters:
+téléservices, modes (EDI/DTI) and event kinds — a team that only wants the end-of-alert ping
+subscribes with ``kinds=["alert_closed"]``. No filter means everything. Admin events (the source
+is broken, a subscriber was deactivated) go to subscribers whose role is ``admin`` and never to
+clients.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from knowledge.services import canonical, order
+
+from .events import ADMIN_KINDS, CLIENT_KINDS, Event
+from .snapshot import MODES
+from .store import Store, SubscriberRow
+
+CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
+LANGS: tuple[str, ...] = ("fr", "en")
+ROLES: tuple[str, ...] = ("client", "admin")
+
+
+class SubscriberError(ValueError):
+    """A subscriber cannot be created or changed as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    id: int
+    channel: str
+    address: str
+    client: str
+    eori: str | None = None
+    lang: str = "fr"
+    services: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    role: str = "client"
+    active: bool = True
+    paused: bool = False
+    profile: dict[str, Any] = field(default_factory=dict)
+    deactivated_reason: str | None = None
+
+    def wants(self, event: Event) -> bool:
+        """Whether this subscriber must be told of ``event`` (filters, role, active, paused)."""
+        if not self.active or self.paused:
+            return False
+        if event.kind in ADMIN_KINDS:
+            return self.role == "admin"
+        if self.kinds and event.kind not in self.kinds:
+            return False
+        services = getattr(event, "services", ()) or ()
+        if self.services and services and not set(self.services) & set(services):
+            return False
+        modes = getattr(event, "modes", ()) or ()
+        return not (self.modes and modes and not set(self.modes) & set(modes))
+
+    @property
+    def shown_address(self) -> str:
+        return mask_address(self.channel, self.address)
+
+
+def mask_address(channel: str, address: str) -> str:
+    """An address fit for logs and tables: Apprise URLs lose their credentials."""
+    if channel != "apprise":
+        return address
+    return re.sub(r"(://)([^/@]+)@", r"\1***@", address)
+
+
+def from_row(row: SubscriberRow) -> Subscriber:
+    return Subscriber(
+        id=row.id, channel=row.channel, address=row.address, client=row.client, eori=row.eori, lang=row.lang,
+        services=tuple(row.services or ()), modes=tuple(row.modes or ()), kinds=tuple(row.kinds or ()),
+        role=row.role, active=row.active, paused=row.paused, profile=dict(row.profile or {}),
+        deactivated_reason=row.deactivated_reason,
+    )
+
+
+def normalise_services(names: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for name in names:
+        found = canonical(name)
+        if found is None:
+            from knowledge.services import find_services
+
+            many = find_services(name)
+            if not many:
+                raise SubscriberError(f"unknown téléservice {name!r} (e.g. 'DELTA G', 'ICS2', 'GAMMA')")
+            out.extend(many)
+        else:
+            out.append(found)
+    return tuple(order(out))
+
+
+def normalise_modes(modes: Sequence[str]) -> tuple[str, ...]:
+    upper = [m.strip().upper() for m in modes]
+    for mode in upper:
+        if mode not in MODES:
+            raise SubscriberError(f"unknown mode {mode!r} (EDI or DTI)")
+    return tuple(m for m in MODES if m in upper)
+
+
+def normalise_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
+    allowed = CLIENT_KINDS + ADMIN_KINDS
+    for kind in kinds:
+        if kind not in allowed:
+            raise SubscriberError(f"unknown event kind {kind!r} (one of {', '.join(allowed)})")
+    return tuple(k for k in allowed if k in kinds)
+
+
+def check_address(channel: str, address: str) -> str:
+    address = address.strip()
+    if channel not in CHANNELS:
+        raise SubscriberError(f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
+    if not address:
+        raise SubscriberError("the address is empty")
+    if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
+        raise SubscriberError(f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)")
+    if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
+        raise SubscriberError(f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)")
+    if channel == "apprise":
+        import apprise
+
+        if apprise.Apprise.instantiate(address) is None:
+            raise SubscriberError(f"Apprise cannot use {mask_address(channel, address)!r} "
+                                  "(see https://github.com/caronc/apprise/wiki for URL forms)")
+    return address
+
+
+def add(store: Store, *, channel: str, address: str, client: str, eori: str | None = None, lang: str = "fr",
+        services: Sequence[str] = (), modes: Sequence[str] = (), kinds: Sequence[str] = (),
+        role: str = "client", profile: dict[str, Any] | None = None, now: datetime | None = None) -> Subscriber:
+    """Create a subscriber; a second subscription of the same address is refused."""
+    address = check_address(channel, address)
+    if not client.strip():
+        raise SubscriberError("the client name is empty")
+    if lang not in LANGS:
+        raise SubscriberError(f"unknown language {lang!r} (fr or en)")
+    if role not in ROLES:
+        raise SubscriberError(f"unknown role {role!r} (client or admin)")
+    row = SubscriberRow(
+        channel=channel, address=address, client=client.strip(), eori=(eori or None), lang=lang,
+        services=list(normalise_services(services)), modes=list(normalise_modes(modes)),
+        kinds=list(normalise_kinds(kinds)), role=role, active=True, paused=False, profile=dict(profile or {}),
+        created_at=now or datetime.now(UTC),
+    )
+    try:
+        with store.transaction() as session:
+            session.add(row)
+            session.flush()
+            return from_row(row)
+    except IntegrityError as exc:
+        raise SubscriberError(f"{channel} {mask_address(channel, address)} is already subscribed") from exc
+
+
+def all_subscribers(store: Store, *, include_inactive: bool = True) -> list[Subscriber]:
+    with store.sessions() as session:
+        query = select(SubscriberRow).order_by(SubscriberRow.id)
+        if not include_inactive:
+            query = query.where(SubscriberRow.active.is_(True))
+        return [from_row(r) for r in session.scalars(query)]
+
+
+def find(store: Store, key: str) -> Subscriber | None:
+    """A subscriber by id, or by address (any channel)."""
+    with store.sessions() as session:
+        row = session.get(SubscriberRow, int(key)) if key.isdigit() else None
+        if row is None:
+            row = session.scalars(select(SubscriberRow).where(SubscriberRow.address == key)).first()
+        return from_row(row) if row else None
+
+
+def find_by_address(store: Store, channel: str, address: str) -> Subscriber | None:
+    with store.sessions() as session:
+        row = session.scalars(select(SubscriberRow).where(SubscriberRow.channel == channel,
+                                                          SubscriberRow.address == address)).first()
+        return from_row(row) if row else None
+
+
+def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
+    """Change filters, language, pause or activity; values are validated like :func:`add`."""
+    with store.transaction() as session:
+        row = session.get(SubscriberRow, subscriber_id)
+        if row is None:
+            raise SubscriberError(f"no subscriber {subscriber_id}")
+        for name, value in changes.items():
+            if name == "services":
+                value = list(normalise_services(value))
+            elif name == "modes":
+                value = list(normalise_modes(value))
+            elif name == "kinds":
+                value = list(normalise_kinds(value))
+            elif name == "lang" and value not in LANGS:
+                raise SubscriberError(f"unknown language {value!r} (fr or en)")
+            elif name not in {"active", "paused", "profile", "eori", "client", "deactivated_reason"}:
+                raise SubscriberError(f"cannot change {name}")
+            setattr(row, name, value)
+        if changes.get("active") is True:
+            row.deactivated_reason = None
+            row.deactivated_at = None
+        session.flush()
+        return from_row(row)
+
+
+def remove(store: Store, subscriber_id: int) -> bool:
+    """Deactivate for good (rows stay for the audit trail); False when there is no such subscriber."""
+    with store.transaction() as session:
+        row = session.get(SubscriberRow, subscriber_id)
+        if row is None:
+            return False
+        row.active = False
+        row.deactivated_reason = "removed by an administrator"
+        row.deactivated_at = datetime.now(UTC)
+        return True
+
+
+def active_rows(session: Session) -> list[Subscriber]:
+    rows = session.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True)).order_by(SubscriberRow.id))
+    return [from_row(r) for r in rows]
