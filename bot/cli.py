@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 #: Command modules under ``bot.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask", "subscribers", "audit")
+COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask", "subscribers", "audit", "run")
 
 
 class UsageError(Exception):

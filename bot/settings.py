@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # --- the long-running process (`run`): each part enabled by configuration -------------------
+    poller_enabled: bool = Field(True, description="poll the météo page (only the leader instance does)")
+    sender_enabled: bool = Field(True, description="deliver the outbox")
+    telegram_mode: Literal["polling", "webhook", "off"] = Field(
+        "polling", description="the Telegram bot: long polling, webhook (needs telegram_webhook_url), or off")
+    slack_mode: Literal["socket", "http", "off"] = Field(
+        "socket", description="the Slack app: Socket Mode (needs slack_app_token), HTTP events, or off")
+    web_enabled: bool = Field(True, description="serve /healthz, /readyz, /metrics and the status page")
+    web_host: str = Field("127.0.0.1", description="address the web server listens on")
+    web_port: int = Field(8080, ge=0, le=65535)
+    status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
+    instance_id: str | None = Field(None, description="this instance's name among several (default: host:pid)")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool | None = Field(None, description="JSON logs (default: when stderr is not a terminal)")
     admins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="admin chat/user ids (telegram:ID, slack:ID)")
 
     @field_validator("meteo_url", "admins", mode="before")

@@ -248,6 +248,11 @@ class Sender:
             text = render(claimed.event, claimed.purpose, lang=subscriber.lang, fmt=fmt)
             thread = claimed.thread_ref
             ref = await channel.send(Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt))
+        except asyncio.CancelledError:
+            # Stopping: hand the claim back at once (the message may have been on the wire: that
+            # single one may go out twice, nothing is lost), then let the cancellation proceed.
+            self._release(claimed.delivery_id)
+            raise
         except (BlockedError, NotFoundError) as exc:
             await asyncio.to_thread(self._deactivate, claimed, exc)
             report.failed += 1
@@ -284,6 +289,12 @@ class Sender:
                 row.sent_at, row.message_ref, row.thread_ref, row.last_error = self.clock(), ref, thread, None
             else:
                 row.last_error = error
+
+    def _release(self, delivery_id: int) -> None:
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is not None and row.status == SENDING and row.claimed_by == self.worker:
+                row.status, row.claimed_until, row.claimed_by = PENDING, None, None
 
     def _retry(self, claimed: Claimed, error: str, retry_after: float | None) -> Report:
         report = Report()

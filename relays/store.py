@@ -161,6 +161,19 @@ class InviteRow(Base):
     used_by: Mapped[str | None] = mapped_column(Text)
 
 
+class LeaseRow(Base):
+    """Who leads a singleton job (the poller) among instances sharing the database."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(200))
+    since: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 EventHook = Callable[[Session, list[ev.Event]], None]
 
 

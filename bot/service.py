@@ -1,0 +1,107 @@
+"""``run``: one asyncio process with the poller, the outbox sender, the chat bots and the web server.
+
+Every part is enabled by configuration; with no chat token the process still polls and delivers to
+the console and Apprise subscribers. Several instances may share one PostgreSQL database: only the
+leader polls (see ``relays.leader``), every instance sends (the outbox is claimed with
+``SKIP LOCKED``). SIGTERM/SIGINT stop it gracefully: the scheduler stops, the sender finishes the
+message on the wire and hands back what it had claimed but not sent, the leader steps down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from relays.fetch import Fetcher
+from relays.leader import Leadership
+from relays.outbox import Sender, enqueue_hook
+from relays.poller import Poller
+from relays.scheduler import add_poll_job, build_scheduler
+from relays.store import Store
+
+from .bootstrap import build_channels, open_store, rules
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Service:
+    """What ``run`` started, for the parts (web, bots) that need to look at it."""
+
+    settings: Settings
+    store: Store
+    instance: str
+    poller: Poller | None = None
+    sender: Sender | None = None
+    leadership: Leadership | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+
+#: Extra parts started after the core (chat bots, web server), each given the service and the
+#: exit stack that will stop it. Registered by ``bot.commands.run`` so this module stays small.
+Part = Callable[[Service, AsyncExitStack], Awaitable[None]]
+
+
+async def serve(settings: Settings, stop: asyncio.Event, *, parts: list[Part] | None = None,
+                ready: Callable[[Service], None] | None = None) -> None:
+    instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+    store = open_store(settings)
+    service = Service(settings=settings, store=store, instance=instance)
+    async with AsyncExitStack() as stack:
+        stack.callback(store.close)
+        scheduler = build_scheduler()
+        if settings.poller_enabled:
+            fetcher = Fetcher(timeout=settings.http_timeout)
+            stack.push_async_callback(fetcher.aclose)
+            service.poller = Poller(store, fetcher, settings.meteo_url, rules=rules(settings),
+                                    on_events=enqueue_hook(), interval=settings.poll_interval,
+                                    max_backoff=settings.max_backoff)
+            service.leadership = Leadership(store, "poller", instance=instance,
+                                            ttl=timedelta(seconds=settings.poll_interval * 1.5))
+            stack.callback(service.leadership.release)
+            poller, leadership = service.poller, service.leadership
+
+            async def poll_job() -> None:
+                if await asyncio.to_thread(leadership.acquire):
+                    result = await poller.tick()
+                    if result is not None and result.events:
+                        log.info("poll recorded %d event(s)", len(result.events),
+                                 extra={"event_ids": [e.id for e in result.events]})
+
+            add_poll_job(scheduler, poll_job, interval=settings.poll_interval, jitter=settings.poll_jitter)
+        if settings.sender_enabled:
+            channels = await build_channels(settings, stack)
+            service.sender = Sender(store, channels, worker=instance)
+            service.tasks.append(asyncio.create_task(service.sender.run_forever(stop=stop), name="sender"))
+        for part in parts or []:
+            await part(service, stack)
+        scheduler.start()
+        stack.callback(scheduler.shutdown, wait=False)
+        log.warning("prodouane-relay running as %s (poller %s, sender %s)", instance,
+                    "on" if settings.poller_enabled else "off", "on" if settings.sender_enabled else "off")
+        if ready is not None:
+            ready(service)
+        await stop.wait()
+        log.warning("stopping: finishing the message on the wire, handing back the rest")
+        for task in service.tasks:
+            task.cancel()
+        for task in service.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,86 @@
+"""Two `run` instances on one PostgreSQL database: one polls, the other takes over when it dies,
+and every subscriber gets each event exactly once."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+from relays import subscribers as subs
+from relays.leader import Leadership
+from relays.store import Store
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support.meteo_server import MeteoServer
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = ROOT / "relays" / "samples" / "scenario"
+CHATS = [str(8000 + i) for i in range(6)]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def first_lines(tg: FakeTelegram, chat: str) -> list[str]:
+    return [m["text"].splitlines()[0] for m in tg.sent_to(chat)]
+
+
+def test_the_standby_takes_over_polling_and_nobody_gets_an_event_twice(pg_url: str, tmp_path: Path) -> None:
+    store = Store.open(pg_url)
+    for chat in CHATS:
+        subs.add(store, channel="telegram", address=chat, client=f"Client {chat}")
+    with MeteoServer() as meteo, FakeTelegram() as tg:
+        meteo.set_page(SAMPLES / "02-alerte-delta-g.html")
+        base_env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": pg_url, "PRODOUANE_RELAY_METEO_URL": meteo.url,
+                    "PRODOUANE_RELAY_POLL_INTERVAL": "0.5", "PRODOUANE_RELAY_POLL_JITTER": "0",
+                    "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
+                    "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot", "PRODOUANE_RELAY_TELEGRAM_MODE": "off",
+                    "PRODOUANE_RELAY_SLACK_MODE": "off", "PRODOUANE_RELAY_WEB_ENABLED": "false"}
+        procs = {
+            name: subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT,
+                                   env={**base_env, "PRODOUANE_RELAY_INSTANCE_ID": name},
+                                   stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"{name}.log", "w"))
+            for name in ("A", "B")
+        }
+        try:
+            wait_until(lambda: all(len(tg.sent_to(c)) == 2 for c in CHATS), 30, "the alert to reach everyone")
+            holder = Leadership(store, "poller", instance="observer", ttl=timedelta(seconds=1)).holder()
+            assert holder is not None and holder.holder in procs
+            leader, standby = holder.holder, ({"A", "B"} - {holder.holder}).pop()
+            procs[leader].send_signal(signal.SIGKILL)  # the polling instance dies
+            procs[leader].wait()
+            meteo.set_page(SAMPLES / "03-bip-1.html")
+            wait_until(lambda: all(len(tg.sent_to(c)) == 3 for c in CHATS), 30, "the standby to take over")
+            meteo.set_page(SAMPLES / "05-fin-delta-g.html")
+            # That page also shows an ICS2 alert opened meanwhile: it is new to the relay, so it is sent.
+            wait_until(lambda: all(len(tg.sent_to(c)) == 5 for c in CHATS), 30, "the end of alert")
+            time.sleep(1.5)  # a few more polls: nothing else may arrive
+            new_holder = Leadership(store, "poller", instance="observer", ttl=timedelta(seconds=1))
+            assert (new_holder.holder() or holder).holder == standby
+            procs[standby].send_signal(signal.SIGTERM)
+            assert procs[standby].wait(timeout=20) == 0  # graceful shutdown
+        finally:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        for chat in CHATS:
+            assert Counter(first_lines(tg, chat)) == Counter({
+                "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>": 1,
+                "🛠 <b>INTERRUPTION PROGRAMMÉE — DELTA G, DELTA X Import, DELTA X Export, DELTA T, ICS2 (EDI/DTI)</b>": 1,
+                "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>": 1,
+                "⚫ <b>ALERTE NOIRE — ICS2 (EDI/DTI)</b>": 1,
+                "✅ <b>FIN D'ALERTE — DELTA G (EDI)</b>": 1,
+            }), (tmp_path / "A.log").read_text() + (tmp_path / "B.log").read_text()
+        assert tg.throttled == 0
+    store.close()
