@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 #: Command modules under ``bot.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask", "subscribers", "audit", "run")
+COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask", "subscribers", "audit", "run", "db", "config")
 
 
 class UsageError(Exception):

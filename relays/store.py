@@ -207,10 +207,13 @@ class Store:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Store:
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect, and bring the schema to the latest migration (Alembic) unless told not to."""
         store = cls(make_engine(url))
-        if create:
-            Base.metadata.create_all(store.engine)
+        if migrate:
+            from .migrate import upgrade
+
+            upgrade(store.engine)
         return store
 
     def close(self) -> None:
