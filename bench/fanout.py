@@ -47,15 +47,34 @@ async def run(n: int) -> dict[str, float | int]:
         chats = [str(10_000 + i) for i in range(n)]
         now = datetime.now(UTC)
         with store.transaction() as session:
-            session.add_all(SubscriberRow(channel="telegram", address=chat, client=f"Client {chat}", lang="fr",
-                                          services=[], modes=[], kinds=[], role="client", active=True,
-                                          paused=False, profile={}, created_at=now) for chat in chats)
+            session.add_all(
+                SubscriberRow(
+                    channel="telegram",
+                    address=chat,
+                    client=f"Client {chat}",
+                    lang="fr",
+                    services=[],
+                    modes=[],
+                    kinds=[],
+                    role="client",
+                    active=True,
+                    paused=False,
+                    profile={},
+                    created_at=now,
+                )
+                for chat in chats
+            )
         with FakeTelegram() as tg:
             async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot") as channel:
                 sender = Sender(store, {"telegram": channel})
                 t0 = time.perf_counter()
-                events = store.record_poll("bench", "bench", read_page("bench", alert_only_page()),
-                                           now=datetime.now(UTC), on_events=enqueue_hook())
+                events = store.record_poll(
+                    "bench",
+                    "bench",
+                    read_page("bench", alert_only_page()),
+                    now=datetime.now(UTC),
+                    on_events=enqueue_hook(),
+                )
                 report = await sender.drain()
                 elapsed = time.perf_counter() - t0
             counts = Counter(m["chat_id"] for m in tg.sent)
@@ -76,7 +95,9 @@ async def run(n: int) -> dict[str, float | int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -86,8 +107,10 @@ def main() -> int:
     else:
         for key, value in result.items():
             print(f"{key:<12} {value}")
-        print(f"(ratio {result['ratio']:.3f} of the 30 msg/s bound; target ≥ 0.9; lost, duplicates and "
-              "throttled must be 0)")
+        print(
+            f"(ratio {result['ratio']:.3f} of the 30 msg/s bound; target ≥ 0.9; lost, duplicates and "
+            "throttled must be 0)"
+        )
     ok = result["lost"] == 0 and result["duplicates"] == 0 and result["throttled"] == 0
     return 0 if ok else 1
 

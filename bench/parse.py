@@ -35,7 +35,9 @@ PARSE_BOUND_MS = 50.0
 def _messages(day: int) -> str:
     base = dict(sample_pages())["04-bip-2-et-ics2.html"].decode("utf-8")
     messages = base.split('<section class="messages">', 1)[1].split("</section>", 1)[0]
-    return messages.replace("03/12/2026", f"{(day % 28) + 1:02d}/{(day // 28) % 12 + 1:02d}/20{20 + day // 336}")
+    return messages.replace(
+        "03/12/2026", f"{(day % 28) + 1:02d}/{(day // 28) % 12 + 1:02d}/20{20 + day // 336}"
+    )
 
 
 def portal_page(size: int, history: int = 10) -> bytes:
@@ -49,15 +51,19 @@ def portal_page(size: int, history: int = 10) -> bytes:
     link = 0
     while sum(len(c) for c in chrome) + len(base) + len(history_html) < size:
         link += 1
-        chrome.append(f'<li class="menu-item"><a href="/services/{link}">Téléservice n°{link} — démarches '
-                      f"et documentation</a></li>")
+        chrome.append(
+            f'<li class="menu-item"><a href="/services/{link}">Téléservice n°{link} — démarches '
+            f"et documentation</a></li>"
+        )
         chrome.append(f"<script>window.__cfg{link} = {{id: {link}, label: 'x'.repeat(40)}};</script>")
         chrome.append(f".c{link}{{margin:0 {link % 9}px;color:#{link % 4096:03x}}}")
     menu = "".join(c for c in chrome if c.startswith("<li"))
     scripts = "".join(c for c in chrome if c.startswith("<script"))
     styles = "".join(c for c in chrome if c.startswith("."))
-    page = (f"{head}<style>{styles}</style>{scripts}<body><header><ul class=\"mega-menu\">{menu}</ul></header>"
-            + rest.replace("</section>\n</main>", f"{history_html}</section>\n</main>"))
+    page = (
+        f'{head}<style>{styles}</style>{scripts}<body><header><ul class="mega-menu">{menu}</ul></header>'
+        + rest.replace("</section>\n</main>", f"{history_html}</section>\n</main>")
+    )
     return page.encode("utf-8")
 
 
@@ -113,7 +119,9 @@ async def poll_to_event(runs: int) -> list[float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--size-mb", type=float, default=1.0)
     parser.add_argument("--runs", type=int, default=30)
@@ -146,8 +154,10 @@ def main() -> int:
         width = max(len(k) for k in result)
         for key, value in result.items():
             print(f"{key:<{width}}  {value}")
-        print(f"(p95 parse is {result['parse_p95_ratio_to_bound']:.2f}× the {PARSE_BOUND_MS:.0f} ms bound; "
-              "below 1 meets it)")
+        print(
+            f"(p95 parse is {result['parse_p95_ratio_to_bound']:.2f}× the {PARSE_BOUND_MS:.0f} ms bound; "
+            "below 1 meets it)"
+        )
     return 0
 
 

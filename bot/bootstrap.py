@@ -27,14 +27,17 @@ def rules(settings: Settings) -> Rules:
     return Rules(degraded_after=settings.degraded_after, close_after_absent=settings.close_after_absent)
 
 
-async def build_channels(settings: Settings, stack: AsyncExitStack, *, console: TextIO | None = None
-                         ) -> dict[str, Channel]:
+async def build_channels(
+    settings: Settings, stack: AsyncExitStack, *, console: TextIO | None = None
+) -> dict[str, Channel]:
     """Every channel the configuration enables (Telegram and Slack need their tokens)."""
     channels: dict[str, Channel] = {"apprise": AppriseChannel(), "console": ConsoleChannel(console)}
     if settings.telegram_bot_token is not None:
         from relays.channels.telegram import TelegramChannel
 
-        telegram = TelegramChannel(settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_url)
+        telegram = TelegramChannel(
+            settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_url
+        )
         await stack.enter_async_context(telegram)
         channels["telegram"] = telegram
     if settings.slack_bot_token is not None:

@@ -6,7 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from relays.dates import PARIS
-from relays.events import AlertClosed, BulletinPublished, Event, InterruptionPlanned, SourceDegraded, to_record
+from relays.events import (
+    AlertClosed,
+    BulletinPublished,
+    Event,
+    InterruptionPlanned,
+    SourceDegraded,
+    to_record,
+)
 from relays.snapshot import Snapshot
 
 
@@ -38,25 +45,42 @@ def event_line(event: Event) -> str:
     return " ".join(parts)
 
 
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def snapshot_record(snapshot: Snapshot) -> dict[str, Any]:
-    iso = lambda d: d.isoformat() if d else None  # noqa: E731
     return {
         "location": snapshot.location,
         "size": snapshot.size,
         "all_clear": snapshot.all_clear,
         "items": [
-            {"kind": i.kind.value, "services": list(i.services), "modes": list(i.modes), "level": i.level,
-             "published_at": iso(i.published_at), "number": i.number, "starts_at": iso(i.starts_at),
-             "ends_at": iso(i.ends_at), "parent": i.parent, "title": i.title, "text": i.text}
+            {
+                "kind": i.kind.value,
+                "services": list(i.services),
+                "modes": list(i.modes),
+                "level": i.level,
+                "published_at": iso(i.published_at),
+                "number": i.number,
+                "starts_at": iso(i.starts_at),
+                "ends_at": iso(i.ends_at),
+                "parent": i.parent,
+                "title": i.title,
+                "text": i.text,
+            }
             for i in snapshot.items
         ],
-        "statuses": [{"service": s.service, "mode": s.mode, "state": s.state.value, "label": s.label}
-                     for s in snapshot.statuses],
+        "statuses": [
+            {"service": s.service, "mode": s.mode, "state": s.state.value, "label": s.label}
+            for s in snapshot.statuses
+        ],
     }
 
 
 def snapshot_lines(snapshot: Snapshot) -> list[str]:
-    lines = [f"{snapshot.location} — {len(snapshot.items)} message(s), {len(snapshot.statuses)} status cell(s)"]
+    lines = [
+        f"{snapshot.location} — {len(snapshot.items)} message(s), {len(snapshot.statuses)} status cell(s)"
+    ]
     troubled = [s for s in snapshot.statuses if s.state.value != "ok"]
     for s in troubled:
         lines.append(f"  status: {s.service} {s.mode}: {s.label or s.state.value}")
@@ -67,6 +91,8 @@ def snapshot_lines(snapshot: Snapshot) -> list[str]:
         extra = f" BIP n°{i.number}" if i.number is not None else ""
         if i.starts_at:
             extra += f" from {paris(i.starts_at)} to {paris(i.ends_at)}"
-        lines.append(f"  {i.kind.value}: {services} ({'/'.join(i.modes) or '-'}){extra} "
-                     f"— published {paris(i.published_at)} — {i.title}")
+        lines.append(
+            f"  {i.kind.value}: {services} ({'/'.join(i.modes) or '-'}){extra} "
+            f"— published {paris(i.published_at)} — {i.title}"
+        )
     return lines

@@ -52,8 +52,13 @@ class Service:
 Part = Callable[[Service, AsyncExitStack], Awaitable[None]]
 
 
-async def serve(settings: Settings, stop: asyncio.Event, *, parts: list[Part] | None = None,
-                ready: Callable[[Service], None] | None = None) -> None:
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    parts: list[Part] | None = None,
+    ready: Callable[[Service], None] | None = None,
+) -> None:
     instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     service = Service(settings=settings, store=store, instance=instance)
@@ -63,11 +68,18 @@ async def serve(settings: Settings, stop: asyncio.Event, *, parts: list[Part] | 
         if settings.poller_enabled:
             fetcher = Fetcher(timeout=settings.http_timeout)
             stack.push_async_callback(fetcher.aclose)
-            service.poller = Poller(store, fetcher, settings.meteo_url, rules=rules(settings),
-                                    on_events=enqueue_hook(), interval=settings.poll_interval,
-                                    max_backoff=settings.max_backoff)
-            service.leadership = Leadership(store, "poller", instance=instance,
-                                            ttl=timedelta(seconds=settings.poll_interval * 1.5))
+            service.poller = Poller(
+                store,
+                fetcher,
+                settings.meteo_url,
+                rules=rules(settings),
+                on_events=enqueue_hook(),
+                interval=settings.poll_interval,
+                max_backoff=settings.max_backoff,
+            )
+            service.leadership = Leadership(
+                store, "poller", instance=instance, ttl=timedelta(seconds=settings.poll_interval * 1.5)
+            )
             stack.callback(service.leadership.release)
             poller, leadership = service.poller, service.leadership
 
@@ -75,8 +87,11 @@ async def serve(settings: Settings, stop: asyncio.Event, *, parts: list[Part] | 
                 if await asyncio.to_thread(leadership.acquire):
                     result = await poller.tick()
                     if result is not None and result.events:
-                        log.info("poll recorded %d event(s)", len(result.events),
-                                 extra={"event_ids": [e.id for e in result.events]})
+                        log.info(
+                            "poll recorded %d event(s)",
+                            len(result.events),
+                            extra={"event_ids": [e.id for e in result.events]},
+                        )
 
             add_poll_job(scheduler, poll_job, interval=settings.poll_interval, jitter=settings.poll_jitter)
         if settings.sender_enabled:
@@ -87,8 +102,12 @@ async def serve(settings: Settings, stop: asyncio.Event, *, parts: list[Part] | 
             await part(service, stack)
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        log.warning("prodouane-relay running as %s (poller %s, sender %s)", instance,
-                    "on" if settings.poller_enabled else "off", "on" if settings.sender_enabled else "off")
+        log.warning(
+            "prodouane-relay running as %s (poller %s, sender %s)",
+            instance,
+            "on" if settings.poller_enabled else "off",
+            "on" if settings.sender_enabled else "off",
+        )
         if ready is not None:
             ready(service)
         await stop.wait()

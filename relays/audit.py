@@ -53,8 +53,13 @@ def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:
         subscribers = {s.id: s for s in session.scalars(select(SubscriberRow))}
         rows: list[AuditRow] = []
         for alert in alerts:
-            deliveries = list(session.scalars(select(DeliveryRow).where(
-                DeliveryRow.event_id.like(f"{alert.id}:%"), DeliveryRow.purpose == "notify")))
+            deliveries = list(
+                session.scalars(
+                    select(DeliveryRow).where(
+                        DeliveryRow.event_id.like(f"{alert.id}:%"), DeliveryRow.purpose == "notify"
+                    )
+                )
+            )
             by_sub: dict[int, list[DeliveryRow]] = {}
             for d in deliveries:
                 by_sub.setdefault(d.subscriber_id, []).append(d)
@@ -64,17 +69,29 @@ def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:
                 bulletins = sum(1 for d in items if ":bip" in d.event_id and d.status == "sent")
                 errors = [d.last_error for d in items if d.last_error and d.status != "sent"]
                 sub = subscribers[sub_id]
-                rows.append(AuditRow(
-                    alert_id=alert.id, services=", ".join(alert.services), alert_status=alert.status,
-                    published_at=_iso(alert.published_at), closed_at=_iso(alert.closed_at), subscriber_id=sub_id,
-                    client=sub.client, channel=sub.channel, address=mask_address(sub.channel, sub.address),
-                    start_status=start.status if start else "none",
-                    start_sent_at=_iso(start.sent_at) if start else None,
-                    start_ref=start.message_ref if start else None,
-                    end_status=end.status if end else ("pending alert" if alert.status == "open" else "none"),
-                    end_sent_at=_iso(end.sent_at) if end else None, end_ref=end.message_ref if end else None,
-                    bulletins_sent=bulletins, error=errors[-1] if errors else None,
-                ))
+                rows.append(
+                    AuditRow(
+                        alert_id=alert.id,
+                        services=", ".join(alert.services),
+                        alert_status=alert.status,
+                        published_at=_iso(alert.published_at),
+                        closed_at=_iso(alert.closed_at),
+                        subscriber_id=sub_id,
+                        client=sub.client,
+                        channel=sub.channel,
+                        address=mask_address(sub.channel, sub.address),
+                        start_status=start.status if start else "none",
+                        start_sent_at=_iso(start.sent_at) if start else None,
+                        start_ref=start.message_ref if start else None,
+                        end_status=end.status
+                        if end
+                        else ("pending alert" if alert.status == "open" else "none"),
+                        end_sent_at=_iso(end.sent_at) if end else None,
+                        end_ref=end.message_ref if end else None,
+                        bulletins_sent=bulletins,
+                        error=errors[-1] if errors else None,
+                    )
+                )
         return rows
 
 
@@ -94,12 +111,37 @@ def as_csv(rows: list[AuditRow]) -> str:
 def as_table(rows: list[AuditRow]) -> str:
     if not rows:
         return "No delivery recorded for any alert."
-    headers = ("alert", "services", "client", "channel", "address", "start", "start sent (UTC)", "end",
-               "end sent (UTC)", "BIP", "error")
-    body = [(r.alert_id[:9], r.services, r.client, r.channel, r.address, r.start_status,
-             (r.start_sent_at or "")[:19], r.end_status, (r.end_sent_at or "")[:19], str(r.bulletins_sent),
-             (r.error or "")[:40]) for r in rows]
+    headers = (
+        "alert",
+        "services",
+        "client",
+        "channel",
+        "address",
+        "start",
+        "start sent (UTC)",
+        "end",
+        "end sent (UTC)",
+        "BIP",
+        "error",
+    )
+    body = [
+        (
+            r.alert_id[:9],
+            r.services,
+            r.client,
+            r.channel,
+            r.address,
+            r.start_status,
+            (r.start_sent_at or "")[:19],
+            r.end_status,
+            (r.end_sent_at or "")[:19],
+            str(r.bulletins_sent),
+            (r.error or "")[:40],
+        )
+        for r in rows
+    ]
     widths = [max(len(h), *(len(line[i]) for line in body)) for i, h in enumerate(headers)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([fmt.format(*headers), fmt.format(*("-" * w for w in widths)),
-                      *(fmt.format(*line) for line in body)])
+    return "\n".join(
+        [fmt.format(*headers), fmt.format(*("-" * w for w in widths)), *(fmt.format(*line) for line in body)]
+    )

@@ -100,8 +100,15 @@ class SubscriberDeactivated(Event):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (AlertOpened, BulletinPublished, AlertClosed, InterruptionPlanned, SourceDegraded, SourceRecovered,
-                SubscriberDeactivated)
+    for cls in (
+        AlertOpened,
+        BulletinPublished,
+        AlertClosed,
+        InterruptionPlanned,
+        SourceDegraded,
+        SourceRecovered,
+        SubscriberDeactivated,
+    )
 }
 CLIENT_KINDS: tuple[str, ...] = ("alert_opened", "bulletin", "alert_closed", "interruption_planned")
 ADMIN_KINDS: tuple[str, ...] = ("source_degraded", "source_recovered", "subscriber_deactivated")
@@ -119,7 +126,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def to_record(event: Event) -> dict[str, Any]:
     """The public JSON shape of ``replay --json`` (absent values are null)."""
-    get = lambda name: getattr(event, name, None)  # noqa: E731
+    def get(name: str) -> Any:
+        return getattr(event, name, None)
+
     title, text = get("title"), get("text")
     if isinstance(event, SourceDegraded):
         title, text = "Source dégradée", event.reason
@@ -167,7 +176,13 @@ def load(data: dict[str, Any]) -> Event:
         if f.name not in data:
             continue
         value = data[f.name]
-        if isinstance(value, str) and f.name in {"detected_at", "published_at", "starts_at", "ends_at", "since"}:
+        if isinstance(value, str) and f.name in {
+            "detected_at",
+            "published_at",
+            "starts_at",
+            "ends_at",
+            "since",
+        }:
             value = datetime.fromisoformat(value)
         elif isinstance(value, list):
             value = tuple(value)

@@ -13,7 +13,9 @@ import httpx
 
 from . import __version__
 
-USER_AGENT = f"prodouane-relay/{__version__} (+https://github.com/prodouane-relay; alert relay for EDI providers)"
+USER_AGENT = (
+    f"prodouane-relay/{__version__} (+https://github.com/prodouane-relay; alert relay for EDI providers)"
+)
 
 
 class FetchError(Exception):
@@ -39,13 +41,18 @@ class Fetched:
 class Fetcher:
     """One shared AsyncClient; pass ``transport`` in tests only if a local server will not do."""
 
-    def __init__(self, *, timeout: float = 20.0, user_agent: str = USER_AGENT,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, *, timeout: float = 20.0, user_agent: str = USER_AGENT, client: httpx.AsyncClient | None = None
+    ) -> None:
         self._own = client is None
         self.client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
-                     "application/atom+xml;q=0.9,*/*;q=0.5", "Accept-Language": "fr-FR,fr;q=0.9"},
+            headers={
+                "User-Agent": user_agent,
+                "Accept": "text/html,application/xhtml+xml,application/rss+xml,"
+                "application/atom+xml;q=0.9,*/*;q=0.5",
+                "Accept-Language": "fr-FR,fr;q=0.9",
+            },
             follow_redirects=True,
         )
 

@@ -63,7 +63,9 @@ class Leadership:
             self._conn.execute(text("SELECT 1"))
             return True
         conn = self.store.engine.connect()
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key(self.name)}).scalar())
+        got = bool(
+            conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _lock_key(self.name)}).scalar()
+        )
         conn.commit()
         if got:
             self._conn = conn
@@ -75,12 +77,25 @@ class Leadership:
         with self.store.transaction() as session:
             row = session.get(LeaseRow, self.name, with_for_update=True)
             if row is None:
-                session.add(LeaseRow(name=self.name, holder=self.instance, pid=os.getpid(), host=socket.gethostname(),
-                                     since=now, expires_at=now + self.ttl))
+                session.add(
+                    LeaseRow(
+                        name=self.name,
+                        holder=self.instance,
+                        pid=os.getpid(),
+                        host=socket.gethostname(),
+                        since=now,
+                        expires_at=now + self.ttl,
+                    )
+                )
                 return True
             if row.holder == self.instance or row.expires_at <= now:
                 if row.holder != self.instance:
-                    row.holder, row.pid, row.host, row.since = self.instance, os.getpid(), socket.gethostname(), now
+                    row.holder, row.pid, row.host, row.since = (
+                        self.instance,
+                        os.getpid(),
+                        socket.gethostname(),
+                        now,
+                    )
                 row.expires_at = now + self.ttl
                 return True
             return False
@@ -91,10 +106,23 @@ class Leadership:
         with self.store.transaction() as session:
             row = session.get(LeaseRow, self.name)
             if row is None:
-                session.add(LeaseRow(name=self.name, holder=self.instance, pid=os.getpid(), host=socket.gethostname(),
-                                     since=now, expires_at=now + self.ttl))
+                session.add(
+                    LeaseRow(
+                        name=self.name,
+                        holder=self.instance,
+                        pid=os.getpid(),
+                        host=socket.gethostname(),
+                        since=now,
+                        expires_at=now + self.ttl,
+                    )
+                )
             elif row.holder != self.instance:
-                row.holder, row.pid, row.host, row.since = self.instance, os.getpid(), socket.gethostname(), now
+                row.holder, row.pid, row.host, row.since = (
+                    self.instance,
+                    os.getpid(),
+                    socket.gethostname(),
+                    now,
+                )
                 row.expires_at = now + self.ttl
             else:
                 row.expires_at = now + self.ttl

@@ -126,8 +126,9 @@ def candidate_ids(snapshot: Snapshot) -> tuple[set[str], set[str]]:
     return alerts, events
 
 
-def observe(prior: Prior, observation: Snapshot | Failure, *, location: str, now: datetime,
-            rules: Rules = Rules()) -> Outcome:
+def observe(
+    prior: Prior, observation: Snapshot | Failure, *, location: str, now: datetime, rules: Rules = Rules()
+) -> Outcome:
     """Diff one observation against the prior state. Pure: same inputs, same outcome."""
     work = _Work(now=now, location=location)
     if isinstance(observation, Failure):
@@ -144,14 +145,19 @@ def observe(prior: Prior, observation: Snapshot | Failure, *, location: str, now
 def _bad_poll(prior: Prior, reason: str, work: _Work, rules: Rules) -> Outcome:
     source = prior.source
     bad_since = source.bad_since or work.now
-    source = replace(source, consecutive_bad=source.consecutive_bad + 1, bad_since=bad_since, last_error=reason)
+    source = replace(
+        source, consecutive_bad=source.consecutive_bad + 1, bad_since=bad_since, last_error=reason
+    )
     if source.consecutive_bad >= rules.degraded_after and not source.degraded:
         source = replace(source, degraded=True)
         work.events.append(
             SourceDegraded(
                 id=f"S{stable_id(source.name)}:degraded:{bad_since.isoformat()}",
-                source=work.location, detected_at=work.now, reason=reason,
-                failures=source.consecutive_bad, since=bad_since,
+                source=work.location,
+                detected_at=work.now,
+                reason=reason,
+                failures=source.consecutive_bad,
+                since=bad_since,
             )
         )
     return Outcome(tuple(work.events), (), source)
@@ -162,10 +168,14 @@ def _good_poll(source: SourceState, work: _Work) -> SourceState:
         work.events.append(
             SourceRecovered(
                 id=f"S{stable_id(source.name)}:recovered:{source.bad_since.isoformat()}",
-                source=work.location, detected_at=work.now, since=source.bad_since,
+                source=work.location,
+                detected_at=work.now,
+                since=source.bad_since,
             )
         )
-    return replace(source, consecutive_bad=0, degraded=False, bad_since=None, last_error=None, last_ok_at=work.now)
+    return replace(
+        source, consecutive_bad=0, degraded=False, bad_since=None, last_error=None, last_ok_at=work.now
+    )
 
 
 def _overlaps(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -191,24 +201,45 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
             item_alert[index] = aid
             continue
         same = next(
-            (a for a in open_alerts.values() if a.services == item.services and _overlaps(a.modes, item.modes)),
+            (
+                a
+                for a in open_alerts.values()
+                if a.services == item.services and _overlaps(a.modes, item.modes)
+            ),
             None,
         )
         if same is not None:  # the same alert re-published with an edited time or wording
             item_alert[index] = same.id
             seen.add(same.id)
             continue
-        state = AlertState(id=aid, services=item.services, modes=item.modes, level=item.level, title=item.title,
-                           text=item.text, published_at=item.published_at)
+        state = AlertState(
+            id=aid,
+            services=item.services,
+            modes=item.modes,
+            level=item.level,
+            title=item.title,
+            text=item.text,
+            published_at=item.published_at,
+        )
         open_alerts[aid] = state
         work.changed[aid] = state
         item_alert[index] = aid
         seen.add(aid)
         if f"{aid}:opened" not in prior.known_event_ids:
-            work.events.append(AlertOpened(id=f"{aid}:opened", source=work.location, detected_at=work.now,
-                                            alert_id=aid, services=item.services, modes=item.modes,
-                                            level=item.level, title=item.title, text=item.text,
-                                            published_at=item.published_at))
+            work.events.append(
+                AlertOpened(
+                    id=f"{aid}:opened",
+                    source=work.location,
+                    detected_at=work.now,
+                    alert_id=aid,
+                    services=item.services,
+                    modes=item.modes,
+                    level=item.level,
+                    title=item.title,
+                    text=item.text,
+                    published_at=item.published_at,
+                )
+            )
 
     # 2. Bulletins of open alerts, in number order.
     emitted: set[str] = set()
@@ -222,10 +253,21 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
         if bid in prior.known_event_ids or bid in emitted:
             continue
         emitted.add(bid)
-        work.events.append(BulletinPublished(id=bid, source=work.location, detected_at=work.now,
-                                             alert_id=target.id, services=target.services, modes=target.modes,
-                                             level=target.level, title=item.title, text=item.text,
-                                             published_at=item.published_at, number=item.number))
+        work.events.append(
+            BulletinPublished(
+                id=bid,
+                source=work.location,
+                detected_at=work.now,
+                alert_id=target.id,
+                services=target.services,
+                modes=target.modes,
+                level=target.level,
+                title=item.title,
+                text=item.text,
+                published_at=item.published_at,
+                number=item.number,
+            )
+        )
 
     # 3. Explicit ends close the open alerts they name, if published after the alert.
     for item in snapshot.items:
@@ -259,13 +301,25 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
         iid = interruption_id(item)
         if iid in prior.known_event_ids or any(e.id == iid for e in work.events):
             continue
-        work.events.append(InterruptionPlanned(id=iid, source=work.location, detected_at=work.now,
-                                               services=item.services, modes=item.modes, starts_at=item.starts_at,
-                                               ends_at=item.ends_at, published_at=item.published_at,
-                                               title=item.title, text=item.text))
+        work.events.append(
+            InterruptionPlanned(
+                id=iid,
+                source=work.location,
+                detected_at=work.now,
+                services=item.services,
+                modes=item.modes,
+                starts_at=item.starts_at,
+                ends_at=item.ends_at,
+                published_at=item.published_at,
+                title=item.title,
+                text=item.text,
+            )
+        )
 
 
-def _bulletin_target(item: Item, item_alert: dict[int, str], open_alerts: dict[str, AlertState]) -> AlertState | None:
+def _bulletin_target(
+    item: Item, item_alert: dict[int, str], open_alerts: dict[str, AlertState]
+) -> AlertState | None:
     if item.parent is not None and item.parent in item_alert:
         return open_alerts.get(item_alert[item.parent])  # None when that alert is closed
     matches = [a for a in open_alerts.values() if set(item.services) & set(a.services)]
@@ -282,15 +336,26 @@ def _still_down_in_table(alert: AlertState, snapshot: Snapshot) -> bool:
     return any(snapshot.state_of(s, m) in bad for s in alert.services for m in modes)
 
 
-def _close(alert: AlertState, work: _Work, open_alerts: dict[str, AlertState], *, item: Item | None,
-           inferred: bool) -> None:
+def _close(
+    alert: AlertState, work: _Work, open_alerts: dict[str, AlertState], *, item: Item | None, inferred: bool
+) -> None:
     closed = replace(alert, status="closed", closed_at=work.now)
     work.changed[alert.id] = closed
     del open_alerts[alert.id]
-    work.events.append(AlertClosed(
-        id=f"{alert.id}:closed", source=work.location, detected_at=work.now, alert_id=alert.id,
-        services=alert.services, modes=alert.modes, level=alert.level,
-        title=item.title if item else alert.title,
-        text=item.text if item else "L'alerte n'apparaît plus sur la météo des téléservices (fin déduite).",
-        published_at=item.published_at if item else None, inferred=inferred,
-    ))
+    work.events.append(
+        AlertClosed(
+            id=f"{alert.id}:closed",
+            source=work.location,
+            detected_at=work.now,
+            alert_id=alert.id,
+            services=alert.services,
+            modes=alert.modes,
+            level=alert.level,
+            title=item.title if item else alert.title,
+            text=item.text
+            if item
+            else "L'alerte n'apparaît plus sur la météo des téléservices (fin déduite).",
+            published_at=item.published_at if item else None,
+            inferred=inferred,
+        )
+    )

@@ -19,12 +19,11 @@ from calendar import timegm
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-import feedparser  # type: ignore[import-untyped]
+import feedparser
 from bs4 import BeautifulSoup
 from bs4.dammit import UnicodeDammit
 from lxml import etree
-
-HtmlElement = etree._Element
+from lxml.etree import _Element as HtmlElement  # lxml ships no type stubs: this is Any to mypy
 
 from knowledge.services import find_services, fold
 
@@ -66,7 +65,9 @@ _BLACK = re.compile(r"\bNOIRE?\b|\bBLACK\b")
 _RED = re.compile(r"\bROUGE\b|\bRED\b")
 _EDI = re.compile(r"\bEDI\b")
 _DTI = re.compile(r"\bDTI\+?|\bPORTAIL\b|\bWEB\b")
-_ALL_MODES = re.compile(r"\bTOUS\s+(?:LES\s+)?MODES\b|\bEDI\s+COMME\s+EN\s+DTI\b|\bEDI\s+ET\s+(?:EN\s+)?DTI\b")
+_ALL_MODES = re.compile(
+    r"\bTOUS\s+(?:LES\s+)?MODES\b|\bEDI\s+COMME\s+EN\s+DTI\b|\bEDI\s+ET\s+(?:EN\s+)?DTI\b"
+)
 _ALL_CLEAR = re.compile(
     r"\bAUCUNE\s+ALERTE\b|\bAUCUN\s+INCIDENT\b|\bTOUS\s+LES\s+SERVICES\s+(?:EN\s+LIGNE\s+)?SONT\s+DISPONIBLES\b"
 )
@@ -80,25 +81,72 @@ _CAPTCHA_PAGE = re.compile(
 )
 
 _STATE_WORDS: tuple[tuple[re.Pattern[str], ServiceState], ...] = (
-    (re.compile(r"\bINDISPONIBLE\b|\bINTERROMPU|\bHORS\s+SERVICE\b|\bPANNE\b|\bARRET\b|\bNOIR"), ServiceState.DOWN),
+    (
+        re.compile(r"\bINDISPONIBLE\b|\bINTERROMPU|\bHORS\s+SERVICE\b|\bPANNE\b|\bARRET\b|\bNOIR"),
+        ServiceState.DOWN,
+    ),
     (re.compile(r"\bMAINTENANCE\b|\bPROGRAMME"), ServiceState.PLANNED),
-    (re.compile(r"\bALERTE\b|\bPERTURB|\bDEGRADE|\bRALENTI|\bINCIDENT|\bPARTIEL|\bROUGE\b|\bORANGE\b"),
-     ServiceState.ALERT),
-    (re.compile(r"\bDISPONIBLE\b|\bOPERATIONNEL|\bNORMAL|\bOK\b|\bFONCTIONNE|\bVERT\b|\bGREEN\b"), ServiceState.OK),
+    (
+        re.compile(r"\bALERTE\b|\bPERTURB|\bDEGRADE|\bRALENTI|\bINCIDENT|\bPARTIEL|\bROUGE\b|\bORANGE\b"),
+        ServiceState.ALERT,
+    ),
+    (
+        re.compile(r"\bDISPONIBLE\b|\bOPERATIONNEL|\bNORMAL|\bOK\b|\bFONCTIONNE|\bVERT\b|\bGREEN\b"),
+        ServiceState.OK,
+    ),
 )
 _STATE_CLASSES: tuple[tuple[str, ServiceState], ...] = (
-    ("noir", ServiceState.DOWN), ("black", ServiceState.DOWN), ("down", ServiceState.DOWN),
-    ("rouge", ServiceState.ALERT), ("red", ServiceState.ALERT), ("orange", ServiceState.ALERT),
-    ("warn", ServiceState.ALERT), ("vert", ServiceState.OK), ("green", ServiceState.OK), ("ok", ServiceState.OK),
+    ("noir", ServiceState.DOWN),
+    ("black", ServiceState.DOWN),
+    ("down", ServiceState.DOWN),
+    ("rouge", ServiceState.ALERT),
+    ("red", ServiceState.ALERT),
+    ("orange", ServiceState.ALERT),
+    ("warn", ServiceState.ALERT),
+    ("vert", ServiceState.OK),
+    ("green", ServiceState.OK),
+    ("ok", ServiceState.OK),
 )
 
 _HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PSEUDO_HEADING_TAGS = {"strong", "b", "summary", "dt", "legend", "caption"}
-_DROPPED_TAGS = ("script", "style", "noscript", "template", "nav", "svg", "form", "button", "select", "iframe")
+_DROPPED_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "svg",
+    "form",
+    "button",
+    "select",
+    "iframe",
+)
 _PAGE_CHROME = ("header", "footer")  # dropped only at page level: inside a message they hold its date
 _BLOCK_TAGS = {
-    "p", "div", "li", "ul", "ol", "section", "article", "br", "tr", "td", "th", "table", "dd", "dt",
-    "header", "main", "aside", "blockquote", "pre", "details", "summary", "figure", "figcaption",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "section",
+    "article",
+    "br",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "dd",
+    "dt",
+    "header",
+    "main",
+    "aside",
+    "blockquote",
+    "pre",
+    "details",
+    "summary",
+    "figure",
+    "figcaption",
 } | set(_HEADING_TAGS)
 
 
@@ -256,7 +304,11 @@ def _tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Heading | _Text 
             tag = _tag(child)
             if tag and child not in skip:
                 level = _HEADING_TAGS.get(tag)
-                if level is None and tag in _PSEUDO_HEADING_TAGS | {"div", "span", "p"} and _is_pseudo_heading(child):
+                if (
+                    level is None
+                    and tag in _PSEUDO_HEADING_TAGS | {"div", "span", "p"}
+                    and _is_pseudo_heading(child)
+                ):
                     level = 7
                 if level is not None:
                     out.append(_Heading(level, _text(child), child, _container(child)))
@@ -319,7 +371,9 @@ def _status_tables(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlElem
                 if state is ServiceState.UNKNOWN:
                     continue
                 modes = header_modes[index] if index < len(header_modes) and header_modes[index] else MODES
-                found.extend(ServiceStatus(service, mode, state, label) for service in services for mode in modes)
+                found.extend(
+                    ServiceStatus(service, mode, state, label) for service in services for mode in modes
+                )
         if len({s.service for s in found}) >= 2:
             tables.add(table)
             statuses.extend(found)
@@ -348,8 +402,12 @@ def _blocks(tokens: list[_Heading | _Text | _Time]) -> list[_Block]:
     current: _Block | None = None
     for token in tokens:
         if isinstance(token, _Heading):
-            current = _Block(token, ItemKind.INFORMATION, [],
-                             ancestors=frozenset(id(a) for a in token.node.iterancestors()))
+            current = _Block(
+                token,
+                ItemKind.INFORMATION,
+                [],
+                ancestors=frozenset(id(a) for a in token.node.iterancestors()),
+            )
             blocks.append(current)
         elif current is not None:
             container = current.heading.container
@@ -427,10 +485,19 @@ def _items(blocks: list[_Block], statuses: list[ServiceStatus]) -> list[Item]:
             modes = modes or MODES
         block_item[index] = len(items)
         items.append(
-            Item(kind=kind, services=services, modes=modes, title=title, text=_without_dateline(body),
-                 published_at=published,
-                 level=level if kind is ItemKind.ALERT else None, number=number, starts_at=starts_at,
-                 ends_at=ends_at, parent=parent)
+            Item(
+                kind=kind,
+                services=services,
+                modes=modes,
+                title=title,
+                text=_without_dateline(body),
+                published_at=published,
+                level=level if kind is ItemKind.ALERT else None,
+                number=number,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                parent=parent,
+            )
         )
     return items
 
@@ -444,7 +511,9 @@ def _without_dateline(body: str) -> str:
     return "\n".join(line for line in lines if not (_DATELINE.match(line) and len(line) < 80)).strip()
 
 
-def _parent_alert(blocks: list[_Block], index: int, block_item: dict[int, int], items: list[Item]) -> int | None:
+def _parent_alert(
+    blocks: list[_Block], index: int, block_item: dict[int, int], items: list[Item]
+) -> int | None:
     """The alert a BIP belongs to: the enclosing (higher) heading, else the nearest alert above it."""
     level = blocks[index].heading.level
     ancestors = blocks[index].ancestors
@@ -465,11 +534,17 @@ def _parent_alert(blocks: list[_Block], index: int, block_item: dict[int, int], 
 
 
 def _modes_from_table(services: tuple[str, ...], statuses: list[ServiceStatus]) -> tuple[str, ...]:
-    bad = {s.mode for s in statuses if s.service in services and s.state in (ServiceState.ALERT, ServiceState.DOWN)}
+    bad = {
+        s.mode
+        for s in statuses
+        if s.service in services and s.state in (ServiceState.ALERT, ServiceState.DOWN)
+    }
     return tuple(m for m in MODES if m in bad)
 
 
-def _level_from_table(services: tuple[str, ...], modes: tuple[str, ...], statuses: list[ServiceStatus]) -> str | None:
+def _level_from_table(
+    services: tuple[str, ...], modes: tuple[str, ...], statuses: list[ServiceStatus]
+) -> str | None:
     states = {s.state for s in statuses if s.service in services and (not modes or s.mode in modes)}
     if ServiceState.DOWN in states:
         return "black"
@@ -577,11 +652,18 @@ def _parse_feed(raw: bytes, location: str) -> Snapshot:
         if kind is ItemKind.INFORMATION and published is None:
             continue
         items.append(
-            Item(kind=kind, services=services, modes=modes, title=title, text=_without_dateline(body),
-                 published_at=published,
-                 level=(find_level(title) or find_level(body)) if kind is ItemKind.ALERT else None,
-                 number=bulletin_number(f"{title}\n{body}") if kind is ItemKind.BULLETIN else None,
-                 starts_at=window.starts_at if window else None, ends_at=window.ends_at if window else None)
+            Item(
+                kind=kind,
+                services=services,
+                modes=modes,
+                title=title,
+                text=_without_dateline(body),
+                published_at=published,
+                level=(find_level(title) or find_level(body)) if kind is ItemKind.ALERT else None,
+                number=bulletin_number(f"{title}\n{body}") if kind is ItemKind.BULLETIN else None,
+                starts_at=window.starts_at if window else None,
+                ends_at=window.ends_at if window else None,
+            )
         )
     if not items:
         raise PageError("unrecognised", "the feed has no recognisable message")
@@ -590,9 +672,15 @@ def _parse_feed(raw: bytes, location: str) -> Snapshot:
     for item in items:
         if item.kind is ItemKind.BULLETIN:
             for j, other in enumerate(items):
-                if other.kind is ItemKind.ALERT and (not item.services or set(item.services) & set(other.services)):
-                    item = replace(item, parent=j, services=item.services or other.services,
-                                   modes=item.modes or other.modes)
+                if other.kind is ItemKind.ALERT and (
+                    not item.services or set(item.services) & set(other.services)
+                ):
+                    item = replace(
+                        item,
+                        parent=j,
+                        services=item.services or other.services,
+                        modes=item.modes or other.modes,
+                    )
                     break
         linked.append(item)
     return Snapshot(location=location, items=tuple(linked), size=len(raw))

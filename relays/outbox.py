@@ -31,7 +31,15 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
 
-from .channels.base import AuthError, BlockedError, Channel, NotFoundError, Outgoing, PermanentError, TransientError
+from .channels.base import (
+    AuthError,
+    BlockedError,
+    Channel,
+    NotFoundError,
+    Outgoing,
+    PermanentError,
+    TransientError,
+)
 from .events import (
     AlertClosed,
     BulletinPublished,
@@ -90,12 +98,19 @@ def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Pol
     if not events:
         return 0
     session.flush()
-    seqs = dict(session.execute(select(EventRow.id, EventRow.seq).where(EventRow.id.in_([e.id for e in events]))).all())
+    seqs = dict(
+        session.execute(
+            select(EventRow.id, EventRow.seq).where(EventRow.id.in_([e.id for e in events]))
+        ).all()
+    )
     subscribers = active_rows(session)
-    existing = set(session.execute(
-        select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.purpose)
-        .where(DeliveryRow.event_id.in_([e.id for e in events]))
-    ).all())
+    existing = set(
+        session.execute(
+            select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.purpose).where(
+                DeliveryRow.event_id.in_([e.id for e in events])
+            )
+        ).all()
+    )
     added = 0
     for event in events:
         for subscriber in subscribers:
@@ -104,18 +119,27 @@ def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Pol
             for purpose, due_at in planned(event, now, policy):
                 if (event.id, subscriber.id, purpose) in existing:
                     continue
-                session.add(DeliveryRow(
-                    event_id=event.id, event_seq=seqs[event.id], subscriber_id=subscriber.id,
-                    channel=subscriber.channel, purpose=purpose, status=PENDING, due_at=due_at, created_at=now,
-                    attempts=0,
-                ))
+                session.add(
+                    DeliveryRow(
+                        event_id=event.id,
+                        event_seq=seqs[event.id],
+                        subscriber_id=subscriber.id,
+                        channel=subscriber.channel,
+                        purpose=purpose,
+                        status=PENDING,
+                        due_at=due_at,
+                        created_at=now,
+                        attempts=0,
+                    )
+                )
                 added += 1
     session.flush()
     return added
 
 
-def enqueue_hook(policy: Policy = Policy(), clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-                 ) -> Callable[[Session, list[Event]], None]:
+def enqueue_hook(
+    policy: Policy = Policy(), clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Callable[[Session, list[Event]], None]:
     """The ``on_events`` hook for :meth:`Store.record_poll`."""
 
     def hook(session: Session, events: list[Event]) -> None:
@@ -153,9 +177,16 @@ class Report:
 class Sender:
     """Claims due deliveries for the channels it has, sends them, records the outcome."""
 
-    def __init__(self, store: Store, channels: Mapping[str, Channel], *, policy: Policy = Policy(),
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), batch: int = 200,
-                 worker: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        policy: Policy = Policy(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch: int = 200,
+        worker: str | None = None,
+    ) -> None:
         self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
         self.batch = batch
         self.worker = worker or uuid.uuid4().hex[:12]
@@ -179,17 +210,22 @@ class Sender:
 
     def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
         earlier = aliased(DeliveryRow)
-        blocked = exists().where(and_(
-            earlier.subscriber_id == DeliveryRow.subscriber_id,
-            earlier.event_seq < DeliveryRow.event_seq,
-            earlier.purpose == "notify",
-            earlier.status.in_((PENDING, SENDING)),
-        ))
+        blocked = exists().where(
+            and_(
+                earlier.subscriber_id == DeliveryRow.subscriber_id,
+                earlier.event_seq < DeliveryRow.event_seq,
+                earlier.purpose == "notify",
+                earlier.status.in_((PENDING, SENDING)),
+            )
+        )
         return (
             select(DeliveryRow)
-            .where(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now,
-                   DeliveryRow.channel.in_(list(self.channels)),
-                   ~and_(DeliveryRow.purpose == "notify", blocked))
+            .where(
+                DeliveryRow.status == PENDING,
+                DeliveryRow.due_at <= now,
+                DeliveryRow.channel.in_(list(self.channels)),
+                ~and_(DeliveryRow.purpose == "notify", blocked),
+            )
             .order_by(DeliveryRow.due_at, DeliveryRow.event_seq, DeliveryRow.id)
         )
 
@@ -202,40 +238,62 @@ class Sender:
             rows = session.scalars(query).all()
             if not rows:
                 return []
-            events = {r.id: load(r.payload) for r in session.scalars(
-                select(EventRow).where(EventRow.id.in_({row.event_id for row in rows})))}
-            subscribers = {s.id: from_row(s) for s in session.scalars(
-                select(SubscriberRow).where(SubscriberRow.id.in_({row.subscriber_id for row in rows})))}
+            events = {
+                r.id: load(r.payload)
+                for r in session.scalars(
+                    select(EventRow).where(EventRow.id.in_({row.event_id for row in rows}))
+                )
+            }
+            subscribers = {
+                s.id: from_row(s)
+                for s in session.scalars(
+                    select(SubscriberRow).where(SubscriberRow.id.in_({row.subscriber_id for row in rows}))
+                )
+            }
             roots = {(row.id): _root_event(events[row.event_id], row.purpose) for row in rows}
             wanted = {root for root in roots.values() if root is not None}
-            refs: dict[tuple[str, int], str] = {}
+            refs: dict[tuple[str, int], str | None] = {}
             if wanted:
-                for event_id, subscriber_id, ref in session.execute(select(
-                        DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.message_ref).where(
-                        DeliveryRow.event_id.in_(wanted), DeliveryRow.purpose == "notify",
-                        DeliveryRow.status == SENT)):
+                for event_id, subscriber_id, ref in session.execute(
+                    select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.message_ref).where(
+                        DeliveryRow.event_id.in_(wanted),
+                        DeliveryRow.purpose == "notify",
+                        DeliveryRow.status == SENT,
+                    )
+                ):
                     refs[(event_id, subscriber_id)] = ref
             claimed = []
             for row in rows:
                 row.status, row.claimed_by = SENDING, self.worker
                 row.claimed_until = now + self.policy.lease
                 root = roots[row.id]
-                claimed.append(Claimed(row.id, events[row.event_id], subscribers[row.subscriber_id], row.purpose,
-                                       row.attempts, refs.get((root, row.subscriber_id)) if root else None))
+                claimed.append(
+                    Claimed(
+                        row.id,
+                        events[row.event_id],
+                        subscribers[row.subscriber_id],
+                        row.purpose,
+                        row.attempts,
+                        refs.get((root, row.subscriber_id)) if root else None,
+                    )
+                )
             return claimed
 
     def due_count(self) -> int:
         with self.store.sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(self._due_query(self.clock()).subquery()))
-                       or 0)
+            return int(
+                session.scalar(select(func.count()).select_from(self._due_query(self.clock()).subquery()))
+                or 0
+            )
 
     def waiting(self) -> dict[str, int]:
         """Pending deliveries by channel, for channels this sender cannot serve."""
         with self.store.sessions() as session:
             rows = session.execute(
-                select(DeliveryRow.channel, func.count()).where(
-                    DeliveryRow.status == PENDING, DeliveryRow.channel.not_in(list(self.channels)))
-                .group_by(DeliveryRow.channel)).all()
+                select(DeliveryRow.channel, func.count())
+                .where(DeliveryRow.status == PENDING, DeliveryRow.channel.not_in(list(self.channels)))
+                .group_by(DeliveryRow.channel)
+            ).all()
             return {channel: int(count) for channel, count in rows}
 
     # --- sending -----------------------------------------------------------------------------
@@ -247,7 +305,9 @@ class Sender:
         try:
             text = render(claimed.event, claimed.purpose, lang=subscriber.lang, fmt=fmt)
             thread = claimed.thread_ref
-            ref = await channel.send(Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt))
+            ref = await channel.send(
+                Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt)
+            )
         except asyncio.CancelledError:
             # Stopping: hand the claim back at once (the message may have been on the wire: that
             # single one may go out twice, nothing is lost), then let the cancellation proceed.
@@ -277,8 +337,15 @@ class Sender:
         report.sent += 1
         return report
 
-    def _finish(self, delivery_id: int, status: str, *, ref: str | None = None, thread: str | None = None,
-                error: str | None = None) -> None:
+    def _finish(
+        self,
+        delivery_id: int,
+        status: str,
+        *,
+        ref: str | None = None,
+        thread: str | None = None,
+        error: str | None = None,
+    ) -> None:
         with self.store.transaction() as session:
             row = session.get(DeliveryRow, delivery_id)
             if row is None:
@@ -310,7 +377,9 @@ class Sender:
                 log.error("delivery %s dead after %d attempts: %s", row.id, attempts, error)
                 return report
             backoff = min(self.policy.max_backoff, self.policy.base_backoff * 2 ** (attempts - 1))
-            delay = retry_after * random.uniform(1.0, 1.1) if retry_after else backoff * random.uniform(0.5, 1.0)
+            delay = (
+                retry_after * random.uniform(1.0, 1.1) if retry_after else backoff * random.uniform(0.5, 1.0)
+            )
             row.status, row.due_at = PENDING, self.clock() + timedelta(seconds=delay)
             report.retried += 1
             return report
@@ -328,16 +397,34 @@ class Sender:
             sub = session.get(SubscriberRow, subscriber.id)
             if sub is not None and sub.active:
                 sub.active, sub.deactivated_at, sub.deactivated_reason = False, now, reason
-                session.execute(update(DeliveryRow).where(
-                    DeliveryRow.subscriber_id == subscriber.id, DeliveryRow.status == PENDING,
-                ).values(status=SKIPPED, last_error="subscriber deactivated"))
-                notice = SubscriberDeactivated(
-                    id=f"U{subscriber.id}:deactivated:{now.isoformat()}", source="outbox", detected_at=now,
-                    subscriber_id=subscriber.id, client=subscriber.client, channel=subscriber.channel,
-                    address=mask_address(subscriber.channel, subscriber.address), reason=reason,
+                session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.subscriber_id == subscriber.id,
+                        DeliveryRow.status == PENDING,
+                    )
+                    .values(status=SKIPPED, last_error="subscriber deactivated")
                 )
-                session.add(EventRow(id=notice.id, kind=notice.kind, alert_id=None, source=notice.source,
-                                     detected_at=now, payload=dump(notice)))
+                notice = SubscriberDeactivated(
+                    id=f"U{subscriber.id}:deactivated:{now.isoformat()}",
+                    source="outbox",
+                    detected_at=now,
+                    subscriber_id=subscriber.id,
+                    client=subscriber.client,
+                    channel=subscriber.channel,
+                    address=mask_address(subscriber.channel, subscriber.address),
+                    reason=reason,
+                )
+                session.add(
+                    EventRow(
+                        id=notice.id,
+                        kind=notice.kind,
+                        alert_id=None,
+                        source=notice.source,
+                        detected_at=now,
+                        payload=dump(notice),
+                    )
+                )
                 enqueue(session, [notice], now=now, policy=self.policy)
         log.warning("subscriber %s (%s) deactivated: %s", subscriber.id, subscriber.client, reason)
 
@@ -369,9 +456,13 @@ class Sender:
         """Seconds until the next retry due within ``horizon`` (a short wait during drain), else None."""
         now = self.clock()
         with self.store.sessions() as session:
-            soonest = session.scalar(select(func.min(DeliveryRow.due_at)).where(
-                DeliveryRow.status == PENDING, DeliveryRow.attempts > 0,
-                DeliveryRow.channel.in_(list(self.channels))))
+            soonest = session.scalar(
+                select(func.min(DeliveryRow.due_at)).where(
+                    DeliveryRow.status == PENDING,
+                    DeliveryRow.attempts > 0,
+                    DeliveryRow.channel.in_(list(self.channels)),
+                )
+            )
         if soonest is None:
             return None
         wait = (soonest - now).total_seconds()

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from .events import Event
-from .fetch import Fetched, FetchError, Fetcher
+from .fetch import Fetched, Fetcher, FetchError
 from .lifecycle import Failure, Rules
 from .meteo import PageError, parse_page
 from .snapshot import Snapshot
@@ -55,9 +55,19 @@ def merge(primary: Snapshot, extra: list[Snapshot]) -> Snapshot:
 
 
 class Poller:
-    def __init__(self, store: Store, fetcher: Fetcher, urls: list[str], *, source_name: str = "meteo",
-                 rules: Rules = Rules(), on_events: EventHook | None = None, interval: float = 60.0,
-                 max_backoff: float = 900.0, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher,
+        urls: list[str],
+        *,
+        source_name: str = "meteo",
+        rules: Rules = Rules(),
+        on_events: EventHook | None = None,
+        interval: float = 60.0,
+        max_backoff: float = 900.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         if not urls:
             raise ValueError("at least one météo URL is needed")
         self.store, self.fetcher, self.urls = store, fetcher, urls
@@ -70,8 +80,9 @@ class Poller:
 
     async def _get(self, url: str) -> Fetched:
         cached = self._cache.get(url)
-        fetched = await self.fetcher.fetch(url, etag=cached.etag if cached else None,
-                                           last_modified=cached.last_modified if cached else None)
+        fetched = await self.fetcher.fetch(
+            url, etag=cached.etag if cached else None, last_modified=cached.last_modified if cached else None
+        )
         if fetched.not_modified and cached is not None:
             return cached
         if fetched.not_modified:  # a 304 we did not ask for: nothing to read
@@ -107,7 +118,12 @@ class Poller:
         observation = await self.observe()
         now = self.clock()
         events = await asyncio.to_thread(
-            self.store.record_poll, self.source_name, self.urls[0], observation, now=now, rules=self.rules,
+            self.store.record_poll,
+            self.source_name,
+            self.urls[0],
+            observation,
+            now=now,
+            rules=self.rules,
             on_events=self.on_events,
         )
         if isinstance(observation, Failure):
@@ -124,7 +140,7 @@ class Poller:
         """Seconds to wait after ``failures`` consecutive failures: doubled each time, jittered, capped."""
         if self.failures == 0:
             return 0.0
-        base = min(self.max_backoff, self.interval * 2 ** (self.failures - 1))
+        base = min(self.max_backoff, self.interval * float(2 ** (self.failures - 1)))
         return base * random.uniform(0.8, 1.0)
 
     async def tick(self) -> PollResult | None:

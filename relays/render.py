@@ -55,13 +55,18 @@ MARKUPS = {
 
 _L = {
     "fr": {
-        "alert": "ALERTE", "black": "ALERTE NOIRE", "red": "ALERTE ROUGE", "bulletin": "BIP n°{n}",
-        "bulletin_nonum": "Bulletin d'information", "end": "FIN D'ALERTE", "inferred":
-        "L'alerte n'apparaît plus sur la météo des téléservices sans message de fin d'alerte : vérifiez "
-        "auprès du SAU du CID (09 702 80 100) avant de reprendre.",
-        "published": "Publié par le CID le {t}", "planned": "INTERRUPTION PROGRAMMÉE",
-        "window": "Du {a} au {b} (heure de Paris)", "deadline":
-        "Réintégrez les déclarations déposées en procédure de secours avant le {t} "
+        "alert": "ALERTE",
+        "black": "ALERTE NOIRE",
+        "red": "ALERTE ROUGE",
+        "bulletin": "BIP n°{n}",
+        "bulletin_nonum": "Bulletin d'information",
+        "end": "FIN D'ALERTE",
+        "inferred": "L'alerte n'apparaît plus sur la météo des téléservices sans message de fin "
+        "d'alerte : vérifiez auprès du SAU du CID (09 702 80 100) avant de reprendre.",
+        "published": "Publié par le CID le {t}",
+        "planned": "INTERRUPTION PROGRAMMÉE",
+        "window": "Du {a} au {b} (heure de Paris)",
+        "deadline": "Réintégrez les déclarations déposées en procédure de secours avant le {t} "
         "(24 h après la fin d'alerte, Fiche 4, étape 4).",
         "reminder_deadline": "RAPPEL — réintégration avant le {t}",
         "reminder_interruption": "RAPPEL — interruption programmée à partir du {t}",
@@ -69,22 +74,28 @@ _L = {
         "interruption_start_text": "Les services ci-dessus sont interrompus jusqu'au {t} : reportez vos "
         "formalités ou passez en procédure de secours jusqu'au message de fin d'alerte.",
         "source": "Source : météo des téléservices (Prodouane)",
-        "degraded": "SOURCE EN PANNE (administrateurs)", "degraded_text":
-        "La météo des téléservices ne peut plus être lue depuis le {t} ({n} relevés en échec : {r}). "
-        "Aucune alerte n'est close tant que la page est illisible.",
-        "recovered": "SOURCE RÉTABLIE (administrateurs)", "recovered_text": "La météo des téléservices est "
-        "de nouveau lisible (en panne depuis le {t}).", "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
+        "degraded": "SOURCE EN PANNE (administrateurs)",
+        "degraded_text": "La météo des téléservices ne peut plus être lue depuis le {t} "
+        "({n} relevés en échec : {r}). Aucune alerte n'est close tant que la page est illisible.",
+        "recovered": "SOURCE RÉTABLIE (administrateurs)",
+        "recovered_text": "La météo des téléservices est de nouveau lisible (en panne depuis le {t}).",
+        "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
         "deactivated_text": "{c} ({ch} {a}) ne reçoit plus les alertes : {r}",
         "all": "tous téléservices",
     },
     "en": {
-        "alert": "ALERT", "black": "BLACK ALERT", "red": "RED ALERT", "bulletin": "Bulletin no. {n}",
-        "bulletin_nonum": "Information bulletin", "end": "END OF ALERT", "inferred":
-        "The alert no longer appears on the météo des téléservices, without an end-of-alert message: "
-        "check with the CID support desk (SAU, +33 9 702 80 100) before resuming.",
-        "published": "Published by the CID on {t}", "planned": "PLANNED INTERRUPTION",
-        "window": "From {a} to {b} (Paris time)", "deadline":
-        "Reintegrate the declarations lodged under the fallback procedure before {t} "
+        "alert": "ALERT",
+        "black": "BLACK ALERT",
+        "red": "RED ALERT",
+        "bulletin": "Bulletin no. {n}",
+        "bulletin_nonum": "Information bulletin",
+        "end": "END OF ALERT",
+        "inferred": "The alert no longer appears on the météo des téléservices, without an "
+        "end-of-alert message: check with the CID support desk (SAU, +33 9 702 80 100) before resuming.",
+        "published": "Published by the CID on {t}",
+        "planned": "PLANNED INTERRUPTION",
+        "window": "From {a} to {b} (Paris time)",
+        "deadline": "Reintegrate the declarations lodged under the fallback procedure before {t} "
         "(24 h after the end of alert, Fiche 4, step 4).",
         "reminder_deadline": "REMINDER — reintegration due before {t}",
         "reminder_interruption": "REMINDER — planned interruption from {t}",
@@ -92,11 +103,12 @@ _L = {
         "interruption_start_text": "The services above are interrupted until {t}: postpone your formalities "
         "or switch to the fallback procedure until the end-of-alert message.",
         "source": "Source: météo des téléservices (Prodouane)",
-        "degraded": "SOURCE BROKEN (admins)", "degraded_text":
-        "The météo des téléservices page cannot be read since {t} ({n} failed polls: {r}). "
+        "degraded": "SOURCE BROKEN (admins)",
+        "degraded_text": "The météo des téléservices page cannot be read since {t} ({n} failed polls: {r}). "
         "No alert is closed while the page is unreadable.",
-        "recovered": "SOURCE RECOVERED (admins)", "recovered_text": "The météo des téléservices page can be "
-        "read again (broken since {t}).", "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
+        "recovered": "SOURCE RECOVERED (admins)",
+        "recovered_text": "The météo des téléservices page can be read again (broken since {t}).",
+        "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
         "deactivated_text": "{c} ({ch} {a}) no longer receives alerts: {r}",
         "all": "all téléservices",
     },
@@ -146,14 +158,19 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
         guidance = fallback_for(services, lang)
         lines += ["", e(guidance.summary)]
     elif isinstance(event, BulletinPublished):
-        head = words["bulletin"].format(n=event.number) if event.number is not None else words["bulletin_nonum"]
+        head = (
+            words["bulletin"].format(n=event.number) if event.number is not None else words["bulletin_nonum"]
+        )
         lines += ["ℹ️ " + m.bold(f"{head} — {what}")]
         if event.text:
             lines.append(e(event.text))
         lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
     elif isinstance(event, AlertClosed) and purpose == "deadline_reminder":
-        lines += ["⏰ " + m.bold(words["reminder_deadline"].format(t=paris(deadline_of(event)))), what,
-                  words["deadline"].format(t=paris(deadline_of(event)))]
+        lines += [
+            "⏰ " + m.bold(words["reminder_deadline"].format(t=paris(deadline_of(event)))),
+            what,
+            words["deadline"].format(t=paris(deadline_of(event))),
+        ]
     elif isinstance(event, AlertClosed):
         lines += ["✅ " + m.bold(f"{words['end']} — {what}")]
         if event.inferred:
@@ -168,24 +185,37 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
     elif isinstance(event, InterruptionPlanned):
         window = words["window"].format(a=paris(event.starts_at), b=paris(event.ends_at))
         if purpose == "interruption_reminder":
-            lines += ["⏰ " + m.bold(words["reminder_interruption"].format(t=paris(event.starts_at))), what, window]
+            lines += [
+                "⏰ " + m.bold(words["reminder_interruption"].format(t=paris(event.starts_at))),
+                what,
+                window,
+            ]
         elif purpose == "interruption_start":
-            lines += ["🛠 " + m.bold(f"{words['interruption_start']} — {what}"),
-                      words["interruption_start_text"].format(t=paris(event.ends_at))]
+            lines += [
+                "🛠 " + m.bold(f"{words['interruption_start']} — {what}"),
+                words["interruption_start_text"].format(t=paris(event.ends_at)),
+            ]
         else:
             lines += ["🛠 " + m.bold(f"{words['planned']} — {what}"), window]
             if event.text:
                 lines.append(e(event.text))
         lines += ["", e(fallback_for(services, lang).summary)] if purpose != "interruption_reminder" else []
     elif isinstance(event, SourceDegraded):
-        lines += ["⚠️ " + m.bold(words["degraded"]),
-                  e(words["degraded_text"].format(t=paris(event.since), n=event.failures, r=event.reason))]
+        lines += [
+            "⚠️ " + m.bold(words["degraded"]),
+            e(words["degraded_text"].format(t=paris(event.since), n=event.failures, r=event.reason)),
+        ]
     elif isinstance(event, SourceRecovered):
         lines += ["✅ " + m.bold(words["recovered"]), words["recovered_text"].format(t=paris(event.since))]
     elif isinstance(event, SubscriberDeactivated):
-        lines += ["⚠️ " + m.bold(words["deactivated"]),
-                  e(words["deactivated_text"].format(c=event.client, ch=event.channel, a=event.address,
-                                                     r=event.reason))]
+        lines += [
+            "⚠️ " + m.bold(words["deactivated"]),
+            e(
+                words["deactivated_text"].format(
+                    c=event.client, ch=event.channel, a=event.address, r=event.reason
+                )
+            ),
+        ]
     else:
         lines.append(e(f"{event.kind}: {event.id}"))
     if event.kind not in ("source_degraded", "source_recovered", "subscriber_deactivated"):

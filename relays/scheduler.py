@@ -11,25 +11,38 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
-from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped]
-from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 POLL_JOB = "poll"
 
 
 def build_scheduler() -> AsyncIOScheduler:
-    return AsyncIOScheduler(timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1,
-                                                       "misfire_grace_time": 30})
+    return AsyncIOScheduler(
+        timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+    )
 
 
-def add_poll_job(scheduler: AsyncIOScheduler, job: Callable[[], Awaitable[Any]], *, interval: float,
-                 jitter: float = 0.0, first_run: datetime | None = None) -> None:
-    scheduler.add_job(job, IntervalTrigger(seconds=interval, jitter=jitter or None), id=POLL_JOB,
-                      replace_existing=True, next_run_time=first_run or datetime.now(UTC))
+def add_poll_job(
+    scheduler: AsyncIOScheduler,
+    job: Callable[[], Awaitable[Any]],
+    *,
+    interval: float,
+    jitter: float = 0.0,
+    first_run: datetime | None = None,
+) -> None:
+    scheduler.add_job(
+        job,
+        IntervalTrigger(seconds=interval, jitter=jitter or None),
+        id=POLL_JOB,
+        replace_existing=True,
+        next_run_time=first_run or datetime.now(UTC),
+    )
 
 
-def add_one_off(scheduler: AsyncIOScheduler, job_id: str, job: Callable[[], Awaitable[Any]],
-                at: datetime) -> None:
+def add_one_off(
+    scheduler: AsyncIOScheduler, job_id: str, job: Callable[[], Awaitable[Any]], at: datetime
+) -> None:
     """A reminder-style job at one moment (kept once per id)."""
     scheduler.add_job(job, DateTrigger(run_date=at), id=job_id, replace_existing=True)

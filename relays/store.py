@@ -225,8 +225,16 @@ class Store:
             yield session
 
     # --- polls -------------------------------------------------------------------------------
-    def record_poll(self, source_name: str, location: str, observation: Snapshot | Failure, *, now: datetime,
-                    rules: Rules = Rules(), on_events: EventHook | None = None) -> list[ev.Event]:
+    def record_poll(
+        self,
+        source_name: str,
+        location: str,
+        observation: Snapshot | Failure,
+        *,
+        now: datetime,
+        rules: Rules = Rules(),
+        on_events: EventHook | None = None,
+    ) -> list[ev.Event]:
         """Diff one observation against the store and record the outcome in one transaction."""
         with self.transaction() as session:
             prior = self._prior(session, source_name, observation)
@@ -239,14 +247,25 @@ class Store:
 
     def _prior(self, session: Session, source_name: str, observation: Snapshot | Failure) -> Prior:
         row = session.get(SourceRow, source_name, with_for_update=True)
-        source = SourceState(name=source_name) if row is None else SourceState(
-            name=row.name, consecutive_bad=row.consecutive_bad, degraded=row.degraded, bad_since=row.bad_since,
-            last_error=row.last_error, last_ok_at=row.last_ok_at)
+        source = (
+            SourceState(name=source_name)
+            if row is None
+            else SourceState(
+                name=row.name,
+                consecutive_bad=row.consecutive_bad,
+                degraded=row.degraded,
+                bad_since=row.bad_since,
+                last_error=row.last_error,
+                last_ok_at=row.last_ok_at,
+            )
+        )
         open_rows = session.scalars(select(AlertRow).where(AlertRow.status == "open")).all()
         if isinstance(observation, Failure):
             return Prior(source=source, open_alerts=tuple(_alert_state(r) for r in open_rows))
         alert_ids, event_ids = candidate_ids(observation)
-        known_rows = session.scalars(select(AlertRow).where(AlertRow.id.in_(alert_ids))).all() if alert_ids else []
+        known_rows = (
+            session.scalars(select(AlertRow).where(AlertRow.id.in_(alert_ids))).all() if alert_ids else []
+        )
         related = {r.id for r in open_rows} | alert_ids
         known_events = set(session.scalars(select(EventRow.id).where(EventRow.alert_id.in_(related))).all())
         if event_ids:
@@ -269,21 +288,35 @@ class Store:
             row.status, row.absent_polls, row.closed_at = alert.status, alert.absent_polls, alert.closed_at
         session.flush()
         for event_ in outcome.events:
-            session.add(EventRow(id=event_.id, kind=event_.kind, alert_id=getattr(event_, "alert_id", None),
-                                 source=event_.source, detected_at=event_.detected_at, payload=ev.dump(event_)))
+            session.add(
+                EventRow(
+                    id=event_.id,
+                    kind=event_.kind,
+                    alert_id=getattr(event_, "alert_id", None),
+                    source=event_.source,
+                    detected_at=event_.detected_at,
+                    payload=ev.dump(event_),
+                )
+            )
         source = outcome.source
         row_s = session.get(SourceRow, source.name)
         if row_s is None:
             row_s = SourceRow(name=source.name)
             session.add(row_s)
-        row_s.consecutive_bad, row_s.degraded, row_s.bad_since = source.consecutive_bad, source.degraded, source.bad_since
+        row_s.consecutive_bad, row_s.degraded, row_s.bad_since = (
+            source.consecutive_bad,
+            source.degraded,
+            source.bad_since,
+        )
         row_s.last_error, row_s.last_ok_at, row_s.last_poll_at = source.last_error, source.last_ok_at, now
         session.flush()
 
     # --- reads -------------------------------------------------------------------------------
     def open_alerts(self) -> list[AlertState]:
         with self.sessions() as session:
-            rows = session.scalars(select(AlertRow).where(AlertRow.status == "open").order_by(AlertRow.opened_at))
+            rows = session.scalars(
+                select(AlertRow).where(AlertRow.status == "open").order_by(AlertRow.opened_at)
+            )
             return [_alert_state(r) for r in rows]
 
     def alert(self, alert_id: str) -> AlertState | None:
@@ -291,8 +324,9 @@ class Store:
             row = session.get(AlertRow, alert_id)
             return _alert_state(row) if row else None
 
-    def events(self, *, after_seq: int = 0, kinds: tuple[str, ...] | None = None,
-               alert_id: str | None = None) -> list[tuple[int, ev.Event]]:
+    def events(
+        self, *, after_seq: int = 0, kinds: tuple[str, ...] | None = None, alert_id: str | None = None
+    ) -> list[tuple[int, ev.Event]]:
         with self.sessions() as session:
             query = select(EventRow).where(EventRow.seq > after_seq).order_by(EventRow.seq)
             if kinds:
@@ -306,11 +340,26 @@ class Store:
             row = session.get(SourceRow, name)
             if row is None:
                 return None
-            return SourceState(name=row.name, consecutive_bad=row.consecutive_bad, degraded=row.degraded,
-                               bad_since=row.bad_since, last_error=row.last_error, last_ok_at=row.last_ok_at)
+            return SourceState(
+                name=row.name,
+                consecutive_bad=row.consecutive_bad,
+                degraded=row.degraded,
+                bad_since=row.bad_since,
+                last_error=row.last_error,
+                last_ok_at=row.last_ok_at,
+            )
 
 
 def _alert_state(row: AlertRow) -> AlertState:
-    return AlertState(id=row.id, services=tuple(row.services), modes=tuple(row.modes), level=row.level,
-                      title=row.title, text=row.text, published_at=row.published_at, status=row.status,
-                      absent_polls=row.absent_polls, closed_at=row.closed_at)
+    return AlertState(
+        id=row.id,
+        services=tuple(row.services),
+        modes=tuple(row.modes),
+        level=row.level,
+        title=row.title,
+        text=row.text,
+        published_at=row.published_at,
+        status=row.status,
+        absent_polls=row.absent_polls,
+        closed_at=row.closed_at,
+    )

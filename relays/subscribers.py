@@ -80,9 +80,19 @@ def mask_address(channel: str, address: str) -> str:
 
 def from_row(row: SubscriberRow) -> Subscriber:
     return Subscriber(
-        id=row.id, channel=row.channel, address=row.address, client=row.client, eori=row.eori, lang=row.lang,
-        services=tuple(row.services or ()), modes=tuple(row.modes or ()), kinds=tuple(row.kinds or ()),
-        role=row.role, active=row.active, paused=row.paused, profile=dict(row.profile or {}),
+        id=row.id,
+        channel=row.channel,
+        address=row.address,
+        client=row.client,
+        eori=row.eori,
+        lang=row.lang,
+        services=tuple(row.services or ()),
+        modes=tuple(row.modes or ()),
+        kinds=tuple(row.kinds or ()),
+        role=row.role,
+        active=row.active,
+        paused=row.paused,
+        profile=dict(row.profile or {}),
         deactivated_reason=row.deactivated_reason,
     )
 
@@ -126,21 +136,37 @@ def check_address(channel: str, address: str) -> str:
     if not address:
         raise SubscriberError("the address is empty")
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
-        raise SubscriberError(f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)")
+        raise SubscriberError(
+            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)"
+        )
     if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
         raise SubscriberError(f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)")
     if channel == "apprise":
         import apprise
 
         if apprise.Apprise.instantiate(address) is None:
-            raise SubscriberError(f"Apprise cannot use {mask_address(channel, address)!r} "
-                                  "(see https://github.com/caronc/apprise/wiki for URL forms)")
+            raise SubscriberError(
+                f"Apprise cannot use {mask_address(channel, address)!r} "
+                "(see https://github.com/caronc/apprise/wiki for URL forms)"
+            )
     return address
 
 
-def add(store: Store, *, channel: str, address: str, client: str, eori: str | None = None, lang: str = "fr",
-        services: Sequence[str] = (), modes: Sequence[str] = (), kinds: Sequence[str] = (),
-        role: str = "client", profile: dict[str, Any] | None = None, now: datetime | None = None) -> Subscriber:
+def add(
+    store: Store,
+    *,
+    channel: str,
+    address: str,
+    client: str,
+    eori: str | None = None,
+    lang: str = "fr",
+    services: Sequence[str] = (),
+    modes: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    role: str = "client",
+    profile: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Subscriber:
     """Create a subscriber; a second subscription of the same address is refused."""
     address = check_address(channel, address)
     if not client.strip():
@@ -150,9 +176,18 @@ def add(store: Store, *, channel: str, address: str, client: str, eori: str | No
     if role not in ROLES:
         raise SubscriberError(f"unknown role {role!r} (client or admin)")
     row = SubscriberRow(
-        channel=channel, address=address, client=client.strip(), eori=(eori or None), lang=lang,
-        services=list(normalise_services(services)), modes=list(normalise_modes(modes)),
-        kinds=list(normalise_kinds(kinds)), role=role, active=True, paused=False, profile=dict(profile or {}),
+        channel=channel,
+        address=address,
+        client=client.strip(),
+        eori=(eori or None),
+        lang=lang,
+        services=list(normalise_services(services)),
+        modes=list(normalise_modes(modes)),
+        kinds=list(normalise_kinds(kinds)),
+        role=role,
+        active=True,
+        paused=False,
+        profile=dict(profile or {}),
         created_at=now or datetime.now(UTC),
     )
     try:
@@ -183,8 +218,9 @@ def find(store: Store, key: str) -> Subscriber | None:
 
 def find_by_address(store: Store, channel: str, address: str) -> Subscriber | None:
     with store.sessions() as session:
-        row = session.scalars(select(SubscriberRow).where(SubscriberRow.channel == channel,
-                                                          SubscriberRow.address == address)).first()
+        row = session.scalars(
+            select(SubscriberRow).where(SubscriberRow.channel == channel, SubscriberRow.address == address)
+        ).first()
         return from_row(row) if row else None
 
 
@@ -226,5 +262,7 @@ def remove(store: Store, subscriber_id: int) -> bool:
 
 
 def active_rows(session: Session) -> list[Subscriber]:
-    rows = session.scalars(select(SubscriberRow).where(SubscriberRow.active.is_(True)).order_by(SubscriberRow.id))
+    rows = session.scalars(
+        select(SubscriberRow).where(SubscriberRow.active.is_(True)).order_by(SubscriberRow.id)
+    )
     return [from_row(r) for r in rows]

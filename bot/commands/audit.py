@@ -6,7 +6,9 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("audit", help="per alert, which subscribers were told of the start and the end, and when")
+    p = sub.add_parser(
+        "audit", help="per alert, which subscribers were told of the start and the end, and when"
+    )
     p.add_argument("--alert", help="only this alert id")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")

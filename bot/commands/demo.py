@@ -27,13 +27,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def _demo(args: argparse.Namespace, db_url: str) -> int:
     from bot.output import event_line
+    from relays import subscribers as subs
+    from relays.channels.console import ConsoleChannel
     from relays.fetch import Fetcher
+    from relays.outbox import Sender, enqueue_hook
     from relays.poller import Poller
     from relays.sample_source import SampleSite, sample_pages
     from relays.scheduler import add_poll_job, build_scheduler
-    from relays import subscribers as subs
-    from relays.channels.console import ConsoleChannel
-    from relays.outbox import Sender, enqueue_hook
     from relays.store import Store
 
     pages = sample_pages(args.pages)
@@ -42,12 +42,26 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
     store = Store.open(db_url)
     if not subs.all_subscribers(store):
         subs.add(store, channel="console", address="desk-ops", client="Transitaire Dupont (EDI)")
-        subs.add(store, channel="console", address="export-team", client="Export team", lang="en",
-                 kinds=["alert_closed"])
-        subs.add(store, channel="console", address="admins", client="Admins", role="admin",
-                 kinds=["source_degraded"])
+        subs.add(
+            store,
+            channel="console",
+            address="export-team",
+            client="Export team",
+            lang="en",
+            kinds=["alert_closed"],
+        )
+        subs.add(
+            store,
+            channel="console",
+            address="admins",
+            client="Admins",
+            role="admin",
+            kinds=["source_degraded"],
+        )
     fetcher = Fetcher(timeout=10)
-    poller = Poller(store, fetcher, [url], source_name="demo", interval=args.interval, on_events=enqueue_hook())
+    poller = Poller(
+        store, fetcher, [url], source_name="demo", interval=args.interval, on_events=enqueue_hook()
+    )
     sender = Sender(store, {"console": ConsoleChannel()})
     done = asyncio.Event()
     print(f"Serving {len(pages)} sample pages at {url}; polling every {args.interval:g} s.", flush=True)
@@ -83,9 +97,12 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
         total = len(open_alerts.events())
     finally:
         open_alerts.close()
-    print(f"Done: {total} event(s) recorded, {len(still_open)} alert(s) still open; reminders due later "
-          "(before the reintegration deadline, before and at the planned interruption) stay in the store "
-          "for `run`.", flush=True)
+    print(
+        f"Done: {total} event(s) recorded, {len(still_open)} alert(s) still open; reminders due later "
+        "(before the reintegration deadline, before and at the planned interruption) stay in the store "
+        "for `run`.",
+        flush=True,
+    )
     return 0
 
 

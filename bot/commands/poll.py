@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _fetch(url: str, timeout: float) -> tuple[bytes, str | None]:
-    from relays.fetch import FetchError, Fetcher
+    from relays.fetch import Fetcher, FetchError
 
     fetcher = Fetcher(timeout=timeout)
     try:

@@ -26,20 +26,33 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("replay", help="feed pages (files or URLs) through the lifecycle and print the events")
     p.add_argument("pages", nargs="+", metavar="PAGE_OR_URL")
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
-    p.add_argument("--degraded-after", type=int, default=3, metavar="N",
-                   help="bad pages in a row before source_degraded (default 3)")
-    p.add_argument("--close-after-absent", type=int, default=3, metavar="N",
-                   help="healthy pages without an alert before its end is inferred (default 3)")
+    p.add_argument(
+        "--degraded-after",
+        type=int,
+        default=3,
+        metavar="N",
+        help="bad pages in a row before source_degraded (default 3)",
+    )
+    p.add_argument(
+        "--close-after-absent",
+        type=int,
+        default=3,
+        metavar="N",
+        help="healthy pages without an alert before its end is inferred (default 3)",
+    )
     p.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for a URL (default 20)")
     p.add_argument("--db", help="record into this store (SQLAlchemy URL) instead of a fresh temporary one")
-    p.add_argument("--deliver", action="store_true",
-                   help="deliver to the store's subscribers through the configured channels, then exit once "
-                        "nothing is due now (reminders due later stay in the store)")
+    p.add_argument(
+        "--deliver",
+        action="store_true",
+        help="deliver to the store's subscribers through the configured channels, then exit once "
+        "nothing is due now (reminders due later stay in the store)",
+    )
     p.set_defaults(func=run)
 
 
 async def _read_all(locations: list[str], timeout: float) -> list[tuple[str, bytes, str | None]]:
-    from relays.fetch import FetchError, Fetcher
+    from relays.fetch import Fetcher, FetchError
 
     pages: list[tuple[str, bytes, str | None]] = []
     fetcher: Fetcher | None = None
@@ -104,8 +117,14 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
         try:
             for location, body, content_type in pages:
                 observation = read_page(location, body, content_type)
-                events = store.record_poll("replay", location, observation, now=datetime.now(UTC), rules=rules,
-                                           on_events=enqueue_hook() if sender else None)
+                events = store.record_poll(
+                    "replay",
+                    location,
+                    observation,
+                    now=datetime.now(UTC),
+                    rules=rules,
+                    on_events=enqueue_hook() if sender else None,
+                )
                 for event in events:
                     if args.json:
                         print(json.dumps(to_record(event), ensure_ascii=False), flush=True)
@@ -116,10 +135,14 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
             if sender is not None:
                 waiting = await asyncio.to_thread(sender.waiting)
                 later = await asyncio.to_thread(_scheduled_later, store)
-                print(f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
-                      f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
-                      + "".join(f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()),
-                      file=sys.stderr)
+                print(
+                    f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
+                    f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
+                    + "".join(
+                        f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()
+                    ),
+                    file=sys.stderr,
+                )
         finally:
             store.close()
     sys.stdout.flush()
@@ -134,5 +157,11 @@ def _scheduled_later(store) -> int:  # type: ignore[no-untyped-def]
     from relays.store import DeliveryRow
 
     with store.sessions() as session:
-        return int(session.scalar(select(func.count()).where(
-            DeliveryRow.status == "pending", DeliveryRow.due_at > datetime.now(UTC))) or 0)
+        return int(
+            session.scalar(
+                select(func.count()).where(
+                    DeliveryRow.status == "pending", DeliveryRow.due_at > datetime.now(UTC)
+                )
+            )
+            or 0
+        )

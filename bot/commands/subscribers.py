@@ -27,10 +27,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--client", required=True, help="the client's name")
     add.add_argument("--eori", help="the client's EORI number")
     add.add_argument("--service", action="append", default=[], help="only these téléservices (repeatable)")
-    add.add_argument("--mode", action="append", default=[], choices=["EDI", "DTI", "edi", "dti"],
-                     help="only these modes (repeatable)")
-    add.add_argument("--kind", action="append", default=[], help="only these event kinds (repeatable), "
-                     "e.g. alert_opened, bulletin, alert_closed, interruption_planned")
+    add.add_argument(
+        "--mode",
+        action="append",
+        default=[],
+        choices=["EDI", "DTI", "edi", "dti"],
+        help="only these modes (repeatable)",
+    )
+    add.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        help="only these event kinds (repeatable), "
+        "e.g. alert_opened, bulletin, alert_closed, interruption_planned",
+    )
     add.add_argument("--lang", default="fr", choices=["fr", "en"])
     add.add_argument("--admin", action="store_true", help="also receives admin events (source broken, …)")
     add.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")
@@ -64,9 +74,18 @@ def run_add(args: argparse.Namespace) -> int:
 
     store = _store(args)
     try:
-        s = subs.add(store, channel=args.channel, address=args.address, client=args.client, eori=args.eori,
-                     lang=args.lang, services=args.service, modes=args.mode, kinds=args.kind,
-                     role="admin" if args.admin else "client")
+        s = subs.add(
+            store,
+            channel=args.channel,
+            address=args.address,
+            client=args.client,
+            eori=args.eori,
+            lang=args.lang,
+            services=args.service,
+            modes=args.mode,
+            kinds=args.kind,
+            role="admin" if args.admin else "client",
+        )
     except subs.SubscriberError as exc:
         raise UsageError(str(exc)) from exc
     finally:
@@ -76,8 +95,12 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def _filters(s) -> str:  # type: ignore[no-untyped-def]
-    parts = [f"services: {', '.join(s.services) or 'all'}", f"modes: {'/'.join(s.modes) or 'all'}",
-             f"kinds: {', '.join(s.kinds) or 'all'}", f"lang: {s.lang}"]
+    parts = [
+        f"services: {', '.join(s.services) or 'all'}",
+        f"modes: {'/'.join(s.modes) or 'all'}",
+        f"kinds: {', '.join(s.kinds) or 'all'}",
+        f"lang: {s.lang}",
+    ]
     if s.role == "admin":
         parts.append("admin")
     return "; ".join(parts)
@@ -100,8 +123,13 @@ def run_list(args: argparse.Namespace) -> int:
     if not everyone:
         print("No subscriber yet: add one with `prodouane-relay subscribers add`.")
     for s in everyone:
-        state = "active" if s.active and not s.paused else "paused" if s.active else \
-            f"inactive ({s.deactivated_reason})"
+        state = (
+            "active"
+            if s.active and not s.paused
+            else "paused"
+            if s.active
+            else f"inactive ({s.deactivated_reason})"
+        )
         print(f"{s.id:>4}  {s.channel:<8} {s.shown_address:<24} {s.client:<24} {state} — {_filters(s)}")
     return 0
 
@@ -144,13 +172,19 @@ async def _send_test(args: argparse.Namespace) -> int:
         channels = await build_channels(settings, stack)
         channel = channels.get(s.channel)
         if channel is None:
-            raise UsageError(f"the {s.channel} channel is not configured (set PRODOUANE_RELAY_"
-                             f"{s.channel.upper()}_BOT_TOKEN)")
-        text = ("Message de test de prodouane-relay : vous recevrez ici les alertes de la météo des téléservices."
-                if s.lang == "fr" else
-                "prodouane-relay test message: the météo des téléservices alerts will arrive here.")
+            raise UsageError(
+                f"the {s.channel} channel is not configured (set PRODOUANE_RELAY_"
+                f"{s.channel.upper()}_BOT_TOKEN)"
+            )
+        text = (
+            "Message de test de prodouane-relay : vous recevrez ici les alertes de la météo des téléservices."
+            if s.lang == "fr"
+            else "prodouane-relay test message: the météo des téléservices alerts will arrive here."
+        )
         try:
-            ref = await channel.send(Outgoing(address=s.address, text=text, format=FORMATS.get(s.channel, "plain")))
+            ref = await channel.send(
+                Outgoing(address=s.address, text=text, format=FORMATS.get(s.channel, "plain"))
+            )
         except DeliveryError as exc:
             raise UsageError(f"test message to {s.client} failed: {exc}") from exc
     print(f"test message sent to {s.client} ({s.channel} {s.shown_address}): {ref}")

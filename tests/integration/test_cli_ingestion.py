@@ -17,14 +17,37 @@ def lines(capsys: pytest.CaptureFixture[str]) -> tuple[list[str], list[str]]:
     return out.splitlines(), err.splitlines()
 
 
-def test_replay_json_prints_one_event_per_line_with_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> None:
+def test_replay_json_prints_one_event_per_line_with_the_contract_fields(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["replay", "--json", *PAGES]) == 0
     out, err = lines(capsys)
     events = [json.loads(line) for line in out]
-    assert [e["kind"] for e in events] == ["interruption_planned", "alert_opened", "bulletin", "alert_opened",
-                                           "bulletin", "alert_closed", "alert_closed"]
-    fields = {"kind", "id", "alert_id", "services", "modes", "level", "published_at", "starts_at", "ends_at",
-              "number", "inferred", "title", "text", "source"}
+    assert [e["kind"] for e in events] == [
+        "interruption_planned",
+        "alert_opened",
+        "bulletin",
+        "alert_opened",
+        "bulletin",
+        "alert_closed",
+        "alert_closed",
+    ]
+    fields = {
+        "kind",
+        "id",
+        "alert_id",
+        "services",
+        "modes",
+        "level",
+        "published_at",
+        "starts_at",
+        "ends_at",
+        "number",
+        "inferred",
+        "title",
+        "text",
+        "source",
+    }
     assert all(fields <= set(e) for e in events)
     assert events[1]["source"] == PAGES[1]  # the argument exactly as given
     assert events[0]["alert_id"] is None and events[0]["number"] is None
@@ -58,8 +81,9 @@ def test_replay_text_output_is_readable(capsys: pytest.CaptureFixture[str]) -> N
         (["demo", "--interval", "0"], "must be positive"),
     ],
 )
-def test_bad_arguments_give_one_clear_line_and_a_non_zero_exit(argv: list[str], message: str,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_arguments_give_one_clear_line_and_a_non_zero_exit(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(argv) == 2
     out, err = lines(capsys)
     assert out == [] and len(err) == 1 and message in err[0]
@@ -74,7 +98,9 @@ def test_usage_errors_are_one_line(argv: list[str], capsys: pytest.CaptureFixtur
     assert len(err) == 1 and "error:" in err[0]
 
 
-def test_a_bad_setting_names_the_setting(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_setting_names_the_setting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PRODOUANE_RELAY_METEO_URL", "not-a-url")
     assert main(["poll", "--once"]) == 2
     _, err = lines(capsys)
@@ -87,7 +113,9 @@ def test_poll_once_prints_the_parsed_snapshot(capsys: pytest.CaptureFixture[str]
         assert main(["poll", "--once", "--url", srv.url, "--json"]) == 0
         snapshot = json.loads(capsys.readouterr().out)
         assert [i["kind"] for i in snapshot["items"]] == ["alert", "alert", "bulletin", "bulletin", "planned"]
-        assert {"service": "ICS2", "mode": "DTI", "state": "down", "label": "Indisponible"} in snapshot["statuses"]
+        assert {"service": "ICS2", "mode": "DTI", "state": "down", "label": "Indisponible"} in snapshot[
+            "statuses"
+        ]
         assert main(["poll", "--once", "--url", srv.url]) == 0
         text = capsys.readouterr().out
     assert "status: ICS2 EDI: Indisponible" in text and "bulletin: DELTA G (EDI) BIP n°2" in text
@@ -100,7 +128,9 @@ def test_poll_once_on_a_captcha_page_says_why(capsys: pytest.CaptureFixture[str]
     assert "not a usable météo page (captcha" in capsys.readouterr().err
 
 
-def test_demo_plays_the_bundled_scenario_through_the_real_pipeline(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_plays_the_bundled_scenario_through_the_real_pipeline(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["demo", "--interval", "0.05"]) == 0
     out = capsys.readouterr().out
     assert out.count("[alert_opened]") == 2 and out.count("[alert_closed]") == 2

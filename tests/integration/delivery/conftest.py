@@ -25,8 +25,10 @@ def store(db_url: str) -> Iterator[Store]:
 
 def hostile_alert_page() -> bytes:
     """An alert whose CID text carries markup that must reach people as text, never as markup."""
-    text = ("Incident <b>grave</b> & <script>alert(1)</script> — voir <https://evil.example|ici> <!channel> "
-            "@here *gras* _it_")
+    text = (
+        "Incident <b>grave</b> & <script>alert(1)</script> — voir <https://evil.example|ici> <!channel> "
+        "@here *gras* _it_"
+    )
     return f"""<html><body><h2>Messages</h2><article><h3>ALERTE - DELTA G - EDI</h3>
-    <p>Publié le 03/12/2026 à 10h32</p><p>{text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</p>
+    <p>Publié le 03/12/2026 à 10h32</p><p>{text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")}</p>
     </article></body></html>""".encode()

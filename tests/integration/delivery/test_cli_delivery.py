@@ -28,13 +28,51 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_subscribers_add_list_remove_and_repeated_filters(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "-1001234",
-                       "--client", "Transit SA", "--service", "Delta-G", "--service", "ICS2", "--mode", "EDI",
-                       "--kind", "alert_closed", "--kind", "alert_opened", "--lang", "en", "--db", db_url)
-    assert code == 0 and "services: DELTA G, ICS2; modes: EDI; kinds: alert_opened, alert_closed; lang: en" in out
-    run(capsys, "subscribers", "add", "--channel", "apprise", "--address", "mailtos://user:secret@example.org",
-        "--client", "Mail", "--db", db_url)
+def test_subscribers_add_list_remove_and_repeated_filters(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "-1001234",
+        "--client",
+        "Transit SA",
+        "--service",
+        "Delta-G",
+        "--service",
+        "ICS2",
+        "--mode",
+        "EDI",
+        "--kind",
+        "alert_closed",
+        "--kind",
+        "alert_opened",
+        "--lang",
+        "en",
+        "--db",
+        db_url,
+    )
+    assert (
+        code == 0
+        and "services: DELTA G, ICS2; modes: EDI; kinds: alert_opened, alert_closed; lang: en" in out
+    )
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "apprise",
+        "--address",
+        "mailtos://user:secret@example.org",
+        "--client",
+        "Mail",
+        "--db",
+        db_url,
+    )
     code, out, _ = run(capsys, "subscribers", "list", "--json", "--db", db_url)
     listed = [json.loads(line) for line in out.splitlines()]
     assert [s["client"] for s in listed] == ["Transit SA", "Mail"]
@@ -49,28 +87,70 @@ def test_subscribers_add_list_remove_and_repeated_filters(db_url: str, capsys: p
     ("argv", "message"),
     [
         (["--channel", "telegram", "--address", "not a chat", "--client", "X"], "is not a Telegram chat id"),
-        (["--channel", "slack", "--address", "C0ABCDEF1", "--client", "X", "--service", "Delta Z"],
-         "unknown téléservice"),
-        (["--channel", "telegram", "--address", "42", "--client", "X", "--kind", "everything"], "unknown event kind"),
+        (
+            ["--channel", "slack", "--address", "C0ABCDEF1", "--client", "X", "--service", "Delta Z"],
+            "unknown téléservice",
+        ),
+        (
+            ["--channel", "telegram", "--address", "42", "--client", "X", "--kind", "everything"],
+            "unknown event kind",
+        ),
         (["--channel", "apprise", "--address", "nonsense://x", "--client", "X"], "Apprise cannot use"),
     ],
 )
-def test_bad_subscriber_input_is_one_clear_line(db_url: str, argv: list[str], message: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_subscriber_input_is_one_clear_line(
+    db_url: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "subscribers", "add", *argv, "--db", db_url)
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and message in err
 
 
 def test_the_same_address_cannot_subscribe_twice(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "42", "--client", "A", "--db", db_url)
-    code, _, err = run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "42", "--client", "B",
-                       "--db", db_url)
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "42",
+        "--client",
+        "A",
+        "--db",
+        db_url,
+    )
+    code, _, err = run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "42",
+        "--client",
+        "B",
+        "--db",
+        db_url,
+    )
     assert code == 2 and "already subscribed" in err
 
 
-def test_subscribers_test_sends_a_test_message(db_url: str, telegram_env: FakeTelegram,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "77", "--client", "A", "--db", db_url)
+def test_subscribers_test_sends_a_test_message(
+    db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "77",
+        "--client",
+        "A",
+        "--db",
+        db_url,
+    )
     code, out, _ = run(capsys, "subscribers", "test", "77", "--db", db_url)
     assert code == 0 and "test message sent to A" in out
     (message,) = telegram_env.sent_to(77)
@@ -80,13 +160,50 @@ def test_subscribers_test_sends_a_test_message(db_url: str, telegram_env: FakeTe
     assert code == 2 and "blocked" in err
 
 
-def test_replay_deliver_then_audit_proves_who_was_told(db_url: str, telegram_env: FakeTelegram,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "11", "--client", "Alpha", "--db", db_url)
-    run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "12", "--client", "Beta",
-        "--service", "ICS2", "--db", db_url)
-    run(capsys, "subscribers", "add", "--channel", "slack", "--address", "C0SLACK01", "--client", "Gamma",
-        "--db", db_url)
+def test_replay_deliver_then_audit_proves_who_was_told(
+    db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "11",
+        "--client",
+        "Alpha",
+        "--db",
+        db_url,
+    )
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "12",
+        "--client",
+        "Beta",
+        "--service",
+        "ICS2",
+        "--db",
+        db_url,
+    )
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "slack",
+        "--address",
+        "C0SLACK01",
+        "--client",
+        "Gamma",
+        "--db",
+        db_url,
+    )
     code, out, err = run(capsys, "replay", "--deliver", "--json", "--db", db_url, *PAGES)
     assert code == 0
     assert len(out.splitlines()) == 7  # stdout stays the JSON event stream
@@ -113,9 +230,22 @@ def test_replay_deliver_then_audit_proves_who_was_told(db_url: str, telegram_env
     assert code == 2 and "no delivery recorded" in err
 
 
-def test_replay_without_deliver_uses_a_fresh_store_and_sends_nothing(db_url: str, telegram_env: FakeTelegram,
-                                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    run(capsys, "subscribers", "add", "--channel", "telegram", "--address", "11", "--client", "Alpha", "--db", db_url)
+def test_replay_without_deliver_uses_a_fresh_store_and_sends_nothing(
+    db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(
+        capsys,
+        "subscribers",
+        "add",
+        "--channel",
+        "telegram",
+        "--address",
+        "11",
+        "--client",
+        "Alpha",
+        "--db",
+        db_url,
+    )
     code, out, _ = run(capsys, "replay", "--json", *PAGES)
     assert code == 0 and len(out.splitlines()) == 7
     assert telegram_env.sent == []

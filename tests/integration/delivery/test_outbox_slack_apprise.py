@@ -23,8 +23,14 @@ from .conftest import PAGES, hostile_alert_page
 
 def record(store: Store, page: str | bytes) -> None:
     body = Path(page).read_bytes() if isinstance(page, str) else page
-    store.record_poll("meteo", "page", read_page("page", body), now=datetime.now(UTC), rules=Rules(),
-                      on_events=enqueue_hook())
+    store.record_poll(
+        "meteo",
+        "page",
+        read_page("page", body),
+        now=datetime.now(UTC),
+        rules=Rules(),
+        on_events=enqueue_hook(),
+    )
 
 
 async def test_slack_messages_thread_under_the_alert_and_escape_mentions(store: Store) -> None:
@@ -34,8 +40,13 @@ async def test_slack_messages_thread_under_the_alert_and_escape_mentions(store: 
             sender = Sender(store, {"slack": channel})
             record(store, hostile_alert_page())
             await sender.drain()
-            record(store, hostile_alert_page().replace(b"</article>", b"<div><h4>BIP n\xc2\xb01 du 03/12/2026 "
-                                                                        b"\xc3\xa0 11h00</h4><p>Suite.</p></div></article>"))
+            record(
+                store,
+                hostile_alert_page().replace(
+                    b"</article>",
+                    b"<div><h4>BIP n\xc2\xb01 du 03/12/2026 \xc3\xa0 11h00</h4><p>Suite.</p></div></article>",
+                ),
+            )
             await sender.drain()
         alert, bip = sl.sent_to("C0ALERTS")
         assert sl.throttled == 0
@@ -46,7 +57,9 @@ async def test_slack_messages_thread_under_the_alert_and_escape_mentions(store: 
     assert bip.get("thread_ts") == alert["ts"]
 
 
-async def test_an_archived_slack_channel_is_deactivated_and_the_others_still_get_the_alert(store: Store) -> None:
+async def test_an_archived_slack_channel_is_deactivated_and_the_others_still_get_the_alert(
+    store: Store,
+) -> None:
     gone = subs.add(store, channel="slack", address="C0GONE00", client="Archivé")
     subs.add(store, channel="slack", address="C0LIVE00", client="Vivant")
     with FakeSlack() as sl:
@@ -96,12 +109,15 @@ def webhook() -> Iterator[tuple[str, list[dict[str, object]]]]:
     server.server_close()
 
 
-async def test_an_apprise_webhook_subscriber_gets_plain_text(store: Store,
-                                                             webhook: tuple[str, list[dict[str, object]]]) -> None:
+async def test_an_apprise_webhook_subscriber_gets_plain_text(
+    store: Store, webhook: tuple[str, list[dict[str, object]]]
+) -> None:
     url, received = webhook
     subs.add(store, channel="apprise", address=url, client="Webhook", kinds=["alert_opened"])
     record(store, hostile_alert_page())
     report = await Sender(store, {"apprise": AppriseChannel()}).drain()
     assert report.sent == 1
     (posted,) = received
-    assert "ALERTE — DELTA G" in str(posted["message"]) and "<script>alert(1)</script>" in str(posted["message"])
+    assert "ALERTE — DELTA G" in str(posted["message"]) and "<script>alert(1)</script>" in str(
+        posted["message"]
+    )

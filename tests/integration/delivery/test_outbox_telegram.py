@@ -8,8 +8,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import pytest
-
 from relays import subscribers as subs
 from relays.channels.telegram import TelegramChannel
 from relays.lifecycle import Rules
@@ -27,8 +25,14 @@ def record(store: Store, page: str | bytes, location: str = "page") -> list[str]
     from datetime import UTC, datetime
 
     body = Path(page).read_bytes() if isinstance(page, str) else page
-    events = store.record_poll("meteo", location, read_page(location, body), now=datetime.now(UTC),
-                               rules=Rules(), on_events=enqueue_hook())
+    events = store.record_poll(
+        "meteo",
+        location,
+        read_page(location, body),
+        now=datetime.now(UTC),
+        rules=Rules(),
+        on_events=enqueue_hook(),
+    )
     return [e.kind for e in events]
 
 
@@ -38,9 +42,13 @@ async def drain(store: Store, tg: FakeTelegram) -> None:
         await sender.drain()
 
 
-async def test_every_subscriber_gets_its_messages_threaded_under_its_own_copy_of_the_alert(store: Store) -> None:
+async def test_every_subscriber_gets_its_messages_threaded_under_its_own_copy_of_the_alert(
+    store: Store,
+) -> None:
     subs.add(store, channel="telegram", address="101", client="Tout")
-    subs.add(store, channel="telegram", address="102", client="Fin seulement", kinds=["alert_closed"], lang="en")
+    subs.add(
+        store, channel="telegram", address="102", client="Fin seulement", kinds=["alert_closed"], lang="en"
+    )
     subs.add(store, channel="telegram", address="103", client="ICS2 seulement", services=["ICS2"])
     subs.add(store, channel="telegram", address="104", client="DTI seulement", modes=["DTI"])
     with FakeTelegram() as tg:
@@ -60,15 +68,26 @@ async def test_every_subscriber_gets_its_messages_threaded_under_its_own_copy_of
             "✅ <b>FIN D'ALERTE — ICS2 (EDI/DTI)</b>",
         ]
         delta_g = everyone[1]["message_id"]
-        assert [m["reply_to_message_id"] for m in everyone] == [None, None, delta_g, None, delta_g, delta_g,
-                                                                everyone[3]["message_id"]]
+        assert [m["reply_to_message_id"] for m in everyone] == [
+            None,
+            None,
+            delta_g,
+            None,
+            delta_g,
+            delta_g,
+            everyone[3]["message_id"],
+        ]
         assert all(m["parse_mode"] == "HTML" for m in everyone)
-        assert "Réintégrez les déclarations déposées en procédure de secours avant le 04/12/2026 15:02" in \
-            everyone[5]["text"]
+        assert (
+            "Réintégrez les déclarations déposées en procédure de secours avant le 04/12/2026 15:02"
+            in everyone[5]["text"]
+        )
         assert "Fiche 1" in everyone[1]["text"]  # the fallback modalities come from the fiches
         ends_only = tg.sent_to(102)
         assert [m["text"].splitlines()[0] for m in ends_only] == [
-            "✅ <b>END OF ALERT — DELTA G (EDI)</b>", "✅ <b>END OF ALERT — ICS2 (EDI/DTI)</b>"]
+            "✅ <b>END OF ALERT — DELTA G (EDI)</b>",
+            "✅ <b>END OF ALERT — ICS2 (EDI/DTI)</b>",
+        ]
         assert [m["reply_to_message_id"] for m in ends_only] == [None, None]  # no alert message to reply to
         assert len(tg.sent_to(103)) == 3  # the interruption (it names ICS2), the ICS2 alert and its end
         assert len(tg.sent_to(104)) == 3  # DTI: the interruption, the ICS2 alert and its end
@@ -86,7 +105,9 @@ async def test_scraped_text_is_escaped_for_telegram_html(store: Store) -> None:
     assert "<script>" not in text and "<b>grave" not in text
 
 
-async def test_a_blocked_bot_deactivates_that_subscriber_tells_the_admins_and_blocks_no_one_else(store: Store) -> None:
+async def test_a_blocked_bot_deactivates_that_subscriber_tells_the_admins_and_blocks_no_one_else(
+    store: Store,
+) -> None:
     blocked = subs.add(store, channel="telegram", address="201", client="Bloqueur")
     subs.add(store, channel="telegram", address="202", client="Fidèle")
     subs.add(store, channel="telegram", address="900", client="Admins", role="admin", kinds=["alert_closed"])
@@ -124,7 +145,9 @@ async def test_a_429_storm_is_retried_after_retry_after_without_duplicates(store
     assert len(retried) == 4 and all(r.status == "sent" for r in retried)
 
 
-async def test_server_errors_are_retried_and_end_in_the_dead_letter_state_when_they_persist(store: Store) -> None:
+async def test_server_errors_are_retried_and_end_in_the_dead_letter_state_when_they_persist(
+    store: Store,
+) -> None:
     from datetime import timedelta
 
     from relays.outbox import Policy
@@ -134,8 +157,11 @@ async def test_server_errors_are_retried_and_end_in_the_dead_letter_state_when_t
     with FakeTelegram() as tg:
         tg.fail_next(50, status=502)
         async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot") as channel:
-            sender = Sender(store, {"telegram": channel},
-                            policy=Policy(max_attempts=3, base_backoff=0.05, lease=timedelta(seconds=5)))
+            sender = Sender(
+                store,
+                {"telegram": channel},
+                policy=Policy(max_attempts=3, base_backoff=0.05, lease=timedelta(seconds=5)),
+            )
             report = await sender.drain()
     assert report.dead == 1 and report.sent == 0
     with store.sessions() as session:
@@ -151,8 +177,11 @@ def test_a_process_killed_mid_fan_out_resumes_without_skipping_or_duplicating(tm
         subs.add(store, channel="telegram", address=chat, client=f"Client {chat}")
     store.close()
     with FakeTelegram() as tg:
-        env = {**os.environ, "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
-               "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot"}
+        env = {
+            **os.environ,
+            "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
+            "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
+        }
         argv = [sys.executable, "-m", "bot.cli", "replay", "--deliver", "--db", db, PAGES[1]]
         first = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 60
@@ -176,7 +205,9 @@ def test_a_process_killed_mid_fan_out_resumes_without_skipping_or_duplicating(tm
     assert all(n >= 2 for n in counts.values()) and duplicates <= 1
 
 
-async def test_reminders_in_the_future_stay_in_the_store_and_past_ones_are_never_created(store: Store) -> None:
+async def test_reminders_in_the_future_stay_in_the_store_and_past_ones_are_never_created(
+    store: Store,
+) -> None:
     subs.add(store, channel="telegram", address="601", client="C")
     old_end = b"""<html><body><h2>Messages</h2><article><h3>ALERTE - DELTA G - EDI</h3>
     <p>Publi\xc3\xa9 le 03/01/2020 \xc3\xa0 10h00</p><p>Panne.</p></article>
@@ -215,7 +246,9 @@ async def test_the_deadline_reminder_goes_out_when_due_and_replies_under_the_ale
     assert last["reply_to_message_id"] == alert["message_id"]
 
 
-async def test_the_outbox_keeps_event_order_per_subscriber_when_the_alert_is_being_retried(store: Store) -> None:
+async def test_the_outbox_keeps_event_order_per_subscriber_when_the_alert_is_being_retried(
+    store: Store,
+) -> None:
     subs.add(store, channel="telegram", address="801", client="C")
     with FakeTelegram() as tg:
         tg.fail_next(1, status=429, retry_after=1)
@@ -223,5 +256,6 @@ async def test_the_outbox_keeps_event_order_per_subscriber_when_the_alert_is_bei
         record(store, PAGES[2])
         await drain(store, tg)
         texts = [m["text"].splitlines()[0] for m in tg.sent_to(801)]
-    assert texts.index("🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>") < texts.index("ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>")
-
+    assert texts.index("🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>") < texts.index(
+        "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>"
+    )

@@ -22,8 +22,10 @@ def pg_url() -> Iterator[str]:
     try:
         admin = psycopg.connect(conninfo, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server reachable at {conninfo} ({exc.__class__.__name__}); "
-                    "see tests/integration/production/conftest.py to start one")
+        pytest.skip(
+            f"no PostgreSQL server reachable at {conninfo} ({exc.__class__.__name__}); "
+            "see tests/integration/production/conftest.py to start one"
+        )
     name = f"prodouane_test_{uuid.uuid4().hex[:10]}"
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -12,7 +12,9 @@ from relays import migrate
 from relays.store import Base, Store, make_engine
 
 
-def test_config_check_masks_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_check_masks_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN", "123456:SECRET-token-value")
     monkeypatch.setenv("PRODOUANE_RELAY_DATABASE_URL", "postgresql+psycopg://relay:hunter2@db/relay")
     assert main(["config", "check", "--json"]) == 0
@@ -22,8 +24,9 @@ def test_config_check_masks_secrets(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert shown["database_url"] == "postgresql+psycopg://relay:***@db/relay"
 
 
-def test_a_toml_config_file_is_read_and_the_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_toml_config_file_is_read_and_the_environment_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "relay.toml"
     config.write_text('poll_interval = 30\nmeteo_url = ["https://example.org/meteo"]\nweb_port = 9000\n')
     monkeypatch.setenv("PRODOUANE_RELAY_CONFIG", str(config))
@@ -36,20 +39,25 @@ def test_a_toml_config_file_is_read_and_the_environment_wins(tmp_path: Path, mon
 
 @pytest.mark.parametrize(
     ("name", "value", "setting"),
-    [("PRODOUANE_RELAY_POLL_INTERVAL", "-1", "POLL_INTERVAL"), ("PRODOUANE_RELAY_TELEGRAM_MODE", "carrier-pigeon",
-                                                                "TELEGRAM_MODE"),
-     ("PRODOUANE_RELAY_METEO_URL", "ftp://x", "METEO_URL"), ("PRODOUANE_RELAY_WEB_PORT", "http", "WEB_PORT")],
+    [
+        ("PRODOUANE_RELAY_POLL_INTERVAL", "-1", "POLL_INTERVAL"),
+        ("PRODOUANE_RELAY_TELEGRAM_MODE", "carrier-pigeon", "TELEGRAM_MODE"),
+        ("PRODOUANE_RELAY_METEO_URL", "ftp://x", "METEO_URL"),
+        ("PRODOUANE_RELAY_WEB_PORT", "http", "WEB_PORT"),
+    ],
 )
-def test_a_bad_value_names_the_setting(name: str, value: str, setting: str, monkeypatch: pytest.MonkeyPatch,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_value_names_the_setting(
+    name: str, value: str, setting: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv(name, value)
     assert main(["config", "check"]) == 2
     err = capsys.readouterr().err
     assert f"PRODOUANE_RELAY_{setting}" in err and len(err.splitlines()) == 1
 
 
-def test_an_unreadable_config_file_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_unreadable_config_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("poll_interval = = 3")
     monkeypatch.setenv("PRODOUANE_RELAY_CONFIG", str(bad))

@@ -41,15 +41,26 @@ def test_the_standby_takes_over_polling_and_nobody_gets_an_event_twice(pg_url: s
         subs.add(store, channel="telegram", address=chat, client=f"Client {chat}")
     with MeteoServer() as meteo, FakeTelegram() as tg:
         meteo.set_page(SAMPLES / "02-alerte-delta-g.html")
-        base_env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": pg_url, "PRODOUANE_RELAY_METEO_URL": meteo.url,
-                    "PRODOUANE_RELAY_POLL_INTERVAL": "0.5", "PRODOUANE_RELAY_POLL_JITTER": "0",
-                    "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
-                    "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot", "PRODOUANE_RELAY_TELEGRAM_MODE": "off",
-                    "PRODOUANE_RELAY_SLACK_MODE": "off", "PRODOUANE_RELAY_WEB_ENABLED": "false"}
+        base_env = {
+            **os.environ,
+            "PRODOUANE_RELAY_DATABASE_URL": pg_url,
+            "PRODOUANE_RELAY_METEO_URL": meteo.url,
+            "PRODOUANE_RELAY_POLL_INTERVAL": "0.5",
+            "PRODOUANE_RELAY_POLL_JITTER": "0",
+            "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
+            "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
+            "PRODOUANE_RELAY_TELEGRAM_MODE": "off",
+            "PRODOUANE_RELAY_SLACK_MODE": "off",
+            "PRODOUANE_RELAY_WEB_ENABLED": "false",
+        }
         procs = {
-            name: subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT,
-                                   env={**base_env, "PRODOUANE_RELAY_INSTANCE_ID": name},
-                                   stdout=subprocess.DEVNULL, stderr=open(tmp_path / f"{name}.log", "w"))
+            name: subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "run"],
+                cwd=ROOT,
+                env={**base_env, "PRODOUANE_RELAY_INSTANCE_ID": name},
+                stdout=subprocess.DEVNULL,
+                stderr=open(tmp_path / f"{name}.log", "w"),
+            )
             for name in ("A", "B")
         }
         try:
@@ -75,12 +86,14 @@ def test_the_standby_takes_over_polling_and_nobody_gets_an_event_twice(pg_url: s
                     proc.kill()
                     proc.wait()
         for chat in CHATS:
-            assert Counter(first_lines(tg, chat)) == Counter({
-                "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>": 1,
-                "🛠 <b>INTERRUPTION PROGRAMMÉE — DELTA G, DELTA X Import, DELTA X Export, DELTA T, ICS2 (EDI/DTI)</b>": 1,
-                "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>": 1,
-                "⚫ <b>ALERTE NOIRE — ICS2 (EDI/DTI)</b>": 1,
-                "✅ <b>FIN D'ALERTE — DELTA G (EDI)</b>": 1,
-            }), (tmp_path / "A.log").read_text() + (tmp_path / "B.log").read_text()
+            assert Counter(first_lines(tg, chat)) == Counter(
+                {
+                    "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>": 1,
+                    "🛠 <b>INTERRUPTION PROGRAMMÉE — DELTA G, DELTA X Import, DELTA X Export, DELTA T, ICS2 (EDI/DTI)</b>": 1,
+                    "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>": 1,
+                    "⚫ <b>ALERTE NOIRE — ICS2 (EDI/DTI)</b>": 1,
+                    "✅ <b>FIN D'ALERTE — DELTA G (EDI)</b>": 1,
+                }
+            ), (tmp_path / "A.log").read_text() + (tmp_path / "B.log").read_text()
         assert tg.throttled == 0
     store.close()

@@ -29,7 +29,9 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s.close()
 
 
-async def test_a_304_counts_as_a_healthy_poll_that_still_sees_the_open_alert(server: MeteoServer, store: Store) -> None:
+async def test_a_304_counts_as_a_healthy_poll_that_still_sees_the_open_alert(
+    server: MeteoServer, store: Store
+) -> None:
     server.set_page(SAMPLES / "02-alerte-delta-g.html", etag='"v1"')
     fetcher = Fetcher(timeout=5)
     poller = Poller(store, fetcher, [server.url], rules=Rules(close_after_absent=1))
@@ -49,11 +51,17 @@ async def test_a_304_counts_as_a_healthy_poll_that_still_sees_the_open_alert(ser
 
 @pytest.mark.parametrize(
     "fault",
-    [{"status": 500}, {"status": 503}, {"delay": 3.0}, {"truncate": True},
-     {"body": b"\x00\xff garbage \x01", "content_type": "application/octet-stream"}],
+    [
+        {"status": 500},
+        {"status": 503},
+        {"delay": 3.0},
+        {"truncate": True},
+        {"body": b"\x00\xff garbage \x01", "content_type": "application/octet-stream"},
+    ],
 )
-async def test_faults_are_bad_polls_that_back_off_and_never_close(server: MeteoServer, store: Store,
-                                                                 fault: dict[str, object]) -> None:
+async def test_faults_are_bad_polls_that_back_off_and_never_close(
+    server: MeteoServer, store: Store, fault: dict[str, object]
+) -> None:
     server.set_page(SAMPLES / "02-alerte-delta-g.html")
     fetcher = Fetcher(timeout=1.0)
     poller = Poller(store, fetcher, [server.url], rules=Rules(degraded_after=2), interval=60)

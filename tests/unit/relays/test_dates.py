@@ -40,8 +40,11 @@ def test_text_without_a_date_gives_none() -> None:
     [
         ("prévue le mardi 8 décembre 2026 de 9h00 à 17h00.", utc(2026, 12, 8, 8), utc(2026, 12, 8, 16)),
         ("le mardi 8 août 2023 de 9h00 à 17h00", utc(2023, 8, 8, 7), utc(2023, 8, 8, 15)),
-        ("du lundi 14 décembre 2026 à 20h00 au mardi 15 décembre 2026 à 6h00",
-         utc(2026, 12, 14, 19), utc(2026, 12, 15, 5)),
+        (
+            "du lundi 14 décembre 2026 à 20h00 au mardi 15 décembre 2026 à 6h00",
+            utc(2026, 12, 14, 19),
+            utc(2026, 12, 15, 5),
+        ),
         ("le 8 décembre 2026 entre 22h et 2h", utc(2026, 12, 8, 21), utc(2026, 12, 9, 1)),
     ],
 )

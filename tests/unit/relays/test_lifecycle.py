@@ -43,7 +43,9 @@ def kinds(events: list[Event]) -> list[str]:
     return [e.kind for e in events]
 
 
-def alert_page(extra: str = "", title: str = "ALERTE - DELTA G - EDI", published: str = "03/12/2026 à 10h32") -> bytes:
+def alert_page(
+    extra: str = "", title: str = "ALERTE - DELTA G - EDI", published: str = "03/12/2026 à 10h32"
+) -> bytes:
     return f"""<html><body><h2>Messages</h2>
     <article><h3>{title}</h3><p>Publié le {published}</p><p>Panne.</p>{extra}</article>
     <article><h3>Interruption programmée</h3><p>Publié le 02/12/2026 à 16h00</p>
@@ -79,17 +81,24 @@ def test_a_page_that_reorders_its_items_produces_no_new_event(store: Store) -> N
     feed = Feed(store)
     original = (SAMPLES / "04-bip-2-et-ics2.html").read_text("utf-8")
     feed(original.encode())
-    articles = original.split("<article class=\"message")
+    articles = original.split('<article class="message')
     head, *messages = articles
-    reordered = head + "".join("<article class=\"message" + m for m in reversed(messages))
+    reordered = head + "".join('<article class="message' + m for m in reversed(messages))
     assert feed(reordered.encode()) == []
 
 
 def test_the_sample_scenario_opens_bulletins_and_closes(store: Store) -> None:
     feed = Feed(store)
     produced = [e for name in sorted(p.name for p in SAMPLES.glob("*.html")) for e in feed(name)]
-    assert kinds(produced) == ["interruption_planned", "alert_opened", "bulletin", "alert_opened", "bulletin",
-                               "alert_closed", "alert_closed"]
+    assert kinds(produced) == [
+        "interruption_planned",
+        "alert_opened",
+        "bulletin",
+        "alert_opened",
+        "bulletin",
+        "alert_closed",
+        "alert_closed",
+    ]
     closes = [e for e in produced if isinstance(e, AlertClosed)]
     assert [c.inferred for c in closes] == [False, False]
     opened = {e.alert_id: e for e in produced if isinstance(e, AlertOpened)}
@@ -128,7 +137,9 @@ def test_a_page_with_no_message_while_an_alert_is_open_is_a_bad_poll(store: Stor
     assert len(store.open_alerts()) == 1
 
 
-def test_an_alert_that_vanishes_closes_only_after_three_healthy_polls_and_says_it_was_inferred(store: Store) -> None:
+def test_an_alert_that_vanishes_closes_only_after_three_healthy_polls_and_says_it_was_inferred(
+    store: Store,
+) -> None:
     feed = Feed(store)
     feed(alert_page())
     assert feed(QUIET) == []
@@ -149,8 +160,10 @@ def test_an_alert_that_comes_back_resets_its_absence_count(store: Store) -> None
 
 def test_an_end_of_alert_published_before_a_new_alert_does_not_close_it(store: Store) -> None:
     feed = Feed(store)
-    old_end = ('<article><h3>FIN D\'ALERTE - DELTA G - EDI</h3><p>Publié le 02/12/2026 à 18h00</p>'
-               "<p>Résolu.</p></article>")
+    old_end = (
+        "<article><h3>FIN D'ALERTE - DELTA G - EDI</h3><p>Publié le 02/12/2026 à 18h00</p>"
+        "<p>Résolu.</p></article>"
+    )
     events = feed(alert_page() + old_end.encode())
     assert kinds(events) == ["alert_opened", "interruption_planned"]
     assert len(store.open_alerts()) == 1
@@ -167,7 +180,7 @@ def test_a_stale_page_does_not_reopen_a_closed_alert(store: Store) -> None:
 def test_a_new_bulletin_is_linked_to_its_alert_and_numbered(store: Store) -> None:
     feed = Feed(store)
     opened = feed(alert_page())[0]
-    bip = '<div><h4>BIP n°3 du 03/12/2026 à 12h00</h4><p>Toujours en cours.</p></div>'
+    bip = "<div><h4>BIP n°3 du 03/12/2026 à 12h00</h4><p>Toujours en cours.</p></div>"
     (bulletin,) = feed(alert_page(extra=bip))
     assert isinstance(bulletin, BulletinPublished)
     assert bulletin.alert_id == opened.alert_id  # type: ignore[attr-defined]

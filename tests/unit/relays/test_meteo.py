@@ -54,10 +54,18 @@ def test_a_cosmetic_redesign_is_read_the_same() -> None:
     snap = parse_page(html)
     alert, bip = snap.items
     assert (alert.kind, alert.services, alert.modes, alert.level) == (
-        ItemKind.ALERT, ("DELTA X Import",), ("EDI",), "red")
+        ItemKind.ALERT,
+        ("DELTA X Import",),
+        ("EDI",),
+        "red",
+    )
     assert alert.published_at == datetime(2026, 12, 3, 9, 32, tzinfo=UTC)
     assert (bip.kind, bip.number, bip.parent, bip.published_at) == (
-        ItemKind.BULLETIN, 4, 0, datetime(2026, 12, 3, 11, 0, tzinfo=UTC))
+        ItemKind.BULLETIN,
+        4,
+        0,
+        datetime(2026, 12, 3, 11, 0, tzinfo=UTC),
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,15 +86,22 @@ def test_messages_are_classified_by_their_words(title: str, kind: ItemKind) -> N
 
 
 def test_an_interruption_notice_mentioning_the_end_of_alert_is_not_an_end() -> None:
-    body = ("Une opération de maintenance est prévue le 8 décembre 2026 de 9h00 à 17h00. "
-            "Jusqu'au message de fin d'alerte, passez en procédure de secours.")
+    body = (
+        "Une opération de maintenance est prévue le 8 décembre 2026 de 9h00 à 17h00. "
+        "Jusqu'au message de fin d'alerte, passez en procédure de secours."
+    )
     assert classify("Information", body) is ItemKind.PLANNED
 
 
 @pytest.mark.parametrize(
     ("text", "modes"),
-    [("EDI et DTI", ("EDI", "DTI")), ("en EDI comme en DTI", ("EDI", "DTI")), ("mode EDI", ("EDI",)),
-     ("DTI", ("DTI",)), ("rien", ())],
+    [
+        ("EDI et DTI", ("EDI", "DTI")),
+        ("en EDI comme en DTI", ("EDI", "DTI")),
+        ("mode EDI", ("EDI",)),
+        ("DTI", ("DTI",)),
+        ("rien", ()),
+    ],
 )
 def test_modes(text: str, modes: tuple[str, ...]) -> None:
     assert find_modes(text) == modes
@@ -110,8 +125,10 @@ def test_untrustworthy_pages_raise_a_page_error_with_a_reason(body: bytes, reaso
 
 
 def test_a_windows_1252_page_is_decoded_from_its_meta_charset() -> None:
-    html = ('<html><head><meta charset="windows-1252"></head><body><h3>Alerte - Delta G - EDI</h3>'
-            "<p>Publié le 03/12/2026 à 10h32</p><p>Déclarations bloquées.</p></body></html>").encode("cp1252")
+    html = (
+        '<html><head><meta charset="windows-1252"></head><body><h3>Alerte - Delta G - EDI</h3>'
+        "<p>Publié le 03/12/2026 à 10h32</p><p>Déclarations bloquées.</p></body></html>"
+    ).encode("cp1252")
     (item,) = parse_page(html).items
     assert item.text == "Déclarations bloquées."
     assert item.published_at == datetime(2026, 12, 3, 9, 32, tzinfo=UTC)
@@ -140,7 +157,9 @@ def test_any_bytes_give_a_snapshot_or_a_clean_page_error(body: bytes) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=400), st.sampled_from(["h3", "h4", "strong", "p", "td", "div"]))
 def test_arbitrary_text_inside_a_real_page_never_crashes_the_parser(text: str, tag: str) -> None:
-    html = page("03-bip-1.html").decode("utf-8").replace("Messages</h2>", f"Messages</h2><{tag}>{text}</{tag}>")
+    html = (
+        page("03-bip-1.html").decode("utf-8").replace("Messages</h2>", f"Messages</h2><{tag}>{text}</{tag}>")
+    )
     try:
         parse_page(html)
     except PageError:

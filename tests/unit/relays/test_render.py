@@ -8,13 +8,22 @@ from relays.events import AlertClosed, AlertOpened, BulletinPublished, Interrupt
 from relays.render import render
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
-HOSTILE = 'Panne <b>grave</b> & <script>x()</script> <!channel> <https://evil|clic>'
+HOSTILE = "Panne <b>grave</b> & <script>x()</script> <!channel> <https://evil|clic>"
 
 
 def opened(**kw: object) -> AlertOpened:
-    base: dict[str, object] = dict(id="A1:opened", source="s", detected_at=NOW, alert_id="A1", services=("DELTA G",),
-                                   modes=("EDI",), level="red", title="ALERTE - DELTA G - EDI", text=HOSTILE,
-                                   published_at=datetime(2026, 12, 3, 9, 32, tzinfo=UTC))
+    base: dict[str, object] = dict(
+        id="A1:opened",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("DELTA G",),
+        modes=("EDI",),
+        level="red",
+        title="ALERTE - DELTA G - EDI",
+        text=HOSTILE,
+        published_at=datetime(2026, 12, 3, 9, 32, tzinfo=UTC),
+    )
     base.update(kw)
     return AlertOpened(**base)  # type: ignore[arg-type]
 
@@ -44,9 +53,17 @@ def test_english_subscribers_get_english_labels_and_the_official_french_wording(
 
 
 def test_the_end_of_alert_gives_the_reintegration_deadline_for_delta_services() -> None:
-    end = AlertClosed(id="A1:closed", source="s", detected_at=NOW, alert_id="A1", services=("DELTA X Import",),
-                      modes=("EDI",), title="FIN D'ALERTE", text="Résolu.",
-                      published_at=datetime(2026, 12, 3, 14, 2, tzinfo=UTC))
+    end = AlertClosed(
+        id="A1:closed",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("DELTA X Import",),
+        modes=("EDI",),
+        title="FIN D'ALERTE",
+        text="Résolu.",
+        published_at=datetime(2026, 12, 3, 14, 2, tzinfo=UTC),
+    )
     text = render(end, "notify", lang="fr", fmt="plain")
     assert "avant le 04/12/2026 15:02 (24 h après la fin d'alerte, Fiche 4, étape 4)" in text
     reminder = render(end, "deadline_reminder", lang="fr", fmt="html")
@@ -54,22 +71,46 @@ def test_the_end_of_alert_gives_the_reintegration_deadline_for_delta_services() 
 
 
 def test_no_deadline_is_invented_for_services_without_one() -> None:
-    end = AlertClosed(id="B:closed", source="s", detected_at=NOW, alert_id="B", services=("ICS2",), modes=(),
-                      title="FIN", text="OK", published_at=NOW)
+    end = AlertClosed(
+        id="B:closed",
+        source="s",
+        detected_at=NOW,
+        alert_id="B",
+        services=("ICS2",),
+        modes=(),
+        title="FIN",
+        text="OK",
+        published_at=NOW,
+    )
     assert "Réintégrez" not in render(end, "notify", lang="fr", fmt="plain")
 
 
 def test_an_inferred_end_says_so() -> None:
-    end = AlertClosed(id="A1:closed", source="s", detected_at=NOW, alert_id="A1", services=("DELTA G",),
-                      modes=("EDI",), inferred=True)
+    end = AlertClosed(
+        id="A1:closed",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("DELTA G",),
+        modes=("EDI",),
+        inferred=True,
+    )
     assert "sans message de fin d'alerte" in render(end, "notify", lang="fr", fmt="plain")
 
 
 @pytest.mark.parametrize("purpose", ["notify", "interruption_reminder", "interruption_start"])
 def test_planned_interruptions_have_three_messages(purpose: str) -> None:
-    planned = InterruptionPlanned(id="I1", source="s", detected_at=NOW, services=("DELTA T",), modes=("EDI", "DTI"),
-                                  starts_at=datetime(2026, 12, 8, 8, tzinfo=UTC),
-                                  ends_at=datetime(2026, 12, 8, 16, tzinfo=UTC), title="Interruption", text="…")
+    planned = InterruptionPlanned(
+        id="I1",
+        source="s",
+        detected_at=NOW,
+        services=("DELTA T",),
+        modes=("EDI", "DTI"),
+        starts_at=datetime(2026, 12, 8, 8, tzinfo=UTC),
+        ends_at=datetime(2026, 12, 8, 16, tzinfo=UTC),
+        title="Interruption",
+        text="…",
+    )
     text = render(planned, purpose, lang="fr", fmt="plain")
     assert "DELTA T (EDI/DTI)" in text
     assert ("08/12/2026 09:00" in text) or ("08/12/2026 17:00" in text)
@@ -82,6 +123,14 @@ def test_admin_messages_have_no_client_footer() -> None:
 
 
 def test_long_messages_fit_telegram() -> None:
-    bip = BulletinPublished(id="A1:bip:1", source="s", detected_at=NOW, alert_id="A1", services=("DELTA G",),
-                            modes=("EDI",), text="x" * 3000 + "\n" + "y" * 3000, number=1)
+    bip = BulletinPublished(
+        id="A1:bip:1",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("DELTA G",),
+        modes=("EDI",),
+        text="x" * 3000 + "\n" + "y" * 3000,
+        number=1,
+    )
     assert len(render(bip, "notify", lang="fr", fmt="html")) <= 4096
