@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org/bot"
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    telegram_webhook_url: str | None = Field(
+        None, description="public HTTPS URL Telegram posts updates to (webhook mode), e.g. https://relay.example/telegram")
+    telegram_webhook_secret: SecretStr | None = Field(
+        None, description="secret token Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)")
+    slack_signing_secret: SecretStr | None = Field(None, description="verifies Slack's HTTP requests (Bolt)")
+    slack_app_token: SecretStr | None = Field(None, description="xapp-… token for Slack Socket Mode")
     # --- the long-running process (`run`): each part enabled by configuration -------------------
     poller_enabled: bool = Field(True, description="poll the météo page (only the leader instance does)")
     sender_enabled: bool = Field(True, description="deliver the outbox")
