@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 #: Command modules under ``bot.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("poll", "replay", "demo", "ask", "subscribers", "audit", "run", "db", "config")
+COMMANDS: tuple[str, ...] = (
+    "poll", "replay", "demo", "ask", "subscribers", "audit", "invite", "run", "db", "config")
 
 
 class UsageError(Exception):
@@ -47,13 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs request URLs at INFO; a Telegram URL carries the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from relays.logs import configure_logging
+
+    # JSON lines when stderr is not a terminal, tokens redacted, httpx kept below INFO (a Telegram
+    # URL carries the bot token). `run` re-applies it with the configured level.
+    configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return int(args.func(args))
     except UsageError as exc:

@@ -23,6 +23,7 @@ from typing import Any
 
 from relays.fetch import Fetcher
 from relays.leader import Leadership
+from relays.metrics import Metrics
 from relays.outbox import Sender, enqueue_hook
 from relays.poller import Poller
 from relays.scheduler import add_poll_job, build_scheduler
@@ -44,6 +45,8 @@ class Service:
     poller: Poller | None = None
     sender: Sender | None = None
     leadership: Leadership | None = None
+    metrics: Metrics | None = None
+    web_url: str | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -62,6 +65,7 @@ async def serve(
     instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
     store = open_store(settings)
     service = Service(settings=settings, store=store, instance=instance)
+    service.metrics = Metrics.create(store, source_name="meteo")
     async with AsyncExitStack() as stack:
         stack.callback(store.close)
         scheduler = build_scheduler()
@@ -76,6 +80,7 @@ async def serve(
                 on_events=enqueue_hook(),
                 interval=settings.poll_interval,
                 max_backoff=settings.max_backoff,
+                metrics=service.metrics,
             )
             service.leadership = Leadership(
                 store, "poller", instance=instance, ttl=timedelta(seconds=settings.poll_interval * 1.5)
@@ -96,8 +101,10 @@ async def serve(
             add_poll_job(scheduler, poll_job, interval=settings.poll_interval, jitter=settings.poll_jitter)
         if settings.sender_enabled:
             channels = await build_channels(settings, stack)
-            service.sender = Sender(store, channels, worker=instance)
+            service.sender = Sender(store, channels, worker=instance, metrics=service.metrics)
             service.tasks.append(asyncio.create_task(service.sender.run_forever(stop=stop), name="sender"))
+        if settings.web_enabled:
+            await _start_web(service, stack)
         for part in parts or []:
             await part(service, stack)
         scheduler.start()
@@ -117,6 +124,28 @@ async def serve(
         for task in service.tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+async def _start_web(service: Service, stack: AsyncExitStack) -> None:
+    """/healthz, /readyz, /metrics and the status page (``bot/web.py``)."""
+    from .web import build_web_app, start_web, stop_web, store_readiness
+
+    settings = service.settings
+    assert service.metrics is not None
+    token = settings.status_token.get_secret_value() if settings.status_token else None
+    app = build_web_app(
+        service.store,
+        metrics=service.metrics,
+        readiness=store_readiness(service.store, "meteo"),
+        status_token=token,
+        poll_interval=settings.poll_interval,
+        source_name="meteo",
+    )
+    runner = await start_web(app, settings.web_host, settings.web_port)
+    stack.push_async_callback(stop_web, runner)
+    host, port = runner.addresses[0][:2]
+    service.web_url = f"http://{host}:{port}"
+    log.warning("web server on %s (status page, /healthz, /readyz, /metrics)", service.web_url)
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

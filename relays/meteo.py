@@ -27,7 +27,7 @@ from lxml.etree import _Element as HtmlElement  # lxml ships no type stubs: this
 
 from knowledge.services import find_services, fold
 
-from .dates import parse_datetime, parse_published, parse_window
+from .dates import DATE_RE, find_datetimes, parse_datetime, parse_published, parse_window
 from .snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus, Snapshot
 
 
@@ -45,7 +45,8 @@ class PageError(Exception):
 _END = re.compile(
     r"\bFIN\s+D\s?ALERTE\b|\bFIN\s+DE\s+L\s?ALERTE\b|\bCLOTURE\s+DE\s+L\s?ALERTE\b|\bLEVEE\s+DE\s+L\s?ALERTE\b"
     r"|\bRETOUR\s+A\s+LA\s+NORMALE\b|\bEND\s+OF\s+ALERT\b"
-)
+    r"|\bALERTE\s+(?:LEVEE|CLOTUREE|TERMINEE)\b|\bFIN\s+DE\s+L\s?INCIDENT\b|\bINCIDENT\s+(?:CLOS|RESOLU|TERMINE)\b"
+    r"|\bSERVICES?\s+(?:EN\s+LIGNE\s+)?RETABLIS?\b|\bRETABLISSEMENT\s+D")
 _BULLETIN = re.compile(r"\bBIP\b|\bBULLETIN\b")
 _PLANNED = re.compile(
     r"\b(?:INTERRUPTION|INDISPONIBILITE|ARRET|COUPURE|INTERVENTION|MAINTENANCE|OPERATION)S?\s+"
@@ -264,6 +265,8 @@ def _is_pseudo_heading(el: HtmlElement) -> bool:
         return True
     if classify(text) is ItemKind.INFORMATION:
         return False
+    if tag in ("dt", "summary", "legend", "caption"):  # title elements by nature
+        return True
     # It must start its block, or at least a line: nothing but a <br> between it and earlier text.
     parent = el.getparent()
     if parent is None:
@@ -416,10 +419,41 @@ def _blocks(tokens: list[_Heading | _Text | _Time]) -> list[_Block]:
                     current.time = current.time or token.value
                 else:
                     current.texts.append(token.text)
+    expanded: list[_Block] = []
     for block in blocks:
         block.body = _body(block)
         block.kind = classify(block.heading.text, block.body)
-    return blocks
+        expanded.extend(_dated_paragraphs(block) or [block])
+    return expanded
+
+
+_DATE_LED = re.compile(rf"^\s*(?:le\s+|du\s+)?(?:{DATE_RE})", re.IGNORECASE)
+
+
+def _dated_paragraphs(block: _Block) -> list[_Block]:
+    """Messages written as dated paragraphs under one section heading ("Messages du SAU").
+
+    A section heading that is not itself a message, followed by lines that each start with a
+    date, holds one message per such line (with the undated lines after it).
+    """
+    title = block.heading.text
+    if classify(title) is not ItemKind.INFORMATION or parse_datetime(title) is not None:
+        return []
+    groups: list[list[str]] = []
+    for line in block.body.split("\n"):
+        if _DATE_LED.match(line):
+            groups.append([line])
+        elif groups:
+            groups[-1].append(line)
+    messages = []
+    for lines in groups:
+        head, rest = lines[0], "\n".join(lines[1:])
+        kind = classify(head, rest)
+        if kind is ItemKind.INFORMATION:
+            continue
+        heading = _Heading(block.heading.level, head, block.heading.node, block.heading.container)
+        messages.append(_Block(heading, kind, [], body=rest, ancestors=block.ancestors))
+    return messages
 
 
 def _body(block: _Block) -> str:
@@ -506,9 +540,16 @@ _DATELINE = re.compile(r"^(?:publi|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour|date)"
 
 
 def _without_dateline(body: str) -> str:
-    """The message text without its short "Publié le …" line (the date is kept as published_at)."""
-    lines = body.split("\n")
-    return "\n".join(line for line in lines if not (_DATELINE.match(line) and len(line) < 80)).strip()
+    """The message text without its "Publié le …" phrase (the date is kept as published_at)."""
+    kept: list[str] = []
+    for line in body.split("\n"):
+        if _DATELINE.match(line):
+            found = find_datetimes(line)
+            if found and found[0].start < 40:
+                line = line[found[0].end :].lstrip(" .,:;–-")
+        if line:
+            kept.append(line)
+    return "\n".join(kept).strip()
 
 
 def _parent_alert(

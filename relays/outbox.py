@@ -26,6 +26,7 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, select, update
@@ -54,6 +55,12 @@ from .store import DeliveryRow, EventRow, Store, SubscriberRow
 from .subscribers import Subscriber, active_rows, from_row, mask_address
 
 log = logging.getLogger(__name__)
+
+
+class DeliveryMetrics(Protocol):
+    """What the sender reports (``relays.metrics.Metrics`` implements it)."""
+
+    def record_delivery(self, channel: str, outcome: str, latency_seconds: float | None = None) -> None: ...
 
 PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sending", "sent", "failed", "dead", "skipped"
 
@@ -186,11 +193,13 @@ class Sender:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 200,
         worker: str | None = None,
+        metrics: DeliveryMetrics | None = None,
     ) -> None:
         self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
         self.batch = batch
         self.worker = worker or uuid.uuid4().hex[:12]
-        self.on_sent: Callable[[Claimed, str], None] | None = None  # e.g. demo output, metrics
+        self.on_sent: Callable[[Claimed, str], None] | None = None  # e.g. demo output
+        self.metrics = metrics
 
     # --- claiming ----------------------------------------------------------------------------
     def recover(self) -> int:
@@ -298,6 +307,24 @@ class Sender:
 
     # --- sending -----------------------------------------------------------------------------
     async def _deliver(self, claimed: Claimed) -> Report:
+        report = await self._attempt(claimed)
+        if self.metrics is not None:
+            channel = claimed.subscriber.channel
+            for outcome in ("sent", "retried", "failed", "dead"):
+                for _ in range(getattr(report, outcome)):
+                    latency = None
+                    if outcome == "sent" and claimed.purpose == "notify":
+                        latency = (self.clock() - claimed.event.detected_at).total_seconds()
+                    self.metrics.record_delivery(channel, outcome, latency)
+        if report.sent == 0:
+            log.info(
+                "delivery not sent",
+                extra={"delivery_id": claimed.delivery_id, "event_id": claimed.event.id,
+                       "subscriber": claimed.subscriber.id, "attempt": claimed.attempts + 1},
+            )
+        return report
+
+    async def _attempt(self, claimed: Claimed) -> Report:
         report = Report()
         subscriber = claimed.subscriber
         channel = self.channels[subscriber.channel]

@@ -13,9 +13,10 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Protocol
 
 from .events import Event
 from .fetch import Fetched, Fetcher, FetchError
@@ -25,6 +26,14 @@ from .snapshot import Snapshot
 from .store import EventHook, Store
 
 log = logging.getLogger(__name__)
+
+
+class PollMetrics(Protocol):
+    """What the poller reports (``relays.metrics.Metrics`` implements it)."""
+
+    def record_poll(self, ok: bool, reason: str | None = None) -> None: ...
+
+    def record_events(self, kinds: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +76,7 @@ class Poller:
         interval: float = 60.0,
         max_backoff: float = 900.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: PollMetrics | None = None,
     ) -> None:
         if not urls:
             raise ValueError("at least one météo URL is needed")
@@ -77,6 +87,8 @@ class Poller:
         self.not_before = 0.0  # monotonic time before which scheduled ticks are skipped
         self.last_success: datetime | None = None
         self._cache: dict[str, Fetched] = {}
+        self.metrics = metrics
+        self._fetch_failed = False  # whether the last failure was the fetch (else the page)
 
     async def _get(self, url: str) -> Fetched:
         cached = self._cache.get(url)
@@ -92,9 +104,11 @@ class Poller:
 
     async def observe(self) -> Snapshot | Failure:
         primary_url, *others = self.urls
+        self._fetch_failed = False
         try:
             fetched = await self._get(primary_url)
         except FetchError as exc:
+            self._fetch_failed = True
             return Failure(str(exc))
         observation = read_page(primary_url, fetched.body, fetched.content_type)
         if isinstance(observation, Failure):
@@ -126,6 +140,12 @@ class Poller:
             rules=self.rules,
             on_events=self.on_events,
         )
+        if self.metrics is not None:
+            self.metrics.record_events(e.kind for e in events)
+            if isinstance(observation, Failure):
+                self.metrics.record_poll(False, None if self._fetch_failed else observation.reason)
+            else:
+                self.metrics.record_poll(True)
         if isinstance(observation, Failure):
             self.failures += 1
             self.not_before = time.monotonic() + self.backoff_delay()

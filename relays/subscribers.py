@@ -10,6 +10,7 @@ clients.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,13 @@ def check_address(channel: str, address: str) -> str:
     if channel == "apprise":
         import apprise
 
-        if apprise.Apprise.instantiate(address) is None:
+        quiet = logging.getLogger("apprise")
+        previous, quiet.disabled = quiet.disabled, True  # its own "Unparseable URL" log says less than ours
+        try:
+            usable = apprise.Apprise.instantiate(address) is not None
+        finally:
+            quiet.disabled = previous
+        if not usable:
             raise SubscriberError(
                 f"Apprise cannot use {mask_address(channel, address)!r} "
                 "(see https://github.com/caronc/apprise/wiki for URL forms)"

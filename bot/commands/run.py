@@ -15,7 +15,10 @@ async def _main() -> None:
     from bot.service import install_signal_handlers, serve
     from bot.settings import load_settings
 
+    from relays.logs import configure_logging
+
     settings = load_settings()
+    configure_logging(settings.log_level, settings.log_json)
     stop = asyncio.Event()
     install_signal_handlers(stop)
     await serve(settings, stop, parts=_parts(settings))

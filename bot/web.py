@@ -1,0 +1,296 @@
+"""The relay's web side, served by ``run``: health for the orchestrator, metrics, a status page for staff.
+
+    GET /healthz        200 "ok" while the process runs (liveness)                      open
+    GET /readyz         200 when the store answers and the last good poll is recent      open
+    GET /metrics        Prometheus text format (relays.metrics)                          open
+    GET /               status page: source health, open alerts, interruptions, outbox   token
+    GET /alerts/{id}    one alert's bulletins and per-subscriber delivery audit          token
+
+When ``status_token`` is set the two pages want ``?token=…`` or ``Authorization: Bearer …``
+(compared in constant time); the probes and metrics stay open because orchestrators and
+Prometheus scrape them without credentials and they show no client data — bind the port to a
+private network or put it behind a proxy if even those must be hidden.
+
+Pages are server-rendered Jinja2 with autoescape on (alert texts come from a scraped page and
+subscribers' names from users: everything is escaped), inline CSS and no script or external asset,
+so they render offline and on a phone; a Content-Security-Policy forbids anything else. The store
+is synchronous, so every read runs in a worker thread. The access log never records query strings
+(they may carry the token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from relays.metrics import Metrics
+from relays.store import SourceRow, Store
+
+from . import status_view
+
+log = logging.getLogger(__name__)
+
+PARIS = ZoneInfo("Europe/Paris")
+READY_INTERVALS = 3  # the last good poll may be this many poll intervals old
+TEMPLATES = Path(__file__).with_name("templates")
+PROBES = ("/healthz", "/readyz", "/metrics")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",  # a ?token= URL must not leak through links
+    "Cache-Control": "no-store",
+}
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """What ``/readyz`` needs besides the store: when the source was last read successfully."""
+
+    last_success: datetime | None
+
+
+def store_readiness(store: Store, source_name: str = "meteo") -> Callable[[], Readiness]:
+    """Readiness from the store's record of the source (right across restarts and instances)."""
+
+    def read() -> Readiness:
+        with store.sessions() as session:
+            row = session.get(SourceRow, source_name)
+            return Readiness(last_success=row.last_ok_at if row else None)
+
+    return read
+
+
+class _Polls(Protocol):
+    last_success: datetime | None
+
+
+def poller_readiness(poller: _Polls) -> Callable[[], Readiness]:
+    """Readiness from a live ``relays.poller.Poller`` (its ``last_success``; None until a good poll)."""
+    return lambda: Readiness(last_success=poller.last_success)
+
+
+# --- formatting for the templates -------------------------------------------------------------
+def paris(moment: datetime | None) -> str:
+    """``03/12/2026 10:32`` in Paris time; an em dash when unknown."""
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "—"
+
+
+def duration(delta: timedelta) -> str:
+    """``3 j 4 h``, ``2 h 05 min``, ``12 min``, ``40 s`` (absolute value)."""
+    seconds = abs(int(delta.total_seconds()))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} j {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min" if minutes else f"{secs} s"
+
+
+def age(moment: datetime | None, now: datetime) -> str:
+    """``il y a 2 h 05 min`` or, for a moment ahead, ``dans 3 j 4 h``."""
+    if moment is None:
+        return "—"
+    delta = now - moment
+    return f"il y a {duration(delta)}" if delta >= timedelta(0) else f"dans {duration(delta)}"
+
+
+def templates() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        paris=paris,
+        duration=duration,
+        fromiso=lambda value: datetime.fromisoformat(value) if value else None,
+        delivery=lambda s: status_view.DELIVERY_STATUS.get(s, (s, "none")),
+    )
+    env.globals.update(age=age)
+    return env
+
+
+# --- the application --------------------------------------------------------------------------
+def _token_ok(request: web.Request, expected: str) -> bool:
+    given = request.query.get("token", "")
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        given = header[7:].strip()
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def build_web_app(
+    store: Store,
+    *,
+    metrics: Metrics,
+    readiness: Callable[[], Readiness],
+    status_token: str | None,
+    poll_interval: float,
+    source_name: str = "meteo",
+    clock: Clock = lambda: datetime.now(UTC),
+) -> web.Application:
+    """The aiohttp application of ``run``; see the module docstring for its routes."""
+    env = templates()
+    max_age = timedelta(seconds=READY_INTERVALS * poll_interval)
+    refresh = max(30, int(poll_interval))
+
+    def page(name: str, status: int = 200, **context: Any) -> web.Response:
+        body = env.get_template(name).render(refresh=refresh, **context)
+        return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+    @web.middleware
+    async def guard(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        if status_token and request.path not in PROBES and not _token_ok(request, status_token):
+            response: web.StreamResponse = page("denied.html", status=401, now=clock())
+            response.headers["WWW-Authenticate"] = 'Bearer realm="prodouane-relay"'
+        else:
+            try:
+                response = await handler(request)
+            except web.HTTPException as exc:  # 404/405 from the router: same headers, then re-raised
+                exc.headers.update(SECURITY_HEADERS)
+                raise
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    def check_store() -> str | None:
+        try:
+            with store.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            log.warning("readiness: the store does not answer: %s", exc)
+            return type(exc).__name__
+        return None
+
+    async def readyz(request: web.Request) -> web.Response:
+        store_error = await asyncio.to_thread(check_store)
+        try:
+            last = (await asyncio.to_thread(readiness)).last_success
+        except Exception as exc:  # a broken readiness source is "not ready", with its reason logged
+            log.warning("readiness: cannot tell the last successful poll: %s", exc)
+            last = None
+        now = clock()
+        poll_age = (now - last).total_seconds() if last else None
+        poll_ok = last is not None and now - last <= max_age
+        failed = [name for name, ok in (("store", store_error is None), ("poll", poll_ok)) if not ok]
+        body = {
+            "status": "not ready" if failed else "ready",
+            "failed": failed,
+            "checks": {
+                "store": {"ok": store_error is None, "error": store_error},
+                "poll": {
+                    "ok": poll_ok,
+                    "last_success": last.isoformat() if last else None,
+                    "age_seconds": poll_age,
+                    "max_age_seconds": max_age.total_seconds(),
+                },
+            },
+        }
+        return web.json_response(body, status=503 if failed else 200)
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        body = await asyncio.to_thread(metrics.render)
+        return web.Response(body=body, headers={"Content-Type": metrics.content_type})
+
+    def links(request: web.Request) -> str:
+        token = request.query.get("token")
+        return f"?token={quote(token, safe='')}" if token else ""
+
+    async def status_page(request: web.Request) -> web.Response:
+        now = clock()
+        try:
+            status = await asyncio.to_thread(
+                status_view.status, store, source_name=source_name, now=now, max_age=max_age
+            )
+        except SQLAlchemyError:
+            log.exception("status page: the store cannot be read")
+            return page("unavailable.html", status=503, now=now)
+        return page("status.html", s=status, now=now, q=links(request))
+
+    async def alert_page(request: web.Request) -> web.Response:
+        now = clock()
+        try:
+            alert_id = request.match_info["alert_id"]
+            view = await asyncio.to_thread(status_view.alert_page, store, alert_id, now=now)
+        except SQLAlchemyError:
+            log.exception("alert page: the store cannot be read")
+            return page("unavailable.html", status=503, now=now)
+        if view is None:
+            return page("not_found.html", status=404, now=now, q=links(request))
+        return page("alert.html", v=view, now=now, q=links(request))
+
+    app = web.Application(middlewares=[guard])
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_page)
+    app.router.add_get("/", status_page)
+    app.router.add_get("/alerts/{alert_id}", alert_page)
+    return app
+
+
+class AccessLogger(AbstractAccessLogger):
+    """One line per request without the query string (it may carry the token); probes at DEBUG."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        level = logging.DEBUG if request.path in PROBES else logging.INFO
+        self.logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status,
+            extra={"http_status": response.status, "duration_ms": round(time * 1000, 1)},
+        )
+
+
+async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve ``app`` on host:port in the running loop; stop it with :func:`stop_web`.
+
+    ``port=0`` picks a free port: read it from ``runner.addresses``.
+    """
+    runner = web.AppRunner(
+        app,
+        access_log_class=AccessLogger,
+        access_log=logging.getLogger("bot.web.access"),
+        handle_signals=False,
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except OSError:
+        await runner.cleanup()
+        raise
+    bound = runner.addresses[0][1] if runner.addresses else port
+    log.info("web server listening on http://%s:%s", host, bound)
+    return runner
+
+
+async def stop_web(runner: web.AppRunner) -> None:
+    """Stop accepting, let requests in flight finish, close the app (idempotent)."""
+    await runner.cleanup()

@@ -1,0 +1,205 @@
+"""Prometheus metrics: what the relay did (counters, a latency histogram) and what the store holds.
+
+Counters and the histogram are bumped by the poller and the sender through four small methods —
+:meth:`Metrics.record_poll`, :meth:`Metrics.record_events`, :meth:`Metrics.record_delivery` and
+:meth:`Metrics.on_sent` (the sender's existing ``on_sent`` hook). Gauges are not kept in memory:
+a custom collector reads them from the store at scrape time, so they are right whichever process
+(or instance) moved the rows, and right again after a restart.
+
+Everything lives in one dedicated ``CollectorRegistry`` per :class:`Metrics`, never the global one,
+so tests and several instances in one process never clash.
+
+    prodouane_polls_total{outcome="ok|failed"}
+    prodouane_parse_failures_total{reason}            page fetched but not trusted (PageError codes)
+    prodouane_events_total{kind}
+    prodouane_deliveries_total{channel,outcome}        sent / retried / failed / dead / skipped
+    prodouane_delivery_latency_seconds{channel}        event detected → message accepted
+    prodouane_outbox_depth{status}                     pending / sending / dead   (from the store)
+    prodouane_open_alerts                                                         (from the store)
+    prodouane_last_successful_poll_timestamp_seconds                              (from the store)
+    prodouane_store_up                                 1 when the scrape could read the store
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .store import AlertRow, DeliveryRow, SourceRow, Store
+
+if TYPE_CHECKING:
+    from .outbox import Claimed
+
+log = logging.getLogger(__name__)
+
+#: Outbox statuses reported as depth (the others are final and only grow).
+DEPTH_STATUSES: tuple[str, ...] = ("pending", "sending", "dead")
+#: Reason codes of ``relays.meteo.PageError``; anything else is counted as ``other``.
+PARSE_REASONS: frozenset[str] = frozenset(
+    {"empty", "truncated", "captcha", "maintenance", "unrecognised", "unparseable"}
+)
+#: Delivery outcomes, as the sender reports them.
+DELIVERY_OUTCOMES: frozenset[str] = frozenset({"sent", "retried", "failed", "dead", "skipped"})
+#: Seconds from detection to delivery: a healthy relay sends in seconds, retries take minutes.
+LATENCY_BUCKETS: tuple[float, ...] = (0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600)
+
+
+def reason_label(reason: str | None) -> str:
+    """A bounded label for a parse failure: ``"captcha: an anti-bot page"`` → ``"captcha"``."""
+    if not reason:
+        return "other"
+    code = reason.split(":", 1)[0].strip().lower()
+    return code if code in PARSE_REASONS else "other"
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCollector(Collector):
+    """Gauges read from the store at each scrape; a store that does not answer gives store_up 0."""
+
+    store: Store
+    source_name: str | None = None  # None: the most recent success of any source
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        depth, open_alerts, last_ok, up = self._families()
+        try:
+            counts, n_open, last = self._read()
+        except SQLAlchemyError as exc:
+            log.warning("metrics scrape could not read the store: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        for status in DEPTH_STATUSES:
+            depth.add_metric([status], counts.get(status, 0))
+        open_alerts.add_metric([], n_open)
+        if last is not None:
+            last_ok.add_metric([], last.timestamp())
+        up.add_metric([], 1)
+        yield from (depth, open_alerts, last_ok, up)
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "prodouane_outbox_depth", "Deliveries in the outbox by status.", labels=["status"]
+            ),
+            GaugeMetricFamily("prodouane_open_alerts", "Alerts currently open."),
+            GaugeMetricFamily(
+                "prodouane_last_successful_poll_timestamp_seconds",
+                "Unix time of the last poll whose page could be read.",
+            ),
+            GaugeMetricFamily("prodouane_store_up", "1 when the scrape could read the store, else 0."),
+        )
+
+    def _read(self) -> tuple[dict[str, int], int, datetime | None]:
+        with self.store.sessions() as session:
+            counts = {
+                str(status): int(n)
+                for status, n in session.execute(
+                    select(DeliveryRow.status, func.count())
+                    .where(DeliveryRow.status.in_(DEPTH_STATUSES))
+                    .group_by(DeliveryRow.status)
+                )
+            }
+            n_open = int(
+                session.scalar(select(func.count()).select_from(AlertRow).where(AlertRow.status == "open"))
+                or 0
+            )
+            query = select(func.max(SourceRow.last_ok_at))
+            if self.source_name is not None:
+                query = query.where(SourceRow.name == self.source_name)
+            last = session.scalar(query)
+        # func.max bypasses the column type on some dialects: make sure the time is aware UTC
+        if isinstance(last, datetime) and last.tzinfo is None:
+            last = last.replace(tzinfo=UTC)
+        return counts, n_open, last if isinstance(last, datetime) else None
+
+
+class Metrics:
+    """The relay's metrics in their own registry. Build with :meth:`create`."""
+
+    content_type: str = CONTENT_TYPE_LATEST
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.polls = Counter(
+            "prodouane_polls", "Polls of the météo page by outcome.", ["outcome"], registry=registry
+        )
+        self.parse_failures = Counter(
+            "prodouane_parse_failures",
+            "Pages fetched but not trusted, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.events = Counter(
+            "prodouane_events", "Lifecycle events recorded, by kind.", ["kind"], registry=registry
+        )
+        self.deliveries = Counter(
+            "prodouane_deliveries",
+            "Delivery attempts by channel and outcome.",
+            ["channel", "outcome"],
+            registry=registry,
+        )
+        self.latency = Histogram(
+            "prodouane_delivery_latency_seconds",
+            "Seconds from an event's detection to its message being accepted.",
+            ["channel"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        for outcome in ("ok", "failed"):
+            self.polls.labels(outcome=outcome)  # both series exist from the start, at 0
+
+    @classmethod
+    def create(cls, store: Store | None = None, *, source_name: str | None = "meteo") -> Metrics:
+        """Counters in a fresh registry, plus the store's gauges when a store is given."""
+        metrics = cls(CollectorRegistry(auto_describe=False))
+        if store is not None:
+            metrics.registry.register(StoreCollector(store, source_name))
+        return metrics
+
+    # --- what the poller calls ---------------------------------------------------------------
+    def record_poll(self, ok: bool, reason: str | None = None) -> None:
+        """One poll. ``reason``: the PageError reason when the page was fetched but not trusted
+        (``"captcha"`` or ``"captcha: detail"``); None for a good poll or a fetch failure."""
+        self.polls.labels(outcome="ok" if ok else "failed").inc()
+        if not ok and reason is not None:
+            self.parse_failures.labels(reason=reason_label(reason)).inc()
+
+    def record_events(self, kinds: Iterable[str]) -> None:
+        """The kinds of the events one poll recorded (``[e.kind for e in events]``)."""
+        for kind in kinds:
+            self.events.labels(kind=kind).inc()
+
+    # --- what the sender calls ---------------------------------------------------------------
+    def record_delivery(self, channel: str, outcome: str, latency_seconds: float | None = None) -> None:
+        """One delivery attempt's outcome; ``latency_seconds`` (detection → sent) for ``sent`` only."""
+        if outcome not in DELIVERY_OUTCOMES:
+            raise ValueError(f"unknown delivery outcome {outcome!r}")
+        self.deliveries.labels(channel=channel, outcome=outcome).inc()
+        if latency_seconds is not None:
+            self.latency.labels(channel=channel).observe(max(0.0, latency_seconds))
+
+    def on_sent(self, claimed: Claimed, ref: str) -> None:
+        """Fits ``Sender.on_sent``: counts the message as sent, with its latency measured now when it
+        is the event's own message (a reminder is sent late on purpose and would skew the histogram)."""
+        latency = None
+        if claimed.purpose == "notify":
+            latency = (datetime.now(UTC) - claimed.event.detected_at).total_seconds()
+        self.record_delivery(claimed.subscriber.channel, "sent", latency)
+
+    # --- exposition --------------------------------------------------------------------------
+    def render(self) -> bytes:
+        """The registry in Prometheus text format (serve it with :attr:`content_type`)."""
+        return generate_latest(self.registry)

@@ -1,0 +1,81 @@
+"""`prodouane-relay run` as a real process: it polls, delivers, serves health, metrics and the
+status page, and stops cleanly on SIGTERM."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from relays import subscribers as subs
+from relays.store import Store
+from tests.fakes.telegram_api import FakeTelegram
+from tests.support.meteo_server import MeteoServer
+
+ROOT = Path(__file__).resolve().parents[3]
+SAMPLES = ROOT / "relays" / "samples" / "scenario"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, predicate, timeout: float = 30.0) -> httpx.Response:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(url, timeout=2)
+            if predicate(response):
+                return response
+            last = response.status_code
+        except httpx.TransportError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"{url} never satisfied the check (last: {last})")
+
+
+def test_run_polls_delivers_serves_the_web_and_stops_on_sigterm(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    store = Store.open(db)
+    subs.add(store, channel="telegram", address="4242", client="Client")
+    store.close()
+    port = free_port()
+    with MeteoServer() as meteo, FakeTelegram() as tg:
+        meteo.set_page(SAMPLES / "02-alerte-delta-g.html")
+        env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": db, "PRODOUANE_RELAY_METEO_URL": meteo.url,
+               "PRODOUANE_RELAY_POLL_INTERVAL": "0.5", "PRODOUANE_RELAY_POLL_JITTER": "0",
+               "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token, "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
+               "PRODOUANE_RELAY_TELEGRAM_MODE": "off", "PRODOUANE_RELAY_SLACK_MODE": "off",
+               "PRODOUANE_RELAY_WEB_PORT": str(port), "PRODOUANE_RELAY_STATUS_TOKEN": "s3cret-status",
+               "PRODOUANE_RELAY_LOG_JSON": "true"}
+        log = tmp_path / "run.log"
+        with open(log, "w") as err:
+            proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+                                    stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            assert wait_for(f"{base}/healthz", lambda r: r.status_code == 200).text.strip() == "ok"
+            wait_for(f"{base}/readyz", lambda r: r.status_code == 200)
+            tg.wait_for(lambda: len(tg.sent_to(4242)) == 2, timeout=30)
+            metrics = wait_for(f"{base}/metrics", lambda r: 'prodouane_deliveries_total{channel="telegram",'
+                               'outcome="sent"} 2.0' in r.text).text
+            assert 'prodouane_events_total{kind="alert_opened"} 1.0' in metrics
+            assert 'prodouane_polls_total{outcome="ok"}' in metrics
+            assert httpx.get(f"{base}/", timeout=5).status_code == 401  # the status page wants its token
+            page = httpx.get(f"{base}/?token=s3cret-status", timeout=5).text
+            assert "DELTA G" in page
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=20)
+    assert code == 0
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any("running as" in line["message"] for line in lines)  # structured JSON logs
+    assert tg.token not in log.read_text() and "s3cret-status" not in log.read_text()
