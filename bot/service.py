@@ -47,6 +47,10 @@ class Service:
     leadership: Leadership | None = None
     metrics: Metrics | None = None
     web_url: str | None = None
+    #: POST routes the parts add to the web server (Telegram webhook, Slack HTTP events).
+    posts: list[tuple[str, Callable[[Any], Awaitable[Any]]]] = field(default_factory=list)
+    #: Coroutines to run once the web server listens (e.g. telling Telegram the webhook URL).
+    after_web: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -103,10 +107,12 @@ async def serve(
             channels = await build_channels(settings, stack)
             service.sender = Sender(store, channels, worker=instance, metrics=service.metrics)
             service.tasks.append(asyncio.create_task(service.sender.run_forever(stop=stop), name="sender"))
-        if settings.web_enabled:
-            await _start_web(service, stack)
         for part in parts or []:
             await part(service, stack)
+        if settings.web_enabled:
+            await _start_web(service, stack)
+        for callback in service.after_web:
+            await callback()
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
         log.warning(
@@ -140,6 +146,7 @@ async def _start_web(service: Service, stack: AsyncExitStack) -> None:
         status_token=token,
         poll_interval=settings.poll_interval,
         source_name="meteo",
+        posts=service.posts,
     )
     runner = await start_web(app, settings.web_host, settings.web_port)
     stack.push_async_callback(stop_web, runner)

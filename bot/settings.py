@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
-        None, description="public HTTPS URL Telegram posts updates to (webhook mode), e.g. https://relay.example/telegram")
+        None, description="public HTTPS URL Telegram posts updates to (webhook mode), e.g. https://x.example/telegram")
     telegram_webhook_secret: SecretStr | None = Field(
         None, description="secret token Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)")
     slack_signing_secret: SecretStr | None = Field(None, description="verifies Slack's HTTP requests (Bolt)")

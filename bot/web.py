@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,6 +149,7 @@ def build_web_app(
     poll_interval: float,
     source_name: str = "meteo",
     clock: Clock = lambda: datetime.now(UTC),
+    posts: Sequence[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = (),
 ) -> web.Application:
     """The aiohttp application of ``run``; see the module docstring for its routes."""
     env = templates()
@@ -250,6 +251,8 @@ def build_web_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/", status_page)
     app.router.add_get("/alerts/{alert_id}", alert_page)
+    for path, handler in posts:  # the chat platforms' webhooks (they verify their own secrets)
+        app.router.add_post(path, handler)
     return app
 
 

@@ -246,7 +246,7 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
                 value = list(normalise_kinds(value))
             elif name == "lang" and value not in LANGS:
                 raise SubscriberError(f"unknown language {value!r} (fr or en)")
-            elif name not in {"active", "paused", "profile", "eori", "client", "deactivated_reason"}:
+            elif name not in {"active", "paused", "profile", "eori", "client", "deactivated_reason", "lang"}:
                 raise SubscriberError(f"cannot change {name}")
             setattr(row, name, value)
         if changes.get("active") is True:

@@ -79,3 +79,34 @@ def test_run_polls_delivers_serves_the_web_and_stops_on_sigterm(tmp_path: Path) 
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     assert any("running as" in line["message"] for line in lines)  # structured JSON logs
     assert tg.token not in log.read_text() and "s3cret-status" not in log.read_text()
+
+
+def test_run_answers_in_telegram_by_long_polling_while_relaying(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    with MeteoServer() as meteo, FakeTelegram() as tg:
+        meteo.set_page(SAMPLES / "04-bip-2-et-ics2.html")
+        env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": db, "PRODOUANE_RELAY_METEO_URL": meteo.url,
+               "PRODOUANE_RELAY_POLL_INTERVAL": "0.5", "PRODOUANE_RELAY_POLL_JITTER": "0",
+               "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token, "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
+               "PRODOUANE_RELAY_SLACK_MODE": "off", "PRODOUANE_RELAY_WEB_ENABLED": "false"}
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=open(tmp_path / "run.log", "w"))
+        try:
+            store = Store.open(db)
+            try:
+                deadline = time.monotonic() + 30
+                while len(store.open_alerts()) < 2 and time.monotonic() < deadline:
+                    time.sleep(0.1)  # wait for a poll to record the open alerts
+            finally:
+                store.close()
+            tg.push_message(777, "/status", chat_type="private")
+            tg.wait_for(lambda: len(tg.sent_to(777)) >= 1, timeout=30)
+            status = tg.sent_to(777)[0]["text"]
+            tg.push_message(777, "/start", chat_type="private")
+            tg.wait_for(lambda: len(tg.sent_to(777)) >= 2, timeout=30)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=20)
+    assert code == 0, (tmp_path / "run.log").read_text()
+    assert "DELTA G" in status and "ICS2" in status  # from the store, no live fetch
+    assert "invit" in tg.sent_to(777)[1]["text"].lower()  # no code: explains how to get one

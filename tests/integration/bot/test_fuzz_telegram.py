@@ -1,0 +1,79 @@
+"""A few hundred random messages and button presses through the real Telegram Application: the
+fake Bot API accepts every reply (valid HTML, within 4096 characters) and no update crashes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.settings import Settings
+from bot.telegram_app import build_telegram_application
+from relays import invites
+from tests.fakes import FakeTelegram, TelegramLimits
+from tests.fakes._telegram_wire import html_error
+from tests.support.bot_world import fixed_clock, scenario_store
+from tests.unit.bot.test_fuzz import callback_data, command_strings
+
+from .conftest import TelegramUser
+
+
+class World:
+    def __init__(self, loop: asyncio.AbstractEventLoop, user: TelegramUser, tg: FakeTelegram) -> None:
+        self.loop, self.user, self.tg = loop, user, tg
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    loop = asyncio.new_event_loop()
+    with FakeTelegram(limits=TelegramLimits.off()) as tg, tempfile.TemporaryDirectory() as folder:
+        store = scenario_store(f"sqlite:///{Path(folder) / 'fuzz.sqlite3'}")
+        invites.redeem(store, invites.create_invite(store, "Fuzz <&> Co"), "telegram", "42")
+        tg.set_chat(-100, type="supergroup", title="g")
+        app = build_telegram_application(
+            Settings(telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]),
+            store,
+            clock=fixed_clock(),
+            rate_limit=False,
+        )
+        loop.run_until_complete(app.initialize())
+        yield World(loop, TelegramUser(tg, app), tg)
+        loop.run_until_complete(app.shutdown())
+        store.close()
+    loop.close()
+
+
+chats = st.sampled_from([(42, None), (1, None), (-100, 7), (-100, 1)])
+
+
+@settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(text=command_strings, where=chats, data=callback_data)
+def test_random_updates_never_crash_and_every_reply_is_accepted(
+    world: World, text: str, where: tuple[int, Any], data: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat, user_id = where
+    text = text.strip() or "?"
+    before = len(world.tg.requests)
+    with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
+        world.loop.run_until_complete(world.user.say(chat, text[:4096], user_id=user_id))
+        sent = world.tg.sent_to(chat, method=None)
+        if sent:
+            world.loop.run_until_complete(
+                world.user.press(chat, data[:64] or "x", sent[-1]["message_id"], user_id=user_id)
+            )
+    calls = [c for c in world.tg.requests[before:] if c["method"] in ("sendMessage", "editMessageText")]
+    for call in calls:  # an edit to identical content is refused ("message is not modified"), and ignored
+        assert call["status"] == 200 or call["method"] == "editMessageText", call
+        assert html_error(call["params"]["text"]) is None and len(call["params"]["text"]) <= 4096
+    assert not [r for r in caplog.records if r.name == "bot.telegram_app" and r.levelno >= logging.ERROR]
