@@ -26,8 +26,10 @@ DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PRODOUANE_RELAY_", extra="forbid", validate_default=True)
 
-    meteo_url: Annotated[list[str], NoDecode] = Field(default_factory=lambda: [DEFAULT_METEO_URL],
-                                 description="the météo page, then optional BIP pages / feeds")
+    meteo_url: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [DEFAULT_METEO_URL],
+        description="the météo page, then optional BIP pages / feeds",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite under data_dir")
     data_dir: Path = Field(Path("data"), description="where the embedded SQLite file lives")
     poll_interval: float = Field(60.0, gt=0, description="seconds between polls")
@@ -35,32 +37,43 @@ class Settings(BaseSettings):
     http_timeout: float = Field(20.0, gt=0)
     max_backoff: float = Field(900.0, gt=0, description="longest wait between failed polls, seconds")
     degraded_after: int = Field(3, ge=1, description="bad polls in a row before SourceDegraded")
-    close_after_absent: int = Field(3, ge=1, description="healthy polls without an alert before its end is inferred")
+    close_after_absent: int = Field(
+        3, ge=1, description="healthy polls without an alert before its end is inferred"
+    )
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
-        None, description="public HTTPS URL Telegram posts updates to (webhook mode), e.g. https://x.example/telegram")
+        None,
+        description="public HTTPS URL Telegram posts updates to (webhook mode), e.g. https://x.example/telegram",
+    )
     telegram_webhook_secret: SecretStr | None = Field(
-        None, description="secret token Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)")
+        None, description="secret token Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)"
+    )
     slack_signing_secret: SecretStr | None = Field(None, description="verifies Slack's HTTP requests (Bolt)")
     slack_app_token: SecretStr | None = Field(None, description="xapp-… token for Slack Socket Mode")
     # --- the long-running process (`run`): each part enabled by configuration -------------------
     poller_enabled: bool = Field(True, description="poll the météo page (only the leader instance does)")
     sender_enabled: bool = Field(True, description="deliver the outbox")
     telegram_mode: Literal["polling", "webhook", "off"] = Field(
-        "polling", description="the Telegram bot: long polling, webhook (needs telegram_webhook_url), or off")
+        "polling", description="the Telegram bot: long polling, webhook (needs telegram_webhook_url), or off"
+    )
     slack_mode: Literal["socket", "http", "off"] = Field(
-        "socket", description="the Slack app: Socket Mode (needs slack_app_token), HTTP events, or off")
+        "socket", description="the Slack app: Socket Mode (needs slack_app_token), HTTP events, or off"
+    )
     web_enabled: bool = Field(True, description="serve /healthz, /readyz, /metrics and the status page")
     web_host: str = Field("127.0.0.1", description="address the web server listens on")
     web_port: int = Field(8080, ge=0, le=65535)
     status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
-    instance_id: str | None = Field(None, description="this instance's name among several (default: host:pid)")
+    instance_id: str | None = Field(
+        None, description="this instance's name among several (default: host:pid)"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool | None = Field(None, description="JSON logs (default: when stderr is not a terminal)")
-    admins: Annotated[list[str], NoDecode] = Field(default_factory=list, description="admin chat/user ids (telegram:ID, slack:ID)")
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="admin chat/user ids (telegram:ID, slack:ID)"
+    )
 
     @field_validator("meteo_url", "admins", mode="before")
     @classmethod
@@ -78,10 +91,14 @@ class Settings(BaseSettings):
         return value
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config = os.environ.get("PRODOUANE_RELAY_CONFIG")
         if config:

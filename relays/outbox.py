@@ -26,8 +26,8 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.orm import Session, aliased
@@ -61,6 +61,7 @@ class DeliveryMetrics(Protocol):
     """What the sender reports (``relays.metrics.Metrics`` implements it)."""
 
     def record_delivery(self, channel: str, outcome: str, latency_seconds: float | None = None) -> None: ...
+
 
 PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sending", "sent", "failed", "dead", "skipped"
 
@@ -319,8 +320,12 @@ class Sender:
         if report.sent == 0:
             log.info(
                 "delivery not sent",
-                extra={"delivery_id": claimed.delivery_id, "event_id": claimed.event.id,
-                       "subscriber": claimed.subscriber.id, "attempt": claimed.attempts + 1},
+                extra={
+                    "delivery_id": claimed.delivery_id,
+                    "event_id": claimed.event.id,
+                    "subscriber": claimed.subscriber.id,
+                    "attempt": claimed.attempts + 1,
+                },
             )
         return report
 

@@ -29,7 +29,9 @@ async def telegram_part(service: Service, stack: AsyncExitStack) -> None:
     app = telegram_app.build_telegram_application(settings, service.store, channels=channels)
     if settings.telegram_mode == "webhook":
         if not settings.telegram_webhook_url or not settings.web_enabled:
-            raise UsageError("telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server")
+            raise UsageError(
+                "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
+            )
         path = urlparse(settings.telegram_webhook_url).path or "/telegram"
         service.posts.append((path, telegram_app.webhook_handler(app, settings)))
 
