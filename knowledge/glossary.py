@@ -267,6 +267,10 @@ EN_FR: dict[str, str] = {
     "authorisation": "habilitation autorisation",
     "authorization": "habilitation autorisation",
     "permission": "autorisation",
+    "refuse": "autorisation conditionnée",
+    "deny": "autorisation conditionnée",
+    "forbid": "autorisation conditionnée",
+    "block me": "autorisation conditionnée",
     "allowed": "autorisé",
     "entitled": "droit",
     "right": "droit",
@@ -317,6 +321,12 @@ EN_FR: dict[str, str] = {
 }
 
 FR_FR: dict[str, str] = {
+    "contenir": "comporter mentions",
+    "contient": "comporter mentions",
+    "figurer": "comporter mentionner",
+    "refuser": "autorisation conditionnée",
+    "refuse": "autorisation conditionnée",
+    "interdire": "autorisation",
     "da": "demande d'assistance",
     "ticket": "demande d'assistance",
     "panne": "dysfonctionnement indisponibilité",
