@@ -66,7 +66,7 @@ def answer(question: str, live: Sequence[Mapping[str, Any]] | None = None) -> An
     lang = detect_lang(question)
     services = find_services(question)
     intent = read_intent(question, kb.documents)
-    query = intent.demote(analyse_question(question, lang))
+    query = intent.demote(analyse_question(question, lang, vocabulary=kb.surface_words))
     found = kb.search(query, services, intent=intent)
     alert = _alert_line(live or (), services, lang)
     confidence = _confidence(found)

@@ -27,7 +27,7 @@ import numpy as np
 
 from knowledge.documents import Document, Section, load_documents
 from knowledge.intents import Intent, definitions, gives_contact
-from knowledge.text import Query, TermGroup, analyse_fr, fold
+from knowledge.text import Query, TermGroup, analyse_fr, fold, words
 
 HEADING_WEIGHT = 3  # how many times a heading is indexed
 BOOST_COVERED = 1.4  # a document covering a service the question names
@@ -79,6 +79,10 @@ class KnowledgeBase:
             corpus.append(heading * HEADING_WEIGHT + title + body)
             section_terms.append(frozenset(heading + title + body))
         self.section_terms = tuple(section_terms)
+        #: every word of the fiches, folded: tells a real cognate ("page") from a look-alike ("visa")
+        self.surface_words = frozenset(
+            fold(w) for doc, sec in self.entries for w in words(f"{doc.title} {sec.heading} {sec.body}")
+        )
         self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
         self.defines = tuple(definitions(s) for _, s in self.entries)
         covered = {n for d in self.documents for n in (*d.services, *d.related)}

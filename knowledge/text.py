@@ -177,7 +177,7 @@ def _match(keys_en: list[str], keys_fr: list[str], i: int, lang: str) -> tuple[i
     return 0, "", False
 
 
-def analyse_question(text: str, lang: str | None = None) -> Query:
+def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[str] | None = None) -> Query:
     """Turn a question into term groups, expanding glossary phrases (longest match first)."""
     lang = lang or detect_lang(text)
     tokens = words(text)
@@ -208,6 +208,13 @@ def analyse_question(text: str, lang: str | None = None) -> Query:
         candidates = [stem_fr(word)]
         if lang == "en":
             candidates.append(en_keys[i - 1])
+            shared = cased[i - 1].isupper() or (vocabulary is not None and f in vocabulary)
+            if len(f) <= 4 and not shared:
+                # A short English word read as a French stem is a guess too often wrong ("visa" →
+                # "vis", the stem of "vise"): keep its English stem only; the glossary holds the
+                # short words that do carry over ("box"); a word the fiches use as is ("page",
+                # "date") and an acronym (GPS, ENS) are kept.
+                candidates = candidates[1:]
         terms = unique(t for t in candidates if _keep(t))
         if terms:
             groups.append(TermGroup(cased[i - 1], tuple(terms)))
