@@ -33,7 +33,10 @@ async def telegram_part(service: Service, stack: AsyncExitStack) -> None:
                 "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
             )
         path = urlparse(settings.telegram_webhook_url).path or "/telegram"
-        service.posts.append((path, telegram_app.webhook_handler(app, settings)))
+        try:
+            service.posts.append((path, telegram_app.webhook_handler(app, settings)))
+        except ValueError as exc:  # no usable secret token: refuse to start an open webhook
+            raise UsageError(str(exc)) from exc
 
         async def register_webhook() -> None:
             await telegram_app.start_webhook(app, settings)

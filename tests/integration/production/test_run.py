@@ -110,3 +110,51 @@ def test_run_answers_in_telegram_by_long_polling_while_relaying(tmp_path: Path) 
     assert code == 0, (tmp_path / "run.log").read_text()
     assert "DELTA G" in status and "ICS2" in status  # from the store, no live fetch
     assert "invit" in tg.sent_to(777)[1]["text"].lower()  # no code: explains how to get one
+
+
+def test_run_in_webhook_mode_registers_the_secret_and_refuses_calls_without_it(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'relay.sqlite3'}"
+    port = free_port()
+    with MeteoServer() as meteo, FakeTelegram() as tg:
+        meteo.set_page(SAMPLES / "01-calme.html")
+        env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": db, "PRODOUANE_RELAY_METEO_URL": meteo.url,
+               "PRODOUANE_RELAY_POLL_INTERVAL": "5", "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
+               "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot", "PRODOUANE_RELAY_TELEGRAM_MODE": "webhook",
+               "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL": "https://relay.example.org/hooks/telegram",
+               "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET": "a-long-webhook-secret_42",
+               "PRODOUANE_RELAY_SLACK_MODE": "off", "PRODOUANE_RELAY_WEB_PORT": str(port)}
+        proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env,
+                                stdout=subprocess.DEVNULL, stderr=open(tmp_path / "run.log", "w"))
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/healthz", lambda r: r.status_code == 200)
+            tg.wait_for(lambda: bool(tg.requests_for("setWebhook")), timeout=30)
+            registered = tg.requests_for("setWebhook")[-1]["params"]
+            assert registered["url"] == "https://relay.example.org/hooks/telegram"
+            assert registered["secret_token"] == "a-long-webhook-secret_42"
+            update = {"update_id": 1, "message": {"message_id": 1, "date": int(time.time()), "text": "/help",
+                      "chat": {"id": 888, "type": "private"}, "from": {"id": 888, "is_bot": False, "first_name": "A"},
+                      "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+            refused = httpx.post(f"{base}/hooks/telegram", json=update, timeout=5)
+            assert refused.status_code == 401
+            accepted = httpx.post(f"{base}/hooks/telegram", json=update, timeout=5,
+                                  headers={"X-Telegram-Bot-Api-Secret-Token": "a-long-webhook-secret_42"})
+            assert accepted.status_code == 200
+            tg.wait_for(lambda: len(tg.sent_to(888)) == 1, timeout=30)
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            code = proc.wait(timeout=20)
+    assert code == 0, (tmp_path / "run.log").read_text()
+    assert "/status" in tg.sent_to(888)[0]["text"]  # the help lists the commands
+
+
+def test_run_refuses_a_webhook_without_a_secret(tmp_path: Path) -> None:
+    env = {**os.environ, "PRODOUANE_RELAY_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
+           "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": "123:abc", "PRODOUANE_RELAY_TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+           "PRODOUANE_RELAY_TELEGRAM_MODE": "webhook", "PRODOUANE_RELAY_SLACK_MODE": "off",
+           "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL": "https://relay.example.org/hooks/telegram",
+           "PRODOUANE_RELAY_WEB_PORT": str(free_port()), "PRODOUANE_RELAY_POLLER_ENABLED": "false"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET" in done.stderr.splitlines()[-1]
