@@ -28,13 +28,17 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def subscribe(capsys: pytest.CaptureFixture[str], db_url: str, *argv: str) -> tuple[int, str, str]:
+    """``subscribers add ARGV… --db DB_URL``."""
+    return run(capsys, "subscribers", "add", *argv, "--db", db_url)
+
+
 def test_subscribers_add_list_remove_and_repeated_filters(
     db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, _ = run(
+    code, out, _ = subscribe(
         capsys,
-        "subscribers",
-        "add",
+        db_url,
         "--channel",
         "telegram",
         "--address",
@@ -53,25 +57,20 @@ def test_subscribers_add_list_remove_and_repeated_filters(
         "alert_opened",
         "--lang",
         "en",
-        "--db",
-        db_url,
     )
     assert (
         code == 0
         and "services: DELTA G, ICS2; modes: EDI; kinds: alert_opened, alert_closed; lang: en" in out
     )
-    run(
+    subscribe(
         capsys,
-        "subscribers",
-        "add",
+        db_url,
         "--channel",
         "apprise",
         "--address",
         "mailtos://user:secret@example.org",
         "--client",
         "Mail",
-        "--db",
-        db_url,
     )
     code, out, _ = run(capsys, "subscribers", "list", "--json", "--db", db_url)
     listed = [json.loads(line) for line in out.splitlines()]
@@ -101,56 +100,20 @@ def test_subscribers_add_list_remove_and_repeated_filters(
 def test_bad_subscriber_input_is_one_clear_line(
     db_url: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "subscribers", "add", *argv, "--db", db_url)
+    code, out, err = subscribe(capsys, db_url, *argv)
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and message in err
 
 
 def test_the_same_address_cannot_subscribe_twice(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "42",
-        "--client",
-        "A",
-        "--db",
-        db_url,
-    )
-    code, _, err = run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "42",
-        "--client",
-        "B",
-        "--db",
-        db_url,
-    )
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "42", "--client", "A")
+    code, _, err = subscribe(capsys, db_url, "--channel", "telegram", "--address", "42", "--client", "B")
     assert code == 2 and "already subscribed" in err
 
 
 def test_subscribers_test_sends_a_test_message(
     db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "77",
-        "--client",
-        "A",
-        "--db",
-        db_url,
-    )
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "77", "--client", "A")
     code, out, _ = run(capsys, "subscribers", "test", "77", "--db", db_url)
     assert code == 0 and "test message sent to A" in out
     (message,) = telegram_env.sent_to(77)
@@ -163,47 +126,11 @@ def test_subscribers_test_sends_a_test_message(
 def test_replay_deliver_then_audit_proves_who_was_told(
     db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "11",
-        "--client",
-        "Alpha",
-        "--db",
-        db_url,
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "11", "--client", "Alpha")
+    subscribe(
+        capsys, db_url, "--channel", "telegram", "--address", "12", "--client", "Beta", "--service", "ICS2"
     )
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "12",
-        "--client",
-        "Beta",
-        "--service",
-        "ICS2",
-        "--db",
-        db_url,
-    )
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "slack",
-        "--address",
-        "C0SLACK01",
-        "--client",
-        "Gamma",
-        "--db",
-        db_url,
-    )
+    subscribe(capsys, db_url, "--channel", "slack", "--address", "C0SLACK01", "--client", "Gamma")
     code, out, err = run(capsys, "replay", "--deliver", "--json", "--db", db_url, *PAGES)
     assert code == 0
     assert len(out.splitlines()) == 7  # stdout stays the JSON event stream
@@ -233,19 +160,7 @@ def test_replay_deliver_then_audit_proves_who_was_told(
 def test_replay_without_deliver_uses_a_fresh_store_and_sends_nothing(
     db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run(
-        capsys,
-        "subscribers",
-        "add",
-        "--channel",
-        "telegram",
-        "--address",
-        "11",
-        "--client",
-        "Alpha",
-        "--db",
-        db_url,
-    )
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "11", "--client", "Alpha")
     code, out, _ = run(capsys, "replay", "--json", *PAGES)
     assert code == 0 and len(out.splitlines()) == 7
     assert telegram_env.sent == []
