@@ -33,10 +33,12 @@ async def build_channels(
     """Every channel the configuration enables (Telegram and Slack need their tokens)."""
     channels: dict[str, Channel] = {"apprise": AppriseChannel(), "console": ConsoleChannel(console)}
     if settings.telegram_bot_token is not None:
-        from relays.channels.telegram import TelegramChannel
+        from relays.channels.telegram import TelegramChannel, telegram_pacer
 
         telegram = TelegramChannel(
-            settings.telegram_bot_token.get_secret_value(), base_url=settings.telegram_api_url
+            settings.telegram_bot_token.get_secret_value(),
+            base_url=settings.telegram_api_url,
+            pacer=telegram_pacer(settings.telegram_rate),
         )
         await stack.enter_async_context(telegram)
         channels["telegram"] = telegram

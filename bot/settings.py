@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     telegram_bot_token: SecretStr | None = None
     telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_rate: int = Field(
+        30, ge=1, le=30, description="messages/s this instance may send (with N senders, 30/N each)"
+    )
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(

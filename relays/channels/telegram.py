@@ -72,10 +72,18 @@ _BLOCKED = (
 )
 
 
-def telegram_pacer() -> Pacer:
-    """Telegram's published limits: 30 msg/s overall, 1 msg/s per chat, 20 msg/min per group."""
+def telegram_pacer(global_rate: int = 30) -> Pacer:
+    """Telegram's published limits: 30 msg/s overall, 1 msg/s per chat, 20 msg/min per group.
+
+    Several instances sending for one bot share the 30 msg/s: give each its share.
+    """
     return Pacer(
-        global_rate=30, global_per=1.0, per_key_rate=1, per_key_per=1.0, group_rate=20, group_per=60.0,
+        global_rate=global_rate,
+        global_per=1.0,
+        per_key_rate=1,
+        per_key_per=1.0,
+        group_rate=20,
+        group_per=60.0,
         spread=True,
     )
 
