@@ -20,7 +20,7 @@ and one concerns a téléservice the question names, the answer starts by saying
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from knowledge.intents import Intent, gives_contact, read_intent
 from knowledge.passages import trim
 from knowledge.search import KnowledgeBase, Retrieval
 from knowledge.services import find_services, order
-from knowledge.text import Query, analyse_fr, analyse_question, detect_lang
+from knowledge.text import Query, analyse_fr, analyse_question, detect_lang, fold
 
 __all__ = ["Answer", "Source", "answer", "SAU_PHONE", "SAU_EMAIL"]
 
@@ -40,6 +40,11 @@ MIN_VOCAB_COVERAGE = 0.6  # weighted share of the question's topic the corpus kn
 MIN_SECTION_COVERAGE = 0.5  # weighted share the chosen section contains
 MIN_SCORE = 1.0  # BM25 score under which nothing really matched
 FULL_SCORE = 6.0  # a BM25 score at which the match itself is no longer in doubt
+# ...and then a long question's filler words ("seems", "lasted") may leave the section a little less:
+MIN_SECTION_COVERAGE_FULL = 0.4
+OBJECT_IN_HEADING = 0.5  # "how do I obtain X": share of X the answering section's heading must name
+OBJECT_CANDIDATES = 3  # ...looked for among this many best sections
+OBJECT_MIN_RATIO = 0.5  # ...scoring at least this share of the best
 MAX_CHARS = 1500  # the whole answer text: a passage, not a document
 SECOND_RATIO = 0.7  # a runner-up section of the same document this close is quoted too
 MIN_SECOND_CHARS = 200  # ...if at least this much room is left for it
@@ -67,7 +72,7 @@ def answer(question: str, live: Sequence[Mapping[str, Any]] | None = None) -> An
     services = find_services(question)
     intent = read_intent(question, kb.documents)
     query = intent.demote(analyse_question(question, lang, vocabulary=kb.surface_words))
-    found = kb.search(query, services, intent=intent)
+    found = _about_the_object(kb, kb.search(query, services, intent=intent), intent)
     alert = _alert_line(live or (), services, lang)
     confidence = _confidence(found)
     if not _answerable(found):
@@ -102,13 +107,47 @@ def answer(question: str, live: Sequence[Mapping[str, Any]] | None = None) -> An
 
 
 def _answerable(found: Retrieval) -> bool:
+    if not found.hits or not found.query.topic:
+        return False
+    score = found.hits[0].score
+    floor = MIN_SECTION_COVERAGE_FULL if score >= FULL_SCORE else MIN_SECTION_COVERAGE
     return (
-        bool(found.hits)
-        and bool(found.query.topic)
-        and found.hits[0].score >= MIN_SCORE
-        and found.vocab_coverage >= MIN_VOCAB_COVERAGE
-        and found.section_coverage >= MIN_SECTION_COVERAGE
+        score >= MIN_SCORE and found.vocab_coverage >= MIN_VOCAB_COVERAGE and found.section_coverage >= floor
     )
+
+
+def _about_the_object(kb: KnowledgeBase, found: Retrieval, intent: Intent) -> Retrieval:
+    """For "how do I obtain / become / create X": the best section headed by X, or none.
+
+    A section that only mentions X in passing (a field of a form, a requirement among others)
+    does not say how to obtain it: "comment obtenir un numéro EORI ?" must not be answered with
+    the list of references a demande d'assistance carries. X's words (glossary synonyms included)
+    must all be in the section and, by weight, mostly in its heading; without such a section the
+    engine abstains.
+    """
+    if not intent.obtain or not found.hits:
+        return found
+    wanted = set(intent.obtain)
+    groups = [
+        g
+        for g in found.query.topic
+        if set(fold(g.word).split()) & wanted and fold(g.word) not in kb.service_words
+    ]
+    if not groups:
+        return found
+    context = set(intent.obtain_context)
+    asked = [g for g in found.query.topic if set(fold(g.word).split()) & context]
+    if not all(kb.knows(g) for g in asked):  # X ("un compte en banque") is something the fiches never name
+        return replace(found, hits=(), section_coverage=0.0)
+    best = found.hits[0].score
+    for hit in found.hits[:OBJECT_CANDIDATES]:
+        if hit.score < OBJECT_MIN_RATIO * best:
+            break
+        inside = all(set(g.terms) & kb.section_terms[hit.index] for g in groups)
+        if inside and kb.heading_share(groups, hit) >= OBJECT_IN_HEADING:
+            rest = tuple(h for h in found.hits if h is not hit)
+            return replace(found, hits=(hit, *rest), section_coverage=kb.section_coverage(found.query, hit))
+    return replace(found, hits=(), section_coverage=0.0)
 
 
 def _confidence(found: Retrieval) -> float:

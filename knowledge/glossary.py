@@ -97,7 +97,6 @@ EN_FR: dict[str, str] = {
     "any time": "24 heures sur 24 7 jours sur 7",
     "anytime": "24 heures sur 24 7 jours sur 7",
     "24 7": "24 heures sur 24 7 jours sur 7",
-    "when can": "quand",
     "deadline": "délai",
     "time limit": "délai",
     "how long": "délai",
@@ -127,6 +126,12 @@ EN_FR: dict[str, str] = {
     "november": "novembre",
     "december": "décembre",
     "day": "jours",
+    "sunday": "7 jours sur 7",
+    "saturday": "7 jours sur 7",
+    "weekend": "7 jours sur 7",
+    "week end": "7 jours sur 7",
+    "public holiday": "7 jours sur 7",
+    "bank holiday": "7 jours sur 7",
     # people and places
     "provider": "prestataire",
     "service provider": "prestataire",
@@ -325,6 +330,35 @@ EN_FR: dict[str, str] = {
     "fixed": "résolu",
     "resolved": "résolu",
     "see": "consulter",
+    "use": "utiliser recourir",
+    "raise": "déclencher passage",
+    "decide": "décide décision",
+    "decision": "décision décide",
+    "fail": "panne dysfonctionnement",
+    "crash": "panne dysfonctionnement",
+    "data": "données informations",
+    "information": "informations données",
+    "free": "libre gratuit",
+    "free of charge": "libre gratuit",
+    "keep": "conserver conservé",
+    "retain": "conserver conservé",
+    "employer": "entreprise carrière",
+    "career": "carrière",
+    "job": "carrière",
+    "single point of contact": "seul correspondant",
+    "point of contact": "correspondant",
+    "contact person": "correspondant",
+    "flexible": "assouplissements",
+    "flexibility": "assouplissements",
+    "leeway": "assouplissements",
+    "exceptional": "exceptionnelle",
+    "exceptionally": "exceptionnelle",
+    "last": "durée",
+    "duration": "durée",
+    "expire": "échu",
+    "lapse": "échu",
+    "issued": "émis émetteur",
+    "sender": "émetteur",
     "find out": "vérifier consulter état",
     "check whether": "vérifier consulter état",
 }
@@ -370,6 +404,9 @@ FR_FR: dict[str, str] = {
     "passer en": "passage passer recourir",
     "dimanche": "7 jours sur 7",
     "jour férié": "7 jours sur 7",
+    "samedi": "7 jours sur 7",
+    "week end": "7 jours sur 7",
+    "ouvrir": "ouvert création inscription",
     "reprend": "reprise",
     "redémarre": "reprise",
     "relancer": "reprise",
@@ -419,6 +456,28 @@ FR_FR: dict[str, str] = {
     "envoyer": "transmettre envoyer",
     "entreprise": "entreprise société",
     "savoir si": "vérifier consulter état",
+    "accord": "autorisation",
+    "feu vert": "autorisation",
+    "décrit": "explicités décrits",
+    "décrits": "explicités décrits",
+    "transmettre": "transmettre déposer dépôt",
+    "nécessite": "nécessite conditionnée requise",
+    "nécessiter": "nécessite conditionnée requise",
+    "exige": "conditionnée requise",
+    "requiert": "conditionnée requise",
+    "signé": "signature signée",
+    "signée": "signature signée",
+    "réalise": "réalisent",
+    "réaliser": "réalisent",
+    "effectue": "effectuer réalisent",
+    "émis": "émetteur émis",
+    "émet": "émetteur émis",
+    "expiré": "échu",
+    "dépassé": "échu",
+    "garder": "conserver conservé",
+    "lui même": "auto",
+    "nous mêmes": "auto",
+    "moi même": "auto",
     "comment savoir": "vérifier consulter état",
 }
 
@@ -440,6 +499,13 @@ INTENT_EN: dict[str, str] = {
     "how should i": "comment",
     "what should i do": "que faire",
     "when": "quand",
+    "when can": "quand",
+    "at what time": "quand",
+    "at what times": "quand",
+    "at what hours": "quand",
+    "at which hours": "quand",
+    "what hours": "quand",
+    "at what point": "quand",
     "in which case": "dans quel cas",
     "which case": "dans quel cas",
     "what case": "dans quel cas",
@@ -462,7 +528,11 @@ INTENT_FR: dict[str, str] = {
     "suis je autorisé": "autorisé droit",
     "comment": "comment",
     "quand": "quand",
+    "à quel moment": "quand",
+    "a quel moment": "quand",
     "dans quel cas": "cas",
+    "dans quelles situations": "cas",
+    "dans quelle situation": "cas",
     "dans quels cas": "cas",
     "en quels cas": "cas",
     "veut dire": "",
@@ -559,3 +629,77 @@ SCOPE_CUES: tuple[str, ...] = (
     "what services",
 )
 ROLE_CUES.update({"alert-check": FIRST_STEP_CUES, "scope": SCOPE_CUES})
+
+# "How do I obtain X?": a how-to question whose verb asks to get, become or create something. The
+# fiches answer it only with a section about X (X in its heading: "La création d'un compte dans
+# Prodou@ne", "L'habilitation à EMCS GAMMA"); a section that merely lists X among fields or
+# requirements ("numéro EORI, raison sociale…", "le statut d'entrepositaire agréé") does not say
+# how to obtain it. Matched on folded words.
+HOWTO_CUES: tuple[str, ...] = (
+    "comment",
+    "how do i",
+    "how do we",
+    "how can i",
+    "how can we",
+    "how to",
+    "how should i",
+    "do i need to",
+    "do we need to",
+    "que faut il pour",
+    "que dois je faire pour",
+    "quelles demarches pour",
+)
+ACQUIRE_CUES: tuple[str, ...] = (
+    "obtenir",
+    "avoir un",
+    "avoir une",
+    "devenir",
+    "creer",
+    "ouvrir",
+    "renouveler",
+    "reinitialiser",
+    "recuperer",
+    "se procurer",
+    "demander un",
+    "demander une",
+    "get",
+    "obtain",
+    "become",
+    "create",
+    "open",
+    "apply for",
+    "reset",
+    "renew",
+    "recover",
+    "register for",
+    "sign up for",
+)
+# ...or to change something: "comment modifier mon adresse courriel ?" wants a section about it too.
+CHANGE_CUES: tuple[str, ...] = (
+    "changer",
+    "modifier",
+    "mettre a jour",
+    "change",
+    "modify",
+    "update",
+    "edit",
+)
+# Words skipped at the start of the thing asked for ("un numéro", "my password") and words ending
+# it ("un compte sur Prodouane", "access to GAMMA for my company"); "de"/"of" continue it
+# ("numéro d'accises").
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+OBJECT_SKIP: frozenset[str] = _wordset(
+    "le la les l un une des du mon ma mes notre nos votre vos son sa ses leur leurs nouveau nouvelle "
+    "the a an my our your their its his her new"
+)
+OBJECT_OF: frozenset[str] = _wordset("d de du des l of")
+OBJECT_END: frozenset[str] = _wordset(
+    "a au aux pour sur en dans avec chez par aupres apres avant pendant lors si quand lorsque afin "
+    "hors sans sous entre et ou qui que to for on in at with from by during after before when if "
+    "so via without under and or that which while"
+)

@@ -16,7 +16,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from knowledge.documents import Document, Section
-from knowledge.glossary import CONTACT_CUES, DEFINITION_CUES, HELPDESK_CUES, NUMBER_CUES, ROLE_CUES
+from knowledge.glossary import (
+    ACQUIRE_CUES,
+    CHANGE_CUES,
+    CONTACT_CUES,
+    DEFINITION_CUES,
+    HELPDESK_CUES,
+    HOWTO_CUES,
+    NUMBER_CUES,
+    OBJECT_END,
+    OBJECT_OF,
+    OBJECT_SKIP,
+    ROLE_CUES,
+)
 from knowledge.text import Query, TermGroup, fold
 
 __all__ = ["Intent", "read_intent", "gives_contact", "definitions"]
@@ -67,13 +79,17 @@ class Intent:
     roles: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
     cue_words: frozenset[str] = frozenset()  # folded words the role cues used up
+    #: "comment obtenir un numéro EORI ?": the folded words of what is to be obtained ("numero eori")
+    obtain: tuple[str, ...] = ()
+    #: ...and every folded word after the verb ("compte en banque"): the fiches must know them all
+    obtain_context: tuple[str, ...] = ()
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
         if not self.cue_words:
             return query
         groups = tuple(
-            TermGroup(g.word, g.terms, True) if set(fold(g.word).split()) <= self.cue_words else g
+            TermGroup(g.word, g.terms, True, g.asked) if set(fold(g.word).split()) <= self.cue_words else g
             for g in query.groups
         )
         return Query(query.lang, groups)
@@ -105,18 +121,54 @@ def _named_documents(text: str, documents: Sequence[Document]) -> tuple[str, ...
     return tuple(dict.fromkeys(named))
 
 
+MAX_OBJECT_WORDS = 3
+
+
+def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a "how do I obtain / become / create / change X" question asks for: the words of X.
+
+    Only when the acquisition verb follows a how-to cue closely ("comment obtenir…", "how do I
+    reset…"); X is the noun phrase after the verb, determiners skipped, up to a preposition
+    ("un compte sur Prodouane" → "compte"), at most three words; then all the words after the verb.
+    """
+    toks = text.split()
+    for i in range(len(toks)):
+        for how in HOWTO_CUES:
+            n = len(how.split())
+            if " ".join(toks[i : i + n]) != how:
+                continue
+            for j in range(i + n, min(i + n + 4, len(toks))):
+                for cue in cues:
+                    m = len(cue.split())
+                    if " ".join(toks[j : j + m]) != cue:
+                        continue
+                    out: list[str] = []
+                    for w in toks[j + m :]:
+                        if (not out and w in OBJECT_SKIP) or w in OBJECT_OF:
+                            continue
+                        if w in OBJECT_END or len(out) == MAX_OBJECT_WORDS:
+                            break
+                        out.append(w)
+                    return tuple(out), tuple(toks[j + m :])
+    return (), ()
+
+
 def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     text = _plain(question)
     contact = _has(text, CONTACT_CUES) or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
     roles = tuple(role for role, cues in ROLE_CUES.items() if _has(text, cues))
     named = _named_documents(text, documents)
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
+    # "comment obtenir le numéro du SAU ?" asks for the contact itself, not for a procedure
+    obtain, context = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
     return Intent(
         contact=contact,
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
         documents=named,
         cue_words=frozenset(used),
+        obtain=obtain,
+        obtain_context=context,
     )
 
 

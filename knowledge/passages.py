@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 ELLIPSIS = "[…]"
 LEAD_SCORE = 1e-3  # the opening block ranks above blocks that match nothing, below those that do
+SHORT_LEAD = 0.25  # ...and, if no longer than this share of the budget, right after the best block
 
 
 def blocks(body: str, merge_up_to: int = 600) -> list[str]:
@@ -63,6 +64,10 @@ def trim(body: str, score: Callable[[str], float], budget: int) -> str:
     # inscription"): kept, room permitting, even when it shares no word with the question.
     scores[0] = max(scores[0], LEAD_SCORE)
     ranked = sorted(range(len(items)), key=lambda i: (-scores[i], i))
+    if len(items[0]) <= budget * SHORT_LEAD and ranked[0] != 0:
+        # a short opening block goes right after the best one: it is the step's first action
+        ranked.remove(0)
+        ranked.insert(1, 0)
     keep: set[int] = set()
     used = 0
     for n, i in enumerate(ranked):

@@ -43,6 +43,7 @@ BOOST_CONTACT = 1.6  # a section giving a phone number or an e-mail, for "numér
 BOOST_DEFINITION = 2.0  # the section spelling out the acronym a "what is a BIP" question asks about
 BOOST_ROLE = 2.5  # a section with the role asked for: "Delta G en panne, que faire ?" → alert-check
 THIN_TOPIC = 2  # ...when the question's other words say little (at most this many topic words)
+ASKED_WEIGHT = 2.0  # a word of the last sentence, after a preamble: what is asked, not the context
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,7 @@ class Hit:
     document: Document
     section: Section
     score: float
+    index: int = -1  # the entry's position in the index
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,15 @@ class KnowledgeBase:
         )
         corpus: list[list[str]] = []
         section_terms: list[frozenset[str]] = []
+        heading_terms: list[frozenset[str]] = []
         for doc, sec in self.entries:
             heading, title, body = analyse_fr(sec.heading), analyse_fr(doc.title), analyse_fr(sec.body)
             corpus.append(heading * HEADING_WEIGHT + title + body)
             section_terms.append(frozenset(heading + title + body))
+            heading_terms.append(frozenset(heading))
         self.section_terms = tuple(section_terms)
+        #: what each section is about: the terms of its own heading
+        self.heading_terms = tuple(heading_terms)
         #: every word of the fiches, folded: tells a real cognate ("page") from a look-alike ("visa")
         self.surface_words = frozenset(
             fold(w) for doc, sec in self.entries for w in words(f"{doc.title} {sec.heading} {sec.body}")
@@ -162,6 +168,8 @@ class KnowledgeBase:
                 continue
             seen.add(g.terms)
             weight = INTENT_WEIGHT if g.weak else 1.0
+            if g.asked:
+                weight *= ASKED_WEIGHT
             if services and topical and not g.weak and fold(g.word) in self.service_words:
                 weight = SERVICE_WORD_WEIGHT
             scores += weight * self._group_scores(g)
@@ -207,16 +215,30 @@ class KnowledgeBase:
             scores = scores * factors
         order = np.argsort(-scores, kind="stable")[:k]
         hits = tuple(
-            Hit(self.entries[i][0], self.entries[i][1], float(scores[i])) for i in order if scores[i] > 0
+            Hit(self.entries[i][0], self.entries[i][1], float(scores[i]), int(i))
+            for i in order
+            if scores[i] > 0
         )
         topic = query.topic
         weights = [self.weight(g) for g in topic]
         total = sum(weights) or 1.0
         known = [self.knows(g) for g in topic]
         vocab_cov = sum(w for w, ok in zip(weights, known, strict=True) if ok) / total
-        section_cov = 0.0
-        if hits:
-            terms = self.section_terms[int(order[0])]
-            inside = sum(w for g, w in zip(topic, weights, strict=True) if set(g.terms) & terms)
-            section_cov = inside / total
+        section_cov = self.section_coverage(query, hits[0]) if hits else 0.0
         return Retrieval(query, hits, vocab_cov, section_cov, sum(known))
+
+    def section_coverage(self, query: Query, hit: Hit) -> float:
+        """The weighted share of the question's topic words present in the hit's section."""
+        weights = [self.weight(g) for g in query.topic]
+        terms = self.section_terms[hit.index]
+        inside = sum(w for g, w in zip(query.topic, weights, strict=True) if set(g.terms) & terms)
+        return inside / (sum(weights) or 1.0)
+
+    def heading_share(self, groups: Sequence[TermGroup], hit: Hit) -> float:
+        """The weighted share of ``groups`` the hit's own heading names (1.0 when there are none)."""
+        weights = [self.weight(g) for g in groups]
+        if not weights:
+            return 1.0
+        terms = self.heading_terms[hit.index]
+        named = sum(w for g, w in zip(groups, weights, strict=True) if set(g.terms) & terms)
+        return named / sum(weights)

@@ -22,6 +22,8 @@ import snowballstemmer
 from knowledge.glossary import EN_FR, FR_FR, INTENT_EN, INTENT_FR
 
 _WORD = re.compile(r"\d+|[^\W\d_]+")
+# "Prodou@ne": an "@" inside a word that is not an e-mail address stands for an "a".
+_AT_IN_WORD = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+\b(?!\.\w))")
 
 
 def _wordlist(text: str) -> frozenset[str]:
@@ -44,6 +46,7 @@ STOP_FR: frozenset[str] = _wordlist(
     pendant lors quoi lequel laquelle lesquels auquel chez vers sans sous entre selon mettre
     met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
     concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin combien
+    mien miens mienne miennes
     """
 )
 STOP_EN: frozenset[str] = _wordlist(
@@ -58,6 +61,7 @@ STOP_EN: frozenset[str] = _wordlist(
     tell happen happens happened go goes going please thanks hello hi use used using way ok okay
     anything something everything there's what's it's i'm can't don't does't whats hows im
     without re ll ve one two three four five six seven eight nine ten found
+    seem seems seemed appear appears appeared cannot us
     """
 )
 # Words that only say which language a question is in.
@@ -82,7 +86,7 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of ``text``, lower case, accents kept (the French stemmer wants them)."""
-    return _WORD.findall(text.lower().replace("’", "'"))
+    return _WORD.findall(_AT_IN_WORD.sub("a", text.lower().replace("’", "'")))
 
 
 def unique(items: Iterable[str]) -> list[str]:
@@ -135,6 +139,9 @@ class TermGroup:
     word: str
     terms: tuple[str, ...]
     weak: bool = False
+    #: in the question's last sentence, after a preamble giving context ("Bonjour, depuis ce matin
+    #: … : peut-on passer en procédure de secours ?"): the words that say what is asked
+    asked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +184,26 @@ def _match(keys_en: list[str], keys_fr: list[str], i: int, lang: str) -> tuple[i
     return 0, "", False
 
 
+# Where a sentence or a clause ends inside a question ("… manifests. Once it's back, which…").
+_CLAUSE_END = re.compile(r"[.!?:;](?=\s+\S)")
+MIN_PREAMBLE_WORDS = 8  # a question counts as "context, then question" with at least this many words before
+
+
+def _last_sentence_start(text: str) -> int:
+    """The index of the first word of the last sentence of ``text`` (0 when it is one sentence)."""
+    ends = [m.end() for m in _CLAUSE_END.finditer(text)]
+    if not ends:
+        return 0
+    before = len(words(text[: ends[-1]]))
+    return before if before >= MIN_PREAMBLE_WORDS else 0
+
+
 def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[str] | None = None) -> Query:
     """Turn a question into term groups, expanding glossary phrases (longest match first)."""
     lang = lang or detect_lang(text)
+    asked_from = _last_sentence_start(text)
     tokens = words(text)
-    cased = _WORD.findall(text.replace("’", "'"))
+    cased = _WORD.findall(_AT_IN_WORD.sub("a", text.replace("’", "'")))
     if len(cased) != len(tokens):  # lower() changed a word's shape: no case information
         cased = tokens
     cased[:1] = tokens[:1]  # a capital opening the question says nothing
@@ -198,7 +220,7 @@ def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[s
             own = [] if lang == "en" or weak else analyse_fr(phrase)
             terms = unique(analyse_fr(expansion) + own)
             if terms:
-                groups.append(TermGroup(phrase, tuple(terms), weak))
+                groups.append(TermGroup(phrase, tuple(terms), weak, 0 < asked_from <= i))
             i += n
             continue
         word, f = tokens[i], folded[i]
@@ -217,5 +239,5 @@ def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[s
                 candidates = candidates[1:]
         terms = unique(t for t in candidates if _keep(t))
         if terms:
-            groups.append(TermGroup(cased[i - 1], tuple(terms)))
+            groups.append(TermGroup(cased[i - 1], tuple(terms), False, 0 < asked_from <= i - 1))
     return Query(lang, tuple(groups))

@@ -172,6 +172,38 @@ _RANGE_TWO_DAYS = re.compile(
 )
 
 
+_MONTH_GROUP = rf"(?:{_MONTH_RE})"
+_RANGE_OVERNIGHT = re.compile(
+    rf"\bdu\s+{_DAYNAME}(?P<d1>\d{{1,2}})(?:er)?\s+(?:(?P<m1>{_MONTH_GROUP})\s+)?(?:(?P<y1>\d{{4}})\s+)?"
+    rf"au\s+{_DAYNAME}(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_MONTH_GROUP})\s+(?P<y2>\d{{4}})"
+    r"[^.\d]{0,30}?(?:de|entre|à partir de)\s*"
+    r"(?P<h1>\d{1,2})\s*(?:h|H|:)\s*(?P<m_1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:h|H|:)\s*(?P<m_2>\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def _overnight(text: str) -> Window | None:
+    """ "dans la nuit du samedi 9 au dimanche 10 janvier 2027, de 22h00 à 4h00": a start on the
+    first day, an end on the second."""
+    m = _RANGE_OVERNIGHT.search(text)
+    if not m:
+        return None
+    try:
+        m2 = MONTHS[m.group("m2").lower()]
+        m1 = MONTHS[m.group("m1").lower()] if m.group("m1") else m2
+        y2 = int(m.group("y2"))
+        y1 = int(m.group("y1")) if m.group("y1") else (y2 - 1 if m1 > m2 else y2)
+        d1, d2 = date(y1, m1, int(m.group("d1"))), date(y2, m2, int(m.group("d2")))
+    except (KeyError, ValueError):
+        return None
+    t1, t2 = _time_from(m.group("h1"), m.group("m_1")), _time_from(m.group("h2"), m.group("m_2"))
+    if t1 is None or t2 is None:
+        return None
+    start, end = paris_to_utc(d1, t1), paris_to_utc(d2, t2)
+    return Window(start, end) if end > start else None
+
+
 def _prefixed_date(m: re.Match[str], prefix: str) -> date | None:
     inner = _DATE.fullmatch(m.group(prefix).strip())
     return _date_from(inner) if inner else None
@@ -180,8 +212,12 @@ def _prefixed_date(m: re.Match[str], prefix: str) -> date | None:
 def parse_window(text: str) -> Window | None:
     """A planned interval: "du <date> à 20h00 au <date> à 6h00" or "<date> de 9h00 à 17h00".
 
-    An end before the start on the same day is read as the next day (e.g. "de 22h à 2h").
+    An end before the start on the same day is read as the next day (e.g. "de 22h à 2h"); "la nuit
+    du 9 au 10 janvier, de 22h à 4h" starts on the 9th.
     """
+    overnight = _overnight(text)
+    if overnight is not None:
+        return overnight
     m2 = _RANGE_TWO_DAYS.search(text)
     if m2:
         d1, d2 = _prefixed_date(m2, "a"), _prefixed_date(m2, "b")

@@ -27,7 +27,7 @@ from lxml.etree import _Element as HtmlElement  # lxml ships no type stubs: this
 
 from knowledge.services import find_services, fold
 
-from .dates import DATE_RE, find_datetimes, parse_datetime, parse_published, parse_window
+from .dates import DATE_RE, PARIS, find_datetimes, parse_datetime, parse_published, parse_window
 from .snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus, Snapshot
 
 
@@ -44,7 +44,7 @@ class PageError(Exception):
 # All patterns run on folded text (upper case, no accents, punctuation between letters as spaces).
 _END = re.compile(
     r"\bFIN\s+D\s?ALERTE\b|\bFIN\s+DE\s+L\s?ALERTE\b|\bCLOTURE\s+DE\s+L\s?ALERTE\b|\bLEVEE\s+DE\s+L\s?ALERTE\b"
-    r"|\bRETOUR\s+A\s+LA\s+NORMALE\b|\bEND\s+OF\s+ALERT\b"
+    r"|\bRETOUR\s+A\s+LA\s+NORMALE\b|\bEND\s+OF\s+ALERT\b|\bLEVEE\s+D\s?ALERTE\b"
     r"|\bALERTE\s+(?:LEVEE|CLOTUREE|TERMINEE)\b|\bFIN\s+DE\s+L\s?INCIDENT\b|\bINCIDENT\s+(?:CLOS|RESOLU|TERMINE)\b"
     r"|\bSERVICES?\s+(?:EN\s+LIGNE\s+)?RETABLIS?\b|\bRETABLISSEMENT\s+D")
 _BULLETIN = re.compile(r"\bBIP\b|\bBULLETIN\b")
@@ -109,6 +109,7 @@ _STATE_CLASSES: tuple[tuple[str, ServiceState], ...] = (
     ("ok", ServiceState.OK),
 )
 
+_TITLE_CLASS = re.compile(r"title|titre|heading|header|entete|en-tete|intitule", re.IGNORECASE)
 _HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _PSEUDO_HEADING_TAGS = {"strong", "b", "summary", "dt", "legend", "caption"}
 _DROPPED_TAGS = (
@@ -256,8 +257,15 @@ _BREAK = _Text("\n", None)
 def _is_pseudo_heading(el: HtmlElement) -> bool:
     """A bold title that reads like a message title and starts its block (CMS pages without <hN>)."""
     tag = _tag(el)
-    if tag not in _PSEUDO_HEADING_TAGS and el.get("role") != "heading":
-        return False
+    if el.get("role") != "heading":
+        if tag in ("div", "span", "p"):
+            # A generic box is a title only when it says so: CMS title/header classes
+            # ("card-header", "fr-notice__title", "titre") — never a body paragraph that starts
+            # with "Alerte …". Checked first: it is cheap, and most boxes are not titles.
+            if not _TITLE_CLASS.search(str(el.get("class") or "")):
+                return False
+        elif tag not in _PSEUDO_HEADING_TAGS:
+            return False
     text = _text(el)
     if not text or len(text) > 160:
         return False
@@ -265,6 +273,8 @@ def _is_pseudo_heading(el: HtmlElement) -> bool:
         return True
     if classify(text) is ItemKind.INFORMATION:
         return False
+    if tag in ("div", "span", "p"):
+        return True
     if tag in ("dt", "summary", "legend", "caption"):  # title elements by nature
         return True
     # It must start its block, or at least a line: nothing but a <br> between it and earlier text.
@@ -423,8 +433,33 @@ def _blocks(tokens: list[_Heading | _Text | _Time]) -> list[_Block]:
     for block in blocks:
         block.body = _body(block)
         block.kind = classify(block.heading.text, block.body)
-        expanded.extend(_dated_paragraphs(block) or [block])
+        for part in _dated_paragraphs(block) or [block]:
+            expanded.extend(_bulletin_lines(part) if part.kind is ItemKind.ALERT else [part])
     return expanded
+
+
+_BULLETIN_LINE = re.compile(
+    r"^\W*(?:BIP\b|BULLETIN\b[^\n]{0,60}?(?:\bN\s*[°º]|#)\s*\d|BULLETIN\s+D\s?INFORMATION)"
+)
+
+
+def _bulletin_lines(block: _Block) -> list[_Block]:
+    """An alert whose text lists its BIPs as lines ("BIP n°1 publié le …") holds one message each."""
+    lines = block.body.split("\n")
+    starts = [i for i, line in enumerate(lines) if i > 0 and _BULLETIN_LINE.match(fold(line))]
+    if not starts:
+        return [block]
+    own = _Block(block.heading, block.kind, [], body="\n".join(lines[: starts[0]]), time=block.time,
+                 ancestors=block.ancestors)
+    parts = [own]
+    container = block.heading.container
+    inside = block.ancestors | ({id(container)} if container is not None else set())
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        heading = _Heading(block.heading.level + 1, lines[start], block.heading.node, container)
+        parts.append(_Block(heading, ItemKind.BULLETIN, [], body="\n".join(lines[start + 1 : end]),
+                            ancestors=frozenset(inside)))
+    return parts
 
 
 _DATE_LED = re.compile(rf"^\s*(?:le\s+|du\s+)?(?:{DATE_RE})", re.IGNORECASE)
@@ -468,7 +503,14 @@ def _time_attr(block: _Block) -> datetime | None:
         moment = datetime.fromisoformat(block.time.replace("Z", "+00:00"))
     except ValueError:
         return parse_datetime(block.time)
-    return moment if moment.tzinfo is not None else None
+    return _as_utc(moment)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """A <time datetime> value: with an offset, that instant; without one, Paris wall-clock time."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=PARIS).astimezone(UTC)
+    return moment.astimezone(UTC)
 
 
 def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime | None:
@@ -481,7 +523,33 @@ def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime
         return moment
     if kind is not ItemKind.PLANNED:
         # A bare date at the very start of the message is its date ("03/12/26 - 10:32 ...").
-        return parse_datetime(title) or parse_datetime(body[:40])
+        moment = parse_datetime(title) or parse_datetime(body[:40])
+        if moment is not None:
+            return moment
+    return _date_before(block)
+
+
+def _date_before(block: _Block) -> datetime | None:
+    """A date written just before the title (timelines: "<div>12/02 14h20</div><h4>Alerte…</h4>")."""
+    container = block.heading.container
+    for node in (block.heading.node, container):
+        if node is None:
+            continue
+        prev = node.getprevious()
+        if prev is None or not isinstance(prev.tag, str):
+            continue
+        for tag in prev.iter("time"):
+            value = tag.get("datetime")
+            if value:
+                try:
+                    moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+                except ValueError:
+                    continue
+                return _as_utc(moment)
+        text = _text(prev)
+        found = find_datetimes(text)
+        if text and len(text) <= 80 and found and (found[0].end - found[0].start) >= 0.4 * len(text):
+            return found[0].at if found[0].has_time else None
     return None
 
 
