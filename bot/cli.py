@@ -17,7 +17,17 @@ from typing import NoReturn
 
 #: Command modules under ``bot.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
-    "poll", "replay", "demo", "ask", "subscribers", "audit", "invite", "run", "db", "config")
+    "poll",
+    "replay",
+    "demo",
+    "ask",
+    "subscribers",
+    "audit",
+    "invite",
+    "run",
+    "db",
+    "config",
+)
 
 
 class UsageError(Exception):

@@ -107,14 +107,17 @@ async def serve(
             channels = await build_channels(settings, stack)
             service.sender = Sender(store, channels, worker=instance, metrics=service.metrics)
             service.tasks.append(asyncio.create_task(service.sender.run_forever(stop=stop), name="sender"))
+        scheduler.start()  # polling first: a chat platform that is down must not delay it
+        stack.callback(scheduler.shutdown, wait=False)
         for part in parts or []:
             await part(service, stack)
         if settings.web_enabled:
             await _start_web(service, stack)
         for callback in service.after_web:
-            await callback()
-        scheduler.start()
-        stack.callback(scheduler.shutdown, wait=False)
+            try:
+                await callback()
+            except Exception:
+                log.exception("a start-up step after the web server failed")
         log.warning(
             "prodouane-relay running as %s (poller %s, sender %s)",
             instance,

@@ -31,13 +31,15 @@ CANONICAL: tuple[str, ...] = (
     "AUBETTE",
 )
 
-# Patterns run on folded text (upper case, accents removed, "@" read as "A", dashes and
-# underscores as spaces). Order matters: the longest spellings first, so "DELTA X IMPORT ET EXPORT"
-# is read before "DELTA X IMPORT", and "ICS2" before "ICS".
+# Patterns run on folded text (upper case, accents removed, "@" read as "A", dashes, slashes, dots
+# and underscores as spaces — so "Import/Export" and "Imp.-Exp." arrive as "IMPORT EXPORT").
+# Order matters: the longest spellings first, so "DELTA X IMPORT ET EXPORT" is read before
+# "DELTA X IMPORT", and "ICS2" before "ICS".
+_BOTH = r"(?:\s*(?:ET|&|,)\s*|\s+)"  # "Import et Export", "Import, Export", "Import Export"
 _D = r"DELT\s?A"  # "DELTA", "DELT@" (folded to DELTA) and "DELT A"
 _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (rf"\b{_D}\s*X\s*(?:IMPORT|IMP)\s*(?:ET|/|&|,)\s*(?:EXPORT|EXP)\b", ("DELTA X Import", "DELTA X Export")),
-    (rf"\b{_D}\s*X\s*(?:EXPORT|EXP)\s*(?:ET|/|&|,)\s*(?:IMPORT|IMP)\b", ("DELTA X Import", "DELTA X Export")),
+    (rf"\b{_D}\s*X\s*(?:IMPORT|IMP){_BOTH}(?:EXPORT|EXP)\b", ("DELTA X Import", "DELTA X Export")),
+    (rf"\b{_D}\s*X\s*(?:EXPORT|EXP){_BOTH}(?:IMPORT|IMP)\b", ("DELTA X Import", "DELTA X Export")),
     (rf"\b{_D}\s*X\s*(?:IMPORT|IMP|I)\b", ("DELTA X Import",)),
     (rf"\b{_D}\s*X\s*(?:EXPORT|EXP|E)\b", ("DELTA X Export",)),
     (rf"\b{_D}\s*X\b", ("DELTA X Import", "DELTA X Export")),

@@ -55,7 +55,9 @@ _DAYNAME = r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
 DATE_RE = (
     r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})"
     r"|(?P<d>\d{1,2})\s*[/.-]\s*(?P<m>\d{1,2})\s*[/.-]\s*(?P<y>\d{4}|\d{2})(?!\d)"
-    rf"|{_DAYNAME}(?P<td>\d{{1,2}})(?:er)?\s+(?P<tm>{_MONTH_RE})\.?\s+(?P<ty>\d{{4}}))"
+    rf"|{_DAYNAME}(?P<td>\d{{1,2}})(?:er)?\s+(?P<tm>{_MONTH_RE})\.?\s+(?P<ty>\d{{4}})"
+    # no year ("publié le 3 décembre à 10h32"): the nearest such day, not more than 6 months ahead
+    rf"|{_DAYNAME}(?P<ud>\d{{1,2}})(?:er)?\s+(?P<um>{_MONTH_RE})\b(?!\.?\s*\d{{4}}))"
 )
 # A clock time: 10h32, 10 h 32, 10h, 10:32, 10H32.
 TIME_RE = r"(?P<hh>\d{1,2})\s*(?:h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
@@ -79,6 +81,10 @@ def _date_from(m: re.Match[str]) -> date | None:
         if g.get("td"):
             month = MONTHS[g["tm"].lower()]
             return date(int(g["ty"]), month, int(g["td"]))
+        if g.get("ud"):
+            today = datetime.now(UTC).date()
+            guess = date(today.year, MONTHS[g["um"].lower()], int(g["ud"]))
+            return guess.replace(year=today.year - 1) if guess > today + timedelta(days=183) else guess
     except (ValueError, KeyError):
         return None
     return None

@@ -126,6 +126,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def to_record(event: Event) -> dict[str, Any]:
     """The public JSON shape of ``replay --json`` (absent values are null)."""
+
     def get(name: str) -> Any:
         return getattr(event, name, None)
 

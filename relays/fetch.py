@@ -7,6 +7,7 @@ poller can count a bad poll without knowing httpx.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
@@ -42,8 +43,15 @@ class Fetcher:
     """One shared AsyncClient; pass ``transport`` in tests only if a local server will not do."""
 
     def __init__(
-        self, *, timeout: float = 20.0, user_agent: str = USER_AGENT, client: httpx.AsyncClient | None = None
+        self,
+        *,
+        timeout: float = 20.0,
+        user_agent: str = USER_AGENT,
+        client: httpx.AsyncClient | None = None,
+        max_bytes: int = 20_000_000,
     ) -> None:
+        self.total_timeout = timeout
+        self.max_bytes = max_bytes
         self._own = client is None
         self.client = client or httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
@@ -61,13 +69,18 @@ class Fetcher:
             await self.client.aclose()
 
     async def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        """GET ``url`` within ``timeout`` seconds in all (a server trickling bytes cannot hold the poll
+        forever) and at most ``max_bytes`` of body."""
         headers: dict[str, str] = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         try:
-            response = await self.client.get(url, headers=headers)
+            async with asyncio.timeout(self.total_timeout):
+                return await self._get(url, headers, etag, last_modified)
+        except TimeoutError as exc:
+            raise FetchError("timeout", f"{url} did not answer in {self.total_timeout:g} s") from exc
         except httpx.TimeoutException as exc:
             raise FetchError("timeout", f"{url} did not answer in time") from exc
         except httpx.RemoteProtocolError as exc:
@@ -76,17 +89,33 @@ class Fetcher:
             raise FetchError("garbled", f"{url}: {exc}") from exc
         except httpx.TransportError as exc:
             raise FetchError("network", f"{url}: {exc}") from exc
+        except httpx.TooManyRedirects as exc:
+            raise FetchError("redirect loop", f"{url}: {exc}") from exc
         except httpx.InvalidURL as exc:
             raise FetchError("bad url", f"{url}: {exc}") from exc
-        if response.status_code == 304:
-            return Fetched(url, 304, b"", etag=etag, last_modified=last_modified)
-        if response.status_code >= 400:
-            raise FetchError(f"http {response.status_code}", url)
-        return Fetched(
-            location=url,
-            status=response.status_code,
-            body=response.content,
-            content_type=response.headers.get("content-type"),
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-        )
+        except httpx.HTTPError as exc:  # anything else httpx can raise is still a bad poll
+            raise FetchError("http error", f"{url}: {exc}") from exc
+
+    async def _get(
+        self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None
+    ) -> Fetched:
+        async with self.client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return Fetched(url, 304, b"", etag=etag, last_modified=last_modified)
+            if response.status_code >= 400:
+                raise FetchError(f"http {response.status_code}", url)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > self.max_bytes:
+                    raise FetchError("too large", f"{url} sent more than {self.max_bytes} bytes")
+                chunks.append(chunk)
+            return Fetched(
+                location=url,
+                status=response.status_code,
+                body=b"".join(chunks),
+                content_type=response.headers.get("content-type"),
+                etag=response.headers.get("etag"),
+                last_modified=response.headers.get("last-modified"),
+            )

@@ -59,8 +59,10 @@ class Leadership:
 
     def _advisory(self) -> bool:
         if self._conn is not None:
-            # Still holding? A broken connection means the lock is gone.
+            # Still holding? A broken connection means the lock is gone. Commit, so the session is
+            # never left "idle in transaction" (a server timeout would kill it, and the lock).
             self._conn.execute(text("SELECT 1"))
+            self._conn.commit()
             return True
         conn = self.store.engine.connect()
         got = bool(
@@ -130,6 +132,8 @@ class Leadership:
     def _drop_connection(self) -> None:
         if self._conn is not None:
             try:
+                # Never hand a connection that may still hold the lock back to the pool.
+                self._conn.invalidate()
                 self._conn.close()
             except Exception:
                 log.debug("closing the leadership connection failed", exc_info=True)

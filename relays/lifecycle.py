@@ -208,6 +208,8 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
             ),
             None,
         )
+        if same is not None and _ended_on_page(same, snapshot):
+            same = None  # its fin d'alerte is on the page too: this is a new alert, not a re-publication
         if same is not None:  # the same alert re-published with an edited time or wording
             item_alert[index] = same.id
             seen.add(same.id)
@@ -269,7 +271,9 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
             )
         )
 
-    # 3. Explicit ends close the open alerts they name, if published after the alert.
+    # 3. Explicit ends close the open alerts they name, if published after the alert. An end
+    # naming only some of an alert's téléservices (or modes) ends those, and the rest stays open.
+    opened_now = {e.alert_id for e in work.events if isinstance(e, AlertOpened)}
     for item in snapshot.items:
         if item.kind is not ItemKind.END:
             continue
@@ -278,8 +282,14 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
                 continue
             if item.published_at and alert.published_at and item.published_at < alert.published_at:
                 continue  # the end of an earlier alert for the same service
-            _close(alert, work, open_alerts, item=item, inferred=False)
-            seen.discard(alert.id)
+            if item.published_at is None and alert.id in opened_now:
+                continue  # an undated end cannot be shown to come after an alert first seen now
+            rest = _remainder(alert, item)
+            if rest is None:
+                _close(alert, work, open_alerts, item=item, inferred=False)
+                seen.discard(alert.id)
+            else:
+                _close_part(alert, rest, work, open_alerts, item)
 
     # 4. Open alerts the page no longer shows: counted, closed after N healthy polls.
     for alert in list(open_alerts.values()):
@@ -334,6 +344,68 @@ def _still_down_in_table(alert: AlertState, snapshot: Snapshot) -> bool:
     bad = (ServiceState.ALERT, ServiceState.DOWN)
     modes = alert.modes or ("EDI", "DTI")
     return any(snapshot.state_of(s, m) in bad for s in alert.services for m in modes)
+
+
+def _ended_on_page(alert: AlertState, snapshot: Snapshot) -> bool:
+    """Whether the page also shows a fin d'alerte for ``alert``, published after it."""
+    for item in snapshot.items:
+        if item.kind is not ItemKind.END or not set(item.services) & set(alert.services):
+            continue
+        if not _overlaps(item.modes, alert.modes):
+            continue
+        if item.published_at and alert.published_at and item.published_at >= alert.published_at:
+            return True
+    return False
+
+
+def _remainder(alert: AlertState, end: Item) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """What an end leaves open: (services, modes), or None when it ends the whole alert."""
+    ended_services = set(end.services) & set(alert.services)
+    ended_modes = set(end.modes or alert.modes) & set(alert.modes or end.modes)
+    all_modes = not alert.modes or not end.modes or set(alert.modes) <= set(end.modes)
+    if set(alert.services) <= ended_services and all_modes:
+        return None
+    if all_modes:  # some téléservices end, in every mode
+        return tuple(s for s in alert.services if s not in ended_services), alert.modes
+    if set(alert.services) <= ended_services:  # every téléservice, in some modes
+        return alert.services, tuple(m for m in alert.modes if m not in ended_modes)
+    return None  # a mix the page does not spell out: treat it as the end of the alert
+
+
+def _close_part(
+    alert: AlertState,
+    rest: tuple[tuple[str, ...], tuple[str, ...]],
+    work: _Work,
+    open_alerts: dict[str, AlertState],
+    item: Item,
+) -> None:
+    """End part of an alert: an ``AlertClosed`` for what ended; the alert stays open for the rest."""
+    services, modes = rest
+    ended_services = tuple(s for s in alert.services if s not in services) or alert.services
+    ended_modes = alert.modes
+    if services == alert.services:  # the same téléservices stay open in fewer modes
+        ended_modes = tuple(m for m in alert.modes if m not in modes)
+    part_id = f"{alert.id}:closed:{stable_id(ended_services, ended_modes)}"
+    if any(e.id == part_id for e in work.events):
+        return
+    remaining = replace(alert, services=services, modes=modes)
+    open_alerts[alert.id] = remaining
+    work.changed[alert.id] = remaining
+    work.events.append(
+        AlertClosed(
+            id=part_id,
+            source=work.location,
+            detected_at=work.now,
+            alert_id=alert.id,
+            services=ended_services,
+            modes=ended_modes,
+            level=alert.level,
+            title=item.title,
+            text=item.text,
+            published_at=item.published_at,
+            inferred=False,
+        )
+    )
 
 
 def _close(

@@ -46,7 +46,8 @@ _END = re.compile(
     r"\bFIN\s+D\s?ALERTE\b|\bFIN\s+DE\s+L\s?ALERTE\b|\bCLOTURE\s+DE\s+L\s?ALERTE\b|\bLEVEE\s+DE\s+L\s?ALERTE\b"
     r"|\bRETOUR\s+A\s+LA\s+NORMALE\b|\bEND\s+OF\s+ALERT\b|\bLEVEE\s+D\s?ALERTE\b"
     r"|\bALERTE\s+(?:LEVEE|CLOTUREE|TERMINEE)\b|\bFIN\s+DE\s+L\s?INCIDENT\b|\bINCIDENT\s+(?:CLOS|RESOLU|TERMINE)\b"
-    r"|\bSERVICES?\s+(?:EN\s+LIGNE\s+)?RETABLIS?\b|\bRETABLISSEMENT\s+D")
+    r"|\bSERVICES?\s+(?:EN\s+LIGNE\s+)?RETABLIS?\b"
+)
 _BULLETIN = re.compile(r"\bBIP\b|\bBULLETIN\b")
 _PLANNED = re.compile(
     r"\b(?:INTERRUPTION|INDISPONIBILITE|ARRET|COUPURE|INTERVENTION|MAINTENANCE|OPERATION)S?\s+"
@@ -155,6 +156,8 @@ _BLOCK_TAGS = {
 def classify(title: str, body: str = "") -> ItemKind:
     """What a message is, from its title first and, if the title says nothing, its opening words."""
     t = fold(title)
+    if _NUMBER.search(t):  # "BIP n°3 – Rétablissement en cours" is a bulletin, whatever it announces
+        return ItemKind.BULLETIN
     if _END.search(t):
         return ItemKind.END
     if _BULLETIN.search(t):
@@ -449,16 +452,29 @@ def _bulletin_lines(block: _Block) -> list[_Block]:
     starts = [i for i, line in enumerate(lines) if i > 0 and _BULLETIN_LINE.match(fold(line))]
     if not starts:
         return [block]
-    own = _Block(block.heading, block.kind, [], body="\n".join(lines[: starts[0]]), time=block.time,
-                 ancestors=block.ancestors)
+    own = _Block(
+        block.heading,
+        block.kind,
+        [],
+        body="\n".join(lines[: starts[0]]),
+        time=block.time,
+        ancestors=block.ancestors,
+    )
     parts = [own]
     container = block.heading.container
     inside = block.ancestors | ({id(container)} if container is not None else set())
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
         heading = _Heading(block.heading.level + 1, lines[start], block.heading.node, container)
-        parts.append(_Block(heading, ItemKind.BULLETIN, [], body="\n".join(lines[start + 1 : end]),
-                            ancestors=frozenset(inside)))
+        parts.append(
+            _Block(
+                heading,
+                ItemKind.BULLETIN,
+                [],
+                body="\n".join(lines[start + 1 : end]),
+                ancestors=frozenset(inside),
+            )
+        )
     return parts
 
 

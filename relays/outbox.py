@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, aliased
 
 from .channels.base import (
@@ -70,10 +73,29 @@ PENDING, SENDING, SENT, FAILED, DEAD, SKIPPED = "pending", "sending", "sent", "f
 class Policy:
     deadline_reminder_before: timedelta = timedelta(hours=2)
     interruption_reminder_before: timedelta = timedelta(hours=24)
-    max_attempts: int = 8
+    max_attempts: int = 20  # doubling from 2 s, capped at 15 min: about 3 h of trying
     base_backoff: float = 2.0  # seconds, doubled per attempt
     max_backoff: float = 900.0
-    lease: timedelta = timedelta(seconds=120)
+    lease: timedelta = timedelta(seconds=120)  # a claim not finished by then is taken back
+
+
+def _dead_here(worker: str | None) -> bool:
+    """Whether ``worker`` ("host:pid:…") names a process of this host that no longer runs."""
+    if not worker:
+        return False
+    parts = worker.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def _root_event(event: Event, purpose: str) -> str | None:
@@ -121,6 +143,8 @@ def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Pol
     )
     added = 0
     for event in events:
+        if isinstance(event, InterruptionPlanned):
+            _supersede_reminders(session, event)
         for subscriber in subscribers:
             if not subscriber.wants(event):
                 continue
@@ -143,6 +167,29 @@ def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Pol
                 added += 1
     session.flush()
     return added
+
+
+def _supersede_reminders(session: Session, event: InterruptionPlanned) -> None:
+    """A re-announced interruption (same services and title, new window) cancels the old one's
+    pending reminders, so nobody is reminded of a window that moved."""
+    earlier = [
+        row.id
+        for row in session.scalars(
+            select(EventRow).where(EventRow.kind == InterruptionPlanned.kind, EventRow.id != event.id)
+        )
+        if tuple(row.payload.get("services") or ()) == event.services
+        and row.payload.get("title") == event.title
+    ]
+    if earlier:
+        session.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.event_id.in_(earlier),
+                DeliveryRow.purpose != "notify",
+                DeliveryRow.status == PENDING,
+            )
+            .values(status=SKIPPED, last_error=f"superseded by {event.id}")
+        )
 
 
 def enqueue_hook(
@@ -198,25 +245,29 @@ class Sender:
     ) -> None:
         self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
         self.batch = batch
-        self.worker = worker or uuid.uuid4().hex[:12]
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.on_sent: Callable[[Claimed, str], None] | None = None  # e.g. demo output
         self.metrics = metrics
 
     # --- claiming ----------------------------------------------------------------------------
     def recover(self) -> int:
-        """Make deliveries left 'sending' by a dead process claimable again.
+        """At start, take back what a previous life of this sender left 'sending'.
 
-        On SQLite there is one process by construction, so every such row is an orphan; on
-        PostgreSQL only rows whose lease has expired are taken back (another instance may be
-        sending the others).
+        A row is an orphan when its lease has expired, when it was claimed under this sender's own
+        name (an instance restarted with a fixed ``INSTANCE_ID``), or when the process that
+        claimed it on this host is gone (worker names carry host and pid). Rows of live senders —
+        another instance, or ``run`` beside a ``replay --deliver`` — are left alone. Expired
+        leases are also taken back by every :meth:`claim`.
         """
         now = self.clock()
+        released = 0
         with self.store.transaction() as session:
-            query = update(DeliveryRow).where(DeliveryRow.status == SENDING)
-            if self.store.engine.dialect.name != "sqlite":
-                query = query.where(DeliveryRow.claimed_until < now)
-            result = session.execute(query.values(status=PENDING, claimed_until=None, claimed_by=None))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            for row in session.scalars(select(DeliveryRow).where(DeliveryRow.status == SENDING)):
+                expired = row.claimed_until is None or row.claimed_until < now
+                if expired or row.claimed_by == self.worker or _dead_here(row.claimed_by):
+                    row.status, row.claimed_until, row.claimed_by = PENDING, None, None
+                    released += 1
+        return released
 
     def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
         earlier = aliased(DeliveryRow)
@@ -228,11 +279,14 @@ class Sender:
                 earlier.status.in_((PENDING, SENDING)),
             )
         )
+        claimable = or_(
+            and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
+            and_(DeliveryRow.status == SENDING, DeliveryRow.claimed_until < now),  # an abandoned claim
+        )
         return (
             select(DeliveryRow)
             .where(
-                DeliveryRow.status == PENDING,
-                DeliveryRow.due_at <= now,
+                claimable,
                 DeliveryRow.channel.in_(list(self.channels)),
                 ~and_(DeliveryRow.purpose == "notify", blocked),
             )
@@ -274,6 +328,11 @@ class Sender:
                     refs[(event_id, subscriber_id)] = ref
             claimed = []
             for row in rows:
+                subscriber = subscribers[row.subscriber_id]
+                if not subscriber.active or subscriber.paused:  # removed or paused since it was queued
+                    row.status, row.claimed_until, row.claimed_by = SKIPPED, None, None
+                    row.last_error = "subscriber paused" if subscriber.active else "subscriber inactive"
+                    continue
                 row.status, row.claimed_by = SENDING, self.worker
                 row.claimed_until = now + self.policy.lease
                 root = roots[row.id]
@@ -363,7 +422,19 @@ class Sender:
             return await asyncio.to_thread(self._retry, claimed, f"{type(exc).__name__}: {exc}", None)
         # Recorded at once, on the loop's thread: the gap between the platform accepting a message
         # and the store knowing it is what a crash can turn into a duplicate, so it stays tiny.
-        self._finish(claimed.delivery_id, SENT, ref=ref, thread=thread)
+        # A store that refuses the write (locked, unreachable) is retried: the message is out.
+        for attempt in range(6):
+            try:
+                self._finish(claimed.delivery_id, SENT, ref=ref, thread=thread)
+                break
+            except SQLAlchemyError:
+                log.warning(
+                    "recording delivery %s as sent failed (try %d)",
+                    claimed.delivery_id,
+                    attempt + 1,
+                    exc_info=True,
+                )
+                await asyncio.sleep(0.5 * 2**attempt)
         if self.on_sent is not None:
             self.on_sent(claimed, ref)
         report.sent += 1
@@ -466,8 +537,14 @@ class Sender:
         report = Report()
         if not claimed:
             return report
-        for outcome in await asyncio.gather(*(self._deliver(c) for c in claimed)):
-            report.add(outcome)
+        outcomes = await asyncio.gather(*(self._deliver(c) for c in claimed), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Report):
+                report.add(outcome)
+            elif isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            else:  # a store error while recording a failure: the lease brings the row back later
+                log.error("delivery outcome not recorded", exc_info=outcome)
         return report
 
     async def drain(self) -> Report:
@@ -502,7 +579,10 @@ class Sender:
 
     async def run_forever(self, idle: float = 1.0, stop: asyncio.Event | None = None) -> None:
         """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
-        await asyncio.to_thread(self.recover)
+        try:
+            await asyncio.to_thread(self.recover)
+        except Exception:
+            log.exception("taking back orphaned deliveries failed; expired leases will be retaken")
         while stop is None or not stop.is_set():
             try:
                 report = await self.run_once()

@@ -103,6 +103,14 @@ class Poller:
         return fetched
 
     async def observe(self) -> Snapshot | Failure:
+        try:
+            return await self._observe()
+        except Exception as exc:  # a bug or an unforeseen error must count as a bad poll, not vanish
+            log.exception("poll failed unexpectedly")
+            self._fetch_failed = True
+            return Failure(f"error: {type(exc).__name__}: {exc}")
+
+    async def _observe(self) -> Snapshot | Failure:
         primary_url, *others = self.urls
         self._fetch_failed = False
         try:
@@ -160,7 +168,7 @@ class Poller:
         """Seconds to wait after ``failures`` consecutive failures: doubled each time, jittered, capped."""
         if self.failures == 0:
             return 0.0
-        base = min(self.max_backoff, self.interval * float(2 ** (self.failures - 1)))
+        base = min(self.max_backoff, self.interval * float(2 ** min(self.failures - 1, 30)))
         return base * random.uniform(0.8, 1.0)
 
     async def tick(self) -> PollResult | None:

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from knowledge.services import canonical, order
 
 from .events import ADMIN_KINDS, CLIENT_KINDS, Event
 from .snapshot import MODES
-from .store import Store, SubscriberRow
+from .store import DeliveryRow, Store, SubscriberRow
 
 CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
 LANGS: tuple[str, ...] = ("fr", "en")
@@ -76,7 +77,20 @@ def mask_address(channel: str, address: str) -> str:
     """An address fit for logs and tables: Apprise URLs lose their credentials."""
     if channel != "apprise":
         return address
-    return re.sub(r"(://)([^/@]+)@", r"\1***@", address)
+    try:
+        import apprise
+
+        quiet = logging.getLogger("apprise")
+        previous, quiet.disabled = quiet.disabled, True
+        try:
+            plugin = apprise.Apprise.instantiate(address)
+        finally:
+            quiet.disabled = previous
+        if plugin is not None:
+            return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
+    except Exception:  # any doubt: show only the scheme
+        pass
+    return address.split("://", 1)[0] + "://***"
 
 
 def from_row(row: SubscriberRow) -> Subscriber:
@@ -265,6 +279,11 @@ def remove(store: Store, subscriber_id: int) -> bool:
         row.active = False
         row.deactivated_reason = "removed by an administrator"
         row.deactivated_at = datetime.now(UTC)
+        session.execute(
+            sql_update(DeliveryRow)
+            .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == "pending")
+            .values(status="skipped", last_error="subscriber removed")
+        )
         return True
 
 

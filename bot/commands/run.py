@@ -68,13 +68,48 @@ async def slack_part(service: Service, stack: AsyncExitStack) -> None:
     log.warning("Slack app started (%s)", settings.slack_mode)
 
 
+def resilient(part: Part) -> Part:
+    """Start ``part``; if the platform is unreachable now, keep relaying and retry in the background.
+
+    A configuration error (``UsageError``) still stops the process: it will not fix itself.
+    """
+
+    async def start(service: Service, stack: AsyncExitStack) -> None:
+        try:
+            await part(service, stack)
+            return
+        except UsageError:
+            raise
+        except Exception:
+            log.exception("%s could not start; relaying goes on, retrying in the background", part.__name__)
+
+        async def retry() -> None:
+            delay = 5.0
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    await part(service, stack)
+                    return
+                except UsageError:
+                    log.exception("%s: configuration error, giving up", part.__name__)
+                    return
+                except Exception:
+                    log.exception("%s still cannot start", part.__name__)
+                    delay = min(delay * 2, 300.0)
+
+        service.tasks.append(asyncio.create_task(retry(), name=f"retry-{part.__name__}"))
+
+    start.__name__ = part.__name__
+    return start
+
+
 def parts(settings: Settings) -> list[Part]:
     """The optional front-ends, each started only when configured (a token and a mode not off)."""
     chosen: list[Part] = []
     if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
-        chosen.append(telegram_part)
+        chosen.append(resilient(telegram_part))
     if settings.slack_bot_token is not None and settings.slack_mode != "off":
-        chosen.append(slack_part)
+        chosen.append(resilient(slack_part))
     return chosen
 
 

@@ -142,3 +142,54 @@ async def test_the_scheduled_poll_job_runs_and_never_overlaps(server: MeteoServe
         scheduler.shutdown(wait=False)
         await fetcher.aclose()
     assert runs >= 3 and peak == 1
+
+
+async def test_a_server_trickling_its_answer_is_a_timeout_not_a_hung_poll(store: Store) -> None:
+    import asyncio
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n")
+        try:
+            for _ in range(100):  # one byte every 0.2 s: each read is fast, the whole never ends
+                writer.write(b"x")
+                await writer.drain()
+                await asyncio.sleep(0.2)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(trickle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    fetcher = Fetcher(timeout=1.0)
+    poller = Poller(store, fetcher, [f"http://127.0.0.1:{port}/meteo"])
+    try:
+        result = await asyncio.wait_for(poller.poll_once(), timeout=10)
+    finally:
+        await fetcher.aclose()
+        server.close()
+    assert result.failure and result.failure.startswith("timeout")
+
+
+async def test_a_redirect_loop_is_a_bad_poll(server: MeteoServer, store: Store) -> None:
+    for _ in range(30):
+        server.queue(status=302, headers={"Location": "/meteo"})
+    fetcher = Fetcher(timeout=5)
+    poller = Poller(store, fetcher, [server.url], rules=Rules(degraded_after=1))
+    try:
+        result = await poller.poll_once()
+    finally:
+        await fetcher.aclose()
+    assert result.failure and result.failure.startswith("redirect loop")
+    assert [e.kind for e in result.events] == ["source_degraded"]
+
+
+async def test_a_page_larger_than_the_cap_is_refused(server: MeteoServer, store: Store) -> None:
+    server.set_page(b"<html><body>" + b"x" * 50_000 + b"</body></html>")
+    fetcher = Fetcher(timeout=5, max_bytes=10_000)
+    try:
+        result = await Poller(store, fetcher, [server.url]).poll_once()
+    finally:
+        await fetcher.aclose()
+    assert result.failure and result.failure.startswith("too large")
