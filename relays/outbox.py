@@ -302,12 +302,18 @@ class Sender:
             rows = session.scalars(query).all()
             if not rows:
                 return []
-            events = {
-                r.id: load(r.payload)
-                for r in session.scalars(
-                    select(EventRow).where(EventRow.id.in_({row.event_id for row in rows}))
-                )
-            }
+            events: dict[str, Event] = {}
+            for event_row in session.scalars(
+                select(EventRow).where(EventRow.id.in_({row.event_id for row in rows}))
+            ):
+                try:
+                    events[event_row.id] = load(event_row.payload)
+                except (KeyError, TypeError, ValueError):  # e.g. a kind from a newer version
+                    log.exception("event %s cannot be read; its deliveries are dead-lettered", event_row.id)
+            unreadable = [row for row in rows if row.event_id not in events]
+            for row in unreadable:
+                row.status, row.last_error = DEAD, "event payload unreadable by this version"
+            rows = [row for row in rows if row.event_id in events]
             subscribers = {
                 s.id: from_row(s)
                 for s in session.scalars(
