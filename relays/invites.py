@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from .outbox import catch_up
 from .store import InviteRow, Store, SubscriberRow
 from .subscribers import LANGS, Subscriber, SubscriberError, check_address, from_row
 
@@ -165,7 +166,9 @@ def redeem(
             session.flush()
         except IntegrityError as exc:  # the same chat redeemed two codes at once
             raise InviteError("this chat is already subscribed") from exc
-        return from_row(existing)
+        subscriber = from_row(existing)
+        catch_up(session, subscriber, now=now)  # joining mid-outage: the open alerts come first
+        return subscriber
 
 
 def set_lang(store: Store, subscriber_id: int, lang: str) -> Subscriber:

@@ -54,7 +54,7 @@ from .events import (
     load,
 )
 from .render import FORMATS, deadline_applies, deadline_of, render
-from .store import DeliveryRow, EventRow, Store, SubscriberRow
+from .store import AlertRow, DeliveryRow, EventRow, Store, SubscriberRow
 from .subscribers import Subscriber, active_rows, from_row, mask_address
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,37 @@ def _supersede_reminders(session: Session, event: InterruptionPlanned) -> None:
             )
             .values(status=SKIPPED, last_error=f"superseded by {event.id}")
         )
+
+
+def catch_up(session: Session, subscriber: Subscriber, *, now: datetime) -> int:
+    """A subscriber who joins during an outage is told at once of the alerts already open and of
+    the planned interruptions still ahead (later bulletins and the end then thread under them)."""
+    open_alerts = list(session.scalars(select(AlertRow.id).where(AlertRow.status == "open")))
+    wanted = [f"{alert_id}:opened" for alert_id in open_alerts]
+    rows = list(session.scalars(select(EventRow).where(EventRow.id.in_(wanted)))) if wanted else []
+    rows += [
+        row
+        for row in session.scalars(select(EventRow).where(EventRow.kind == InterruptionPlanned.kind))
+        if (row.payload.get("ends_at") or "") > now.isoformat()
+    ]
+    mine = select(DeliveryRow.event_id).where(DeliveryRow.subscriber_id == subscriber.id)
+    have = set(session.scalars(mine))
+    added = 0
+    for row in sorted(rows, key=lambda r: r.seq):
+        if row.id in have:
+            continue
+        try:
+            event = load(row.payload)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not subscriber.wants(event):
+            continue
+        session.add(DeliveryRow(event_id=row.id, event_seq=row.seq, subscriber_id=subscriber.id,
+                                channel=subscriber.channel, purpose="notify", status=PENDING, due_at=now,
+                                created_at=now, attempts=0))
+        added += 1
+    session.flush()
+    return added
 
 
 def enqueue_hook(

@@ -70,7 +70,10 @@ def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
     from relays import subscribers as subs
+    from relays.outbox import catch_up
 
     store = _store(args)
     try:
@@ -86,11 +89,15 @@ def run_add(args: argparse.Namespace) -> int:
             kinds=args.kind,
             role="admin" if args.admin else "client",
         )
+        with store.transaction() as session:  # joining mid-outage: the open alerts are owed too
+            owed = catch_up(session, s, now=datetime.now(UTC))
     except subs.SubscriberError as exc:
         raise UsageError(str(exc)) from exc
     finally:
         store.close()
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
+    if owed:
+        print(f"{owed} message(s) about what is already open or planned are queued for it")
     return 0
 
 

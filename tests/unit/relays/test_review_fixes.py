@@ -149,3 +149,20 @@ def test_bulletins_are_linked_to_the_right_alert(store: Store) -> None:
     events = poll(store, page(alert("DELTA G", "03/12/2026 à 10h00") +
                               "<div><h4>BIP n°1 du 03/12/2026 à 11h00</h4><p>Suite.</p></div>"), 2)
     assert [type(e) for e in events] == [BulletinPublished]
+
+
+async def test_a_subscriber_joining_mid_outage_is_told_of_the_open_alert_first(store: Store) -> None:
+    from relays.outbox import catch_up
+
+    poll(store, page(alert("DELTA G", "03/12/2026 à 10h00")), 1)
+    late = subs.add(store, channel="console", address="late", client="Late")
+    with store.transaction() as session:
+        assert catch_up(session, late, now=T0) == 1
+        assert catch_up(session, late, now=T0) == 0  # once
+    poll(store, page(alert("DELTA G", "03/12/2026 à 10h00"),
+                     "<h3>BIP n°1 - DELTA G</h3><p>Publié le 03/12/2026 à 11h00</p><p>Suite.</p>"), 2)
+    channel = MemoryChannel(name="console")
+    await Sender(store, {"console": channel}, clock=lambda: T0).drain()
+    texts = [m.text.splitlines()[0] for m in channel.sent]
+    assert texts[0].startswith("🔴 ALERTE — DELTA G") and texts[1].startswith("ℹ️ BIP N°1")
+    assert channel.sent[1].thread_ref == channel.delivered[0].ref  # the BIP replies to its copy of the alert
