@@ -77,6 +77,7 @@ class Policy:
     base_backoff: float = 2.0  # seconds, doubled per attempt
     max_backoff: float = 900.0
     lease: timedelta = timedelta(seconds=120)  # a claim not finished by then is taken back
+    chat_gap: timedelta = timedelta(seconds=1.1)  # between two messages to one chat, across instances
 
 
 def _dead_here(worker: str | None) -> bool:
@@ -215,9 +216,19 @@ def catch_up(session: Session, subscriber: Subscriber, *, now: datetime) -> int:
             continue
         if not subscriber.wants(event):
             continue
-        session.add(DeliveryRow(event_id=row.id, event_seq=row.seq, subscriber_id=subscriber.id,
-                                channel=subscriber.channel, purpose="notify", status=PENDING, due_at=now,
-                                created_at=now, attempts=0))
+        session.add(
+            DeliveryRow(
+                event_id=row.id,
+                event_seq=row.seq,
+                subscriber_id=subscriber.id,
+                channel=subscriber.channel,
+                purpose="notify",
+                status=PENDING,
+                due_at=now,
+                created_at=now,
+                attempts=0,
+            )
+        )
         added += 1
     session.flush()
     return added
@@ -310,6 +321,20 @@ class Sender:
                 earlier.status.in_((PENDING, SENDING)),
             )
         )
+        conditions = [~and_(DeliveryRow.purpose == "notify", blocked)]
+        if self.store.engine.dialect.name == "postgresql":
+            # Several instances may send: each paces its own sends, so the one-message-per-second
+            # rule per chat is kept here, across instances, from what the store says was just sent.
+            recent = aliased(DeliveryRow)
+            conditions.append(
+                ~exists().where(
+                    and_(
+                        recent.subscriber_id == DeliveryRow.subscriber_id,
+                        recent.status == SENT,
+                        recent.sent_at > now - self.policy.chat_gap,
+                    )
+                )
+            )
         claimable = or_(
             and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
             and_(DeliveryRow.status == SENDING, DeliveryRow.claimed_until < now),  # an abandoned claim
@@ -319,7 +344,7 @@ class Sender:
             .where(
                 claimable,
                 DeliveryRow.channel.in_(list(self.channels)),
-                ~and_(DeliveryRow.purpose == "notify", blocked),
+                *conditions,
             )
             .order_by(DeliveryRow.due_at, DeliveryRow.event_seq, DeliveryRow.id)
         )
@@ -595,24 +620,39 @@ class Sender:
                     nxt = await asyncio.to_thread(self.next_retry_in)
                     if nxt is None:
                         return total
-                    await asyncio.sleep(nxt)
+                    await asyncio.sleep(max(nxt, 0.05))
                 continue
 
     def next_retry_in(self, horizon: float = 60.0) -> float | None:
-        """Seconds until the next retry due within ``horizon`` (a short wait during drain), else None."""
+        """Seconds to wait during drain for the next message due within ``horizon``: a retry, or
+        one held back by the per-chat gap or another sender's claim. None: nothing worth waiting for."""
         now = self.clock()
+        mine = DeliveryRow.channel.in_(list(self.channels))
         with self.store.sessions() as session:
-            soonest = session.scalar(
+            retry_at = session.scalar(
                 select(func.min(DeliveryRow.due_at)).where(
+                    mine,
                     DeliveryRow.status == PENDING,
                     DeliveryRow.attempts > 0,
-                    DeliveryRow.channel.in_(list(self.channels)),
+                    DeliveryRow.due_at <= now + timedelta(seconds=horizon),
                 )
             )
-        if soonest is None:
-            return None
-        wait = (soonest - now).total_seconds()
-        return max(0.0, wait) if wait <= horizon else None
+            held = session.scalar(
+                select(func.count()).where(
+                    mine,
+                    or_(
+                        DeliveryRow.status == SENDING,
+                        and_(DeliveryRow.status == PENDING, DeliveryRow.due_at <= now),
+                    ),
+                )
+            )
+            sending = session.scalar(select(func.count()).where(mine, DeliveryRow.status == SENDING))
+        waits: list[float] = []
+        if retry_at is not None:
+            waits.append(max(0.0, (retry_at - now).total_seconds()))
+        if held and (self.store.engine.dialect.name == "postgresql" or sending):
+            waits.append(0.2)  # held back by the per-chat gap or another sender: look again shortly
+        return min(waits) if waits else None
 
     async def run_forever(self, idle: float = 1.0, stop: asyncio.Event | None = None) -> None:
         """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
