@@ -65,7 +65,9 @@ def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:
                 by_sub.setdefault(d.subscriber_id, []).append(d)
             for sub_id, items in sorted(by_sub.items()):
                 start = next((d for d in items if d.event_id == f"{alert.id}:opened"), None)
-                end = next((d for d in items if d.event_id == f"{alert.id}:closed"), None)
+                # the latest end: an alert reopened after an inferred end has a later, final one
+                ends = [d for d in items if d.event_id.startswith(f"{alert.id}:closed")]
+                end = max(ends, key=lambda d: d.event_seq) if ends else None
                 bulletins = sum(1 for d in items if ":bip" in d.event_id and d.status == "sent")
                 errors = [d.last_error for d in items if d.last_error and d.status != "sent"]
                 sub = subscribers[sub_id]

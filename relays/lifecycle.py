@@ -51,6 +51,8 @@ class AlertState:
     status: str = "open"  # "open" | "closed"
     absent_polls: int = 0
     closed_at: datetime | None = None
+    inferred_close: bool = False  # closed because it vanished, not by a fin d'alerte
+    reopened: int = 0  # times it came back after an inferred close
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +199,36 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
             item_alert[index] = aid
             seen.add(aid)
             continue
-        if aid in known:  # closed already: a stale page must not reopen it
+        if aid in known:  # closed already: a stale page must not reopen it...
             item_alert[index] = aid
+            back = known[aid]
+            if back.status == "closed" and back.inferred_close and not _ended_on_page(back, snapshot):
+                # ...unless we only inferred its end: it is on the page again, so it never ended.
+                back = replace(
+                    back,
+                    status="open",
+                    absent_polls=0,
+                    closed_at=None,
+                    inferred_close=False,
+                    reopened=back.reopened + 1,
+                )
+                open_alerts[aid] = back
+                work.changed[aid] = back
+                seen.add(aid)
+                work.events.append(
+                    AlertOpened(
+                        id=f"{aid}:reopened:{back.reopened}",
+                        source=work.location,
+                        detected_at=work.now,
+                        alert_id=aid,
+                        services=back.services,
+                        modes=back.modes,
+                        level=back.level,
+                        title=item.title,
+                        text=item.text,
+                        published_at=item.published_at,
+                    )
+                )
             continue
         same = next(
             (
@@ -411,12 +441,12 @@ def _close_part(
 def _close(
     alert: AlertState, work: _Work, open_alerts: dict[str, AlertState], *, item: Item | None, inferred: bool
 ) -> None:
-    closed = replace(alert, status="closed", closed_at=work.now)
+    closed = replace(alert, status="closed", closed_at=work.now, inferred_close=inferred)
     work.changed[alert.id] = closed
     del open_alerts[alert.id]
     work.events.append(
         AlertClosed(
-            id=f"{alert.id}:closed",
+            id=f"{alert.id}:closed" if not alert.reopened else f"{alert.id}:closed:{alert.reopened}",
             source=work.location,
             detected_at=work.now,
             alert_id=alert.id,

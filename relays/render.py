@@ -82,6 +82,8 @@ _L = {
         "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
         "deactivated_text": "{c} ({ch} {a}) ne reçoit plus les alertes : {r}",
         "all": "tous téléservices",
+        "reopened": "L'alerte réapparaît sur la météo des téléservices : elle n'était pas terminée "
+        "(sa fin avait été déduite de son absence). La procédure de secours reste en vigueur.",
     },
     "en": {
         "alert": "ALERT",
@@ -111,6 +113,8 @@ _L = {
         "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
         "deactivated_text": "{c} ({ch} {a}) no longer receives alerts: {r}",
         "all": "all téléservices",
+        "reopened": "The alert is back on the météo des téléservices: it had not ended (its end had been "
+        "inferred from its absence). The fallback procedure still applies.",
     },
 }
 
@@ -150,6 +154,8 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
     if isinstance(event, AlertOpened):
         label = words.get(event.level or "", words["alert"]) if event.level else words["alert"]
         lines += [("🔴 " if event.level != "black" else "⚫ ") + m.bold(f"{label} — {what}")]
+        if ":reopened:" in event.id:
+            lines.append(m.bold(words["reopened"]))
         if event.title:
             lines.append(e(event.title))
         if event.text:

@@ -31,6 +31,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -75,6 +76,8 @@ class AlertRow(Base):
     absent_polls: Mapped[int] = mapped_column(Integer, default=0)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inferred_close: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class EventRow(Base):
@@ -286,6 +289,7 @@ class Store:
             row.services, row.modes, row.level = list(alert.services), list(alert.modes), alert.level
             row.title, row.text, row.published_at = alert.title, alert.text, alert.published_at
             row.status, row.absent_polls, row.closed_at = alert.status, alert.absent_polls, alert.closed_at
+            row.inferred_close, row.reopened = alert.inferred_close, alert.reopened
         session.flush()
         for event_ in outcome.events:
             session.add(
@@ -362,4 +366,6 @@ def _alert_state(row: AlertRow) -> AlertState:
         status=row.status,
         absent_polls=row.absent_polls,
         closed_at=row.closed_at,
+        inferred_close=bool(row.inferred_close),
+        reopened=row.reopened or 0,
     )
