@@ -60,7 +60,7 @@ DATE_RE = (
     rf"|{_DAYNAME}(?P<ud>\d{{1,2}})(?:er)?\s+(?P<um>{_MONTH_RE})\b(?!\.?\s*\d{{4}}))"
 )
 # A clock time: 10h32, 10 h 32, 10h, 10:32, 10H32.
-TIME_RE = r"(?P<hh>\d{1,2})\s*(?:h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
+TIME_RE = r"(?P<hh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
 
 _DATE = re.compile(DATE_RE, re.IGNORECASE)
 _TIME = re.compile(TIME_RE)
@@ -165,15 +165,15 @@ class Window:
 
 _RANGE_SAME_DAY = re.compile(
     rf"(?:{DATE_RE})[^.\d]{{0,40}}?(?:de|entre|à partir de|a partir de|dès|des)\s*"
-    r"(?P<h1>\d{1,2})\s*(?:h|H|:)\s*(?P<m1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
-    r"(?P<h2>\d{1,2})\s*(?:h|H|:)\s*(?P<m2>\d{2})?",
+    r"(?P<h1>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m2>\d{2})?",
     re.IGNORECASE,
 )
 _RANGE_TWO_DAYS = re.compile(
     rf"(?:du|depuis le|à partir du)\s+(?P<a>{DATE_RE.replace('?P<', '?P<a_')})\s*(?:à|a|,|-)?\s*"
-    r"(?P<ah>\d{1,2})\s*(?:h|H|:)\s*(?P<am>\d{2})?\s*"
+    r"(?P<ah>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<am>\d{2})?\s*"
     rf"(?:au|jusqu'au|jusqu’au)\s+(?P<b>{DATE_RE.replace('?P<', '?P<b_')})\s*(?:à|a|,|-)?\s*"
-    r"(?P<bh>\d{1,2})\s*(?:h|H|:)\s*(?P<bm>\d{2})?",
+    r"(?P<bh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<bm>\d{2})?",
     re.IGNORECASE,
 )
 
@@ -183,8 +183,8 @@ _RANGE_OVERNIGHT = re.compile(
     rf"\bdu\s+{_DAYNAME}(?P<d1>\d{{1,2}})(?:er)?\s+(?:(?P<m1>{_MONTH_GROUP})\s+)?(?:(?P<y1>\d{{4}})\s+)?"
     rf"au\s+{_DAYNAME}(?P<d2>\d{{1,2}})(?:er)?\s+(?P<m2>{_MONTH_GROUP})\s+(?P<y2>\d{{4}})"
     r"[^.\d]{0,30}?(?:de|entre|à partir de)\s*"
-    r"(?P<h1>\d{1,2})\s*(?:h|H|:)\s*(?P<m_1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
-    r"(?P<h2>\d{1,2})\s*(?:h|H|:)\s*(?P<m_2>\d{2})?",
+    r"(?P<h1>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m_1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m_2>\d{2})?",
     re.IGNORECASE,
 )
 

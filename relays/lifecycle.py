@@ -363,6 +363,8 @@ def _bulletin_target(
     if item.parent is not None and item.parent in item_alert:
         return open_alerts.get(item_alert[item.parent])  # None when that alert is closed
     matches = [a for a in open_alerts.values() if set(item.services) & set(a.services)]
+    same_mode = [a for a in matches if item.modes and _overlaps(item.modes, a.modes)]
+    matches = same_mode or matches  # "BIP n°2 – ECS – EDI" belongs to the ECS alert in EDI
     if not matches and not item.services and len(open_alerts) == 1:
         matches = list(open_alerts.values())
     if not matches:

@@ -18,6 +18,7 @@ import re
 from calendar import timegm
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import islice
 
 import feedparser
 from bs4 import BeautifulSoup
@@ -482,20 +483,31 @@ _DATE_LED = re.compile(rf"^\s*(?:le\s+|du\s+)?(?:{DATE_RE})", re.IGNORECASE)
 
 
 def _dated_paragraphs(block: _Block) -> list[_Block]:
-    """Messages written as dated paragraphs under one section heading ("Messages du SAU").
+    """Messages written as lines under one section heading ("Messages du SAU").
 
-    A section heading that is not itself a message, followed by lines that each start with a
-    date, holds one message per such line (with the undated lines after it).
+    A section heading that is not itself a message holds one message per line that starts with a
+    date ("03/12/2026 10h32 : ALERTE …"), or per short title line followed by its date line
+    ("ALERTE – GAMMA – DTI<br>Publié le …<br>…"), each with the lines after it.
     """
     title = block.heading.text
     if classify(title) is not ItemKind.INFORMATION or parse_datetime(title) is not None:
         return []
     groups: list[list[str]] = []
-    for line in block.body.split("\n"):
+    lines = block.body.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        dated_next = bool(_DATELINE.match(following) or _DATE_LED.match(following))
+        if len(line) <= 100 and dated_next and classify(line) is not ItemKind.INFORMATION:
+            groups.append([line, following])  # a title, then its date line
+            index += 2
+            continue
         if _DATE_LED.match(line):
             groups.append([line])
         elif groups:
             groups[-1].append(line)
+        index += 1
     messages = []
     for lines in groups:
         head, rest = lines[0], "\n".join(lines[1:])
@@ -546,7 +558,18 @@ def _published(kind: ItemKind, title: str, body: str, block: _Block) -> datetime
 
 
 def _date_before(block: _Block) -> datetime | None:
-    """A date written just before the title (timelines: "<div>12/02 14h20</div><h4>Alerte…</h4>")."""
+    """A date written just before the title (timelines: "<div>12/02 14h20</div><h4>Alerte…</h4>"),
+    or in another cell of the title's table row (history tables: Date | Service | Message)."""
+    near = islice(block.heading.node.iterancestors(), 5)
+    row = next((a for a in near if _tag(a) == "tr"), None)
+    if row is not None:
+        for cell in row:
+            if _tag(cell) not in ("td", "th") or block.heading.node in cell.iterdescendants():
+                continue
+            text = _text(cell)
+            found = find_datetimes(text) if len(text) <= 60 else []
+            if found and found[0].has_time:
+                return found[0].at
     container = block.heading.container
     for node in (block.heading.node, container):
         if node is None:
