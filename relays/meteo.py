@@ -577,6 +577,8 @@ def _date_before(block: _Block) -> datetime | None:
         prev = node.getprevious()
         if prev is None or not isinstance(prev.tag, str):
             continue
+        if sum(1 for _ in islice(prev.iter(), 12)) >= 12:
+            continue  # a whole section, not a date label: not worth reading
         for tag in prev.iter("time"):
             value = tag.get("datetime")
             if value:
