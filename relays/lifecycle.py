@@ -215,20 +215,7 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
                 open_alerts[aid] = back
                 work.changed[aid] = back
                 seen.add(aid)
-                work.events.append(
-                    AlertOpened(
-                        id=f"{aid}:reopened:{back.reopened}",
-                        source=work.location,
-                        detected_at=work.now,
-                        alert_id=aid,
-                        services=back.services,
-                        modes=back.modes,
-                        level=back.level,
-                        title=item.title,
-                        text=item.text,
-                        published_at=item.published_at,
-                    )
-                )
+                work.events.append(_opened(f"{aid}:reopened:{back.reopened}", back, item, work))
             continue
         same = next(
             (
@@ -258,20 +245,7 @@ def _diff(prior: Prior, snapshot: Snapshot, work: _Work, rules: Rules) -> None:
         item_alert[index] = aid
         seen.add(aid)
         if f"{aid}:opened" not in prior.known_event_ids:
-            work.events.append(
-                AlertOpened(
-                    id=f"{aid}:opened",
-                    source=work.location,
-                    detected_at=work.now,
-                    alert_id=aid,
-                    services=item.services,
-                    modes=item.modes,
-                    level=item.level,
-                    title=item.title,
-                    text=item.text,
-                    published_at=item.published_at,
-                )
-            )
+            work.events.append(_opened(f"{aid}:opened", state, item, work))
 
     # 2. Bulletins of open alerts, in number order.
     emitted: set[str] = set()
@@ -376,6 +350,22 @@ def _still_down_in_table(alert: AlertState, snapshot: Snapshot) -> bool:
     bad = (ServiceState.ALERT, ServiceState.DOWN)
     modes = alert.modes or ("EDI", "DTI")
     return any(snapshot.state_of(s, m) in bad for s in alert.services for m in modes)
+
+
+def _opened(event_id: str, alert: AlertState, item: Item, work: _Work) -> AlertOpened:
+    """The event telling that ``alert`` is open, in the words of the message ``item``."""
+    return AlertOpened(
+        id=event_id,
+        source=work.location,
+        detected_at=work.now,
+        alert_id=alert.id,
+        services=alert.services,
+        modes=alert.modes,
+        level=alert.level,
+        title=item.title,
+        text=item.text,
+        published_at=item.published_at,
+    )
 
 
 def _ended_on_page(alert: AlertState, snapshot: Snapshot) -> bool:

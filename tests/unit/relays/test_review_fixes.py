@@ -13,7 +13,7 @@ from relays.lifecycle import Rules
 from relays.meteo import classify, parse_page
 from relays.outbox import Sender, enqueue_hook
 from relays.snapshot import ItemKind
-from relays.store import DeliveryRow, Store
+from relays.store import DeliveryRow, Store, SubscriberRow
 
 T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 
@@ -21,6 +21,24 @@ T0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
     return Store.open(f"sqlite:///{tmp_path / 'r.sqlite3'}")
+
+
+def memory_subscriber(address: str, client: str) -> SubscriberRow:
+    """A subscriber on the in-memory channel (a test-only channel ``subscribers.add`` refuses)."""
+    return SubscriberRow(
+        channel="memory",
+        address=address,
+        client=client,
+        lang="fr",
+        services=[],
+        modes=[],
+        kinds=[],
+        role="client",
+        active=True,
+        paused=False,
+        profile={},
+        created_at=T0,
+    )
 
 
 def page(*articles: str) -> bytes:
@@ -94,25 +112,8 @@ def test_a_yearless_date_is_read() -> None:
 
 
 async def test_an_abandoned_claim_is_taken_back_once_its_lease_expires(store: Store) -> None:
-    from relays.store import SubscriberRow
-
     with store.transaction() as session:
-        session.add(
-            SubscriberRow(
-                channel="memory",
-                address="a",
-                client="A",
-                lang="fr",
-                services=[],
-                modes=[],
-                kinds=[],
-                role="client",
-                active=True,
-                paused=False,
-                profile={},
-                created_at=T0,
-            )
-        )
+        session.add(memory_subscriber("a", "A"))
     poll(store, page(alert("DELTA G", "03/12/2026 à 10h00")), 1)
     dead = Sender(store, {"memory": MemoryChannel()}, worker="other-host:1:dead", clock=lambda: T0)
     assert len(dead.claim()) == 1  # claimed, then its process died
@@ -123,26 +124,9 @@ async def test_an_abandoned_claim_is_taken_back_once_its_lease_expires(store: St
 
 
 async def test_removed_and_paused_subscribers_get_nothing_more(store: Store) -> None:
-    from relays.store import SubscriberRow
-
     with store.transaction() as session:
         for address in ("gone", "paused", "kept"):
-            session.add(
-                SubscriberRow(
-                    channel="memory",
-                    address=address,
-                    client=address,
-                    lang="fr",
-                    services=[],
-                    modes=[],
-                    kinds=[],
-                    role="client",
-                    active=True,
-                    paused=False,
-                    profile={},
-                    created_at=T0,
-                )
-            )
+            session.add(memory_subscriber(address, address))
     poll(store, page(alert("DELTA G", "03/12/2026 à 10h00")), 1)
     gone = subs.find(store, "gone")
     paused = subs.find(store, "paused")
@@ -158,25 +142,8 @@ async def test_removed_and_paused_subscribers_get_nothing_more(store: Store) -> 
 
 
 def test_a_moved_interruption_cancels_the_old_windows_reminders(store: Store) -> None:
-    from relays.store import SubscriberRow
-
     with store.transaction() as session:
-        session.add(
-            SubscriberRow(
-                channel="memory",
-                address="a",
-                client="A",
-                lang="fr",
-                services=[],
-                modes=[],
-                kinds=[],
-                role="client",
-                active=True,
-                paused=False,
-                profile={},
-                created_at=T0,
-            )
-        )
+        session.add(memory_subscriber("a", "A"))
     notice = (
         "<h3>Interruption programmée</h3><p>Publié le 01/12/2026 à 10h00</p>"
         "<p>DELTA T sera interrompu le {day} décembre 2026 de 9h00 à 17h00.</p>"
