@@ -128,7 +128,12 @@ def build_slack_app(
         channel, user = str(body.get("channel_id") or ""), str(body.get("user_id") or "")
         ctx = _context(relay, channel, user, private=channel.startswith("D"))
         text = (body.get("text") or "").strip()
-        result = await route(ctx, text) if text else help_reply(resolve(ctx))
+        try:
+            result = await route(ctx, text) if text else help_reply(resolve(ctx))
+        except Exception as exc:  # noqa: BLE001 - answered here: Bolt drops errors raised after ack()
+            log.error("slack command failed: %r", exc, exc_info=exc)
+            await respond(text=APOLOGY, response_type="ephemeral", replace_original=False)
+            return
         if result is not None:
             await respond(response_type="ephemeral", **_payload(result))
 
