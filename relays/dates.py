@@ -139,20 +139,35 @@ def parse_datetime(text: str) -> datetime | None:
 
 
 _PUBLISHED = re.compile(
-    r"(?:publi[ée]e?s?|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour|diffus[ée]e?|émis|emis|"
-    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du)\s*(?:le|du|:)?\s*",
+    r"(?:date\s+de\s+(?:premi[èe]re\s+)?publication|publi[ée]e?s?|publication|diffus[ée]e?|émis|emis|"
+    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du|published|posted)\s*(?:le|du|on|:)?\s*:?\s*",
+    re.IGNORECASE,
+)
+_UPDATED = re.compile(
+    r"(?:derni[èe]re\s+mise\s+[àa]\s+jour|date\s+de\s+mise\s+[àa]\s+jour|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour"
+    r"|modifi[ée]e?|actualis[ée]e?|updated|last\s+updated)\s*(?:le|du|on|:)?\s*:?\s*",
     re.IGNORECASE,
 )
 
 
-def parse_published(text: str) -> datetime | None:
-    """The publication moment: a date introduced by "Publié le", "mis à jour le", "… du", else None."""
-    for m in _PUBLISHED.finditer(text):
+def _labelled(pattern: re.Pattern[str], text: str) -> datetime | None:
+    for m in pattern.finditer(text):
         tail = text[m.end() : m.end() + 80]
         found = find_datetimes(tail)
         if found and found[0].start <= 3:
             return found[0].at
     return None
+
+
+def parse_updated(text: str) -> datetime | None:
+    """The moment a message says it was updated: "Mis à jour le …", "Dernière mise à jour : …"."""
+    return _labelled(_UPDATED, text)
+
+
+def parse_published(text: str) -> datetime | None:
+    """The publication moment: a date introduced by "Publié le", "Date de publication :", "… du";
+    failing that, "Mis à jour le" (a message updated on a date was published by then); else None."""
+    return _labelled(_PUBLISHED, text) or _labelled(_UPDATED, text)
 
 
 @dataclass(frozen=True, slots=True)
