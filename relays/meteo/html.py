@@ -192,7 +192,8 @@ def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
 class _Block:
     heading: _Heading
     parent: _Block | None
-    texts: list[str] = field(default_factory=list)
+    #: (text, the element holding it, whether it is a badge) in reading order
+    texts: list[tuple[str, HtmlElement | None, bool]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     time: str | None = None
     body: str = ""
@@ -220,50 +221,51 @@ def _owns(block: _Block, owner: HtmlElement | None) -> bool:
     return owner is None or block.heading.container is None or _inside(owner, block.heading.container)
 
 
+def _take_back(previous: _Block, block: _Block, container: HtmlElement) -> None:
+    """Text written in a message's own box before its title (a date or a badge above a card's
+    title) was given to the message open before it: it belongs to the new title."""
+    moved: list[tuple[str, HtmlElement | None, bool]] = []
+    while previous.texts:
+        entry = previous.texts[-1]
+        if entry[1] is not None and not _inside(entry[1], container):
+            break
+        moved.append(previous.texts.pop())
+    while moved and moved[-1][1] is None:  # leading line breaks stay where they were
+        previous.texts.append(moved.pop())
+    if any(owner is not None for _, owner, _ in moved):
+        block.texts[:0] = reversed(moved)
+    else:
+        previous.texts.extend(reversed(moved))
+
+
 def _blocks(stream: list[_Token]) -> list[_Block]:
     blocks: list[_Block] = []
     stack: list[_Block] = []
-    pending: list[_Label] = []
-
-    def target(owner: HtmlElement | None) -> _Block | None:
-        return next((b for b in reversed(stack) if _owns(b, owner)), None)
-
-    def flush() -> None:
-        for label in pending:
-            block = target(label.owner)
-            if block is not None:  # a badge inside the text ("BIP n°1 publié le …") stays in it too
-                block.labels.append(label.text)
-                block.texts.append(f" {label.text} ")
-        pending.clear()
-
     for token in stream:
         if isinstance(token, _Heading):
+            open_blocks = list(stack)
             while stack and not _encloses(stack[-1], token):
                 stack.pop()
             block = _Block(token, stack[-1] if stack else None)
-            # Badges written just above the title, in the same card, are the title's.
-            container = token.container
-            mine = [lb for lb in pending if container is not None and _inside(lb.owner, container)]
-            block.labels.extend(lb.text for lb in mine)
-            pending[:] = [lb for lb in pending if lb not in mine]
-            flush()
+            if token.container is not None:
+                for previous in reversed(open_blocks):
+                    if previous.heading.container is not token.container:
+                        _take_back(previous, block, token.container)
             blocks.append(block)
             stack.append(block)
-        elif isinstance(token, _Label):
-            pending.append(token)
+            continue
+        owner_block = next((b for b in reversed(stack) if _owns(b, token.owner)), None)
+        if owner_block is None:
+            continue
+        if isinstance(token, _Time):
+            owner_block.time = owner_block.time or token.value
+        elif isinstance(token, _Label):  # a badge inside the text ("BIP n°1 publié le …") stays in it
+            owner_block.texts.append((f" {token.text} ", token.owner, True))
         else:
-            if pending and token.owner is not None:
-                flush()
-            owner_block = target(token.owner)
-            if owner_block is None:
-                continue
-            if isinstance(token, _Time):
-                owner_block.time = owner_block.time or token.value
-            else:
-                owner_block.texts.append(token.text)
-    flush()
+            owner_block.texts.append((token.text, token.owner, False))
     for block in blocks:
-        lines = [clean(line) for line in "".join(block.texts).split("\n")]
+        block.labels = [text.strip() for text, _, is_label in block.texts if is_label]
+        lines = [clean(line) for line in "".join(text for text, _, _ in block.texts).split("\n")]
         block.body = "\n".join(line for line in lines if line)
     return _merge_labels(blocks)
 

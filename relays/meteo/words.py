@@ -47,8 +47,14 @@ _ALERT = re.compile(
 _ALERT_WORD = re.compile(r"\bALERTE\b")
 # "Aucune alerte", "pas d'alerte", "plus d'alerte en cours": the word is there, the alert is not.
 _NO_ALERT = re.compile(
-    r"\b(?:AUCUNE?|PAS\s+D|PLUS\s+D|SANS|NO)\s?(?:\w+\s+){0,2}?(?:ALERTES?|INCIDENTS?|PERTURBATIONS?|ALERTS?)\b"
+    r"\b(?:AUCUNE?|PAS\s+D|PLUS\s+D|SANS|NO)\s?(?:\w+\s+){0,2}?"
+    r"(?:ALERTES?|INCIDENTS?|PERTURBATIONS?|ALERTS?|INTERRUPTIONS?|PANNES?|DYSFONCTIONNEMENTS?|INDISPONIBILITES?)\b"
 )
+# A title that opens as news ("Information – Nouvelle version de …", "Rappel : …") is an alert only
+# if it says "alerte"; one that speaks of a case ("En cas de dysfonctionnement", "Que faire si …")
+# is guidance, not an alert.
+_INFO_LEAD = re.compile(r"^\W*(?:INFORMATIONS?|INFO|ACTUALITES?|NEWS|RAPPEL|A\s+NOTER|NOUVEAUTES?|NOUVELLE\s+VERSION)\b")
+_GUIDANCE = re.compile(r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF)\b")
 NUMBER = re.compile(
     r"(?:\bBIP\b|\bBULLETIN\b)[^\n]{0,80}?(?:\bN\s*[°º]|\bNO\b|\bNUMERO\b|#)\s*(\d{1,4})\b"
     r"|\bBIP\s*#?\s*(\d{1,4})\b"
@@ -77,6 +83,12 @@ def _says_alert(folded: str) -> bool:
     return False
 
 
+def _says_alert_word(folded: str) -> bool:
+    return any(
+        not _NO_ALERT.search(folded[max(0, m.start() - 24) : m.end()]) for m in _ALERT_WORD.finditer(folded)
+    )
+
+
 def classify(title: str, body: str = "") -> ItemKind:
     """What a message is, from its title first; the body only where the title says nothing."""
     t = fold(title)
@@ -90,6 +102,11 @@ def classify(title: str, body: str = "") -> ItemKind:
         return ItemKind.PLANNED
     b = fold(body)
     if _says_alert(t):
+        first = _ALERT.search(t)
+        if first is not None and _GUIDANCE.search(t[: first.start()]):
+            return ItemKind.INFORMATION
+        if _INFO_LEAD.match(t) and not _says_alert_word(t):
+            return ItemKind.INFORMATION
         # "Interruption des téléservices le 8 août" with a body in the future tense is a notice.
         if not _ALERT_WORD.search(t) and _FUTURE.search(b) and _has_window(body):
             return ItemKind.PLANNED
