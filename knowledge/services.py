@@ -15,7 +15,6 @@ from functools import lru_cache
 
 #: Canonical names, in the order they are usually listed on the météo page.
 CANONICAL: tuple[str, ...] = (
-    "DELTA IE",
     "DELTA G",
     "DELTA X Import",
     "DELTA X Export",
@@ -30,6 +29,8 @@ CANONICAL: tuple[str, ...] = (
     "GAMMA",
     "EMCS",
     "AUBETTE",
+    # Added later: chat buttons carry an index into this tuple, so new names go at the end.
+    "DELTA IE",
     "GUN",
     "SOPRANO",
 )

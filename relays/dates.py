@@ -164,10 +164,11 @@ def parse_updated(text: str) -> datetime | None:
     return _labelled(_UPDATED, text)
 
 
-def parse_published(text: str) -> datetime | None:
+def parse_published(text: str, *, or_updated: bool = True) -> datetime | None:
     """The publication moment: a date introduced by "Publié le", "Date de publication :", "… du";
-    failing that, "Mis à jour le" (a message updated on a date was published by then); else None."""
-    return _labelled(_PUBLISHED, text) or _labelled(_UPDATED, text)
+    failing that (unless ``or_updated`` is false), "Mis à jour le" — a message updated on a date was
+    published by then; else None."""
+    return _labelled(_PUBLISHED, text) or (_labelled(_UPDATED, text) if or_updated else None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,7 @@ def _alert_level(
         if (level := requalified_level(clause) or find_level(clause)) and "CAS" not in clause.split():
             return level, "opening words of the text"
     if level := _level_from_table(services, modes, statuses):
-        return level, "status table"
+        return None, f"not stated by the message (the status table shows {level}: used if it opens an alert)"
     return None, "not stated"
 
 
@@ -145,7 +145,7 @@ def _bulletin_level(message: Message) -> tuple[str | None, str]:
 def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime | None, str]:
     text = f"{message.title}\n{message.body}\n" + "\n".join(message.labels)
     updated = parse_updated(text) or message.feed_updated
-    published = parse_published(text)
+    published = parse_published(text, or_updated=False)
     if published is not None:
         return published, updated, "publication label in the text"
     if message.feed_published is not None:

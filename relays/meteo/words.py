@@ -53,8 +53,12 @@ _NO_ALERT = re.compile(
 # A title that opens as news ("Information – Nouvelle version de …", "Rappel : …") is an alert only
 # if it says "alerte"; one that speaks of a case ("En cas de dysfonctionnement", "Que faire si …")
 # is guidance, not an alert.
-_INFO_LEAD = re.compile(r"^\W*(?:INFORMATIONS?|INFO|ACTUALITES?|NEWS|RAPPEL|A\s+NOTER|NOUVEAUTES?|NOUVELLE\s+VERSION)\b")
-_GUIDANCE = re.compile(r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF)\b")
+_INFO_LEAD = re.compile(
+    r"^\W*(?:INFORMATIONS?|INFO|ACTUALITES?|NEWS|RAPPEL|A\s+NOTER|NOUVEAUTES?|NOUVELLE\s+VERSION)\b"
+)
+_GUIDANCE = re.compile(
+    r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF)\b"
+)
 NUMBER = re.compile(
     r"(?:\bBIP\b|\bBULLETIN\b)[^\n]{0,80}?(?:\bN\s*[°º]|\bNO\b|\bNUMERO\b|#)\s*(\d{1,4})\b"
     r"|\bBIP\s*#?\s*(\d{1,4})\b"
