@@ -495,9 +495,10 @@ def _ends(work: _Work) -> None:
 
 def _ended_before(alert: AlertState, item: Item, snapshot: Snapshot) -> bool:
     """Whether the page shows a fin of ``alert`` published before the message ``item``: the
-    message is then a new alert on the same téléservice, not that alert again."""
+    message is then a new alert on the same téléservice, not that alert again. An undated message
+    cannot be shown to follow the fin: it is taken for the alert that fin ends."""
     if item.published_at is None:
-        return _ended_on_page(alert, snapshot)
+        return False
     for end in snapshot.items:
         if end.kind is not ItemKind.END or not set(end.services) & set(alert.services):
             continue

@@ -146,9 +146,34 @@ def _container(el: HtmlElement) -> HtmlElement | None:
             return None  # flat page: the heading's text runs until the next heading
         wraps_only = len(parent) == 1 and not (parent.text or "").strip() and not (child.tail or "").strip()
         if not wraps_only:
-            return parent
+            return _beyond_header(el, parent)
         child, parent = parent, parent.getparent()
     return None
+
+
+_HEADING_XPATH = "descendant::*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]"
+
+
+def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
+    """A title box holding only the title and a line of metadata ("<header class=entry-header>
+    <h2>…</h2><div>Publié le … par …</div></header>") heads its message: the message is its
+    parent (the article), provided that parent titles nothing else."""
+    parent = box.getparent()
+    if parent is None or tag_of(parent) in ("body", "main", "html"):
+        return box
+    extra = len(text_of(box)) - len(text_of(heading))
+    if extra > 160 or not any(text_of(sibling) for sibling in box.itersiblings()):
+        return box
+    if any(h is not heading and not _inside(h, box) for h in parent.xpath(_HEADING_XPATH)):
+        return box  # the parent holds other titled blocks (nested bulletins, a list): keep to the box
+    classes = set(str(box.get("class") or "").split())
+    for sibling in parent:
+        if sibling is box or tag_of(sibling) != tag_of(box):
+            continue
+        theirs = set(str(sibling.get("class") or "").split())
+        if classes == theirs or classes & theirs:
+            return box  # one of a list of like boxes (one per message): the box is the message
+    return parent
 
 
 def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
@@ -249,7 +274,8 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
             block = _Block(token, stack[-1] if stack else None)
             if token.container is not None:
                 for previous in reversed(open_blocks):
-                    if previous.heading.container is not token.container:
+                    outer = previous.heading.container
+                    if outer is None or (outer is not token.container and _inside(token.container, outer)):
                         _take_back(previous, block, token.container)
             blocks.append(block)
             stack.append(block)
@@ -271,17 +297,29 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
 
 
 def _merge_labels(blocks: list[_Block]) -> list[_Block]:
-    """A title that is only "Alerte" / "ALERTE ROUGE" with no text of its own labels the next title."""
+    """Titles that are only "Alerte" / "ALERTE ROUGE" are labels, not messages:
+
+    * inside a message ("<summary>ALERTE – DELTA T</summary><p><strong>Alerte rouge.</strong>
+      Depuis 7 h 30 …"), the label and its text belong to that message;
+    * with no text of their own (a badge above a card's title), they label the next title.
+    """
     out: list[_Block] = []
     carry: list[str] = []
     for index, block in enumerate(blocks):
         following = blocks[index + 1] if index + 1 < len(blocks) else None
-        if (
-            following is not None
-            and is_label_only(block.heading.text)
-            and not block.body.strip()
-            and following.parent is block.parent
-        ):
+        label = is_label_only(block.heading.text)
+        owner = block.parent
+        in_message = owner is not None and owner in out and classify(owner.heading.text) is not ItemKind.INFORMATION
+        if label and owner is not None and in_message:
+            owner.labels.append(block.heading.text)
+            owner.labels.extend(block.labels)
+            opening = f"{block.heading.text} {block.body}"
+            owner.body = "\n".join(part for part in (owner.body, opening) if part)
+            for other in blocks[index + 1 :]:
+                if other.parent is block:
+                    other.parent = owner
+            continue
+        if following is not None and label and not block.body.strip() and following.parent is block.parent:
             carry.append(block.heading.text)
             carry.extend(block.labels)
             continue

@@ -26,6 +26,7 @@ from .words import (
     clauses,
     find_level,
     find_modes,
+    is_label_only,
     mode_mentions,
     named_as_service,
     only_modes,
@@ -221,6 +222,9 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
         if kind is ItemKind.INFORMATION and published is None:
             continue  # a section heading, not a message
         services, services_why = _services(message, kind, vocabulary)
+        legend = not services and published is None and is_label_only(message.title)
+        if kind is not ItemKind.INFORMATION and legend:
+            continue  # "Alerte rouge : le service est perturbé…", no date, no service: a legend
         modes, modes_why = _modes(message, kind, services, statuses)
         level: str | None = None
         level_why = ""
