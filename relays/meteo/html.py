@@ -296,6 +296,10 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
     return _merge_labels(blocks)
 
 
+def _is_message(block: _Block) -> bool:
+    return classify(block.heading.text) is not ItemKind.INFORMATION
+
+
 def _merge_labels(blocks: list[_Block]) -> list[_Block]:
     """Titles that are only "Alerte" / "ALERTE ROUGE" are labels, not messages:
 
@@ -309,8 +313,7 @@ def _merge_labels(blocks: list[_Block]) -> list[_Block]:
         following = blocks[index + 1] if index + 1 < len(blocks) else None
         label = is_label_only(block.heading.text)
         owner = block.parent
-        in_message = owner is not None and owner in out and classify(owner.heading.text) is not ItemKind.INFORMATION
-        if label and owner is not None and in_message:
+        if label and owner is not None and owner in out and _is_message(owner):
             owner.labels.append(block.heading.text)
             owner.labels.extend(block.labels)
             opening = f"{block.heading.text} {block.body}"
