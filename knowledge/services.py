@@ -33,6 +33,7 @@ CANONICAL: tuple[str, ...] = (
     "DELTA IE",
     "GUN",
     "SOPRANO",
+    "DEB",  # the déclaration d'échanges de biens: people ask about it; no fiche covers it
 )
 
 # Patterns run on folded text (upper case, accents removed, "@" read as "A", dashes, slashes, dots
@@ -58,6 +59,7 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (rf"\b{_D}\s*C\b", ("DELTA C",)),
     (rf"\b{_D}\s*D\b", ("DELTA D",)),
     (rf"\b{_D}\s*P\b", ("ICS",)),  # "ICS-Delta P" is ICS
+    (rf"\b{_D}\s*I\s*E\b", ("DELTA IE",)),
     (r"\bICS\s*2\b", ("ICS2",)),
     (r"\bICS\b", ("ICS",)),
     (r"\bECS\b", ("ECS",)),
@@ -68,12 +70,13 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bAUBETTE\b", ("AUBETTE",)),
     (r"\bGUN\b", ("GUN",)),  # the guichet unique national
     (r"\bSOPRANO\b", ("SOPRANO",)),
+    (r"\bDEB\b", ("DEB",)),
 )
 # One alternation, tried left to right at each position: the longest spellings win, and a matched
 # spelling is consumed (so "ICS2" is not read again as "ICS", nor "X IMPORT ET EXPORT" as "X").
 _ANY = re.compile("|".join(f"(?P<a{i}>{pattern})" for i, (pattern, _) in enumerate(_ALIASES)))
 # Where a service name can start: a cheap scan before the full alternation is tried there.
-_START = re.compile(r"\b(?:DELT|ICS|ECS|NCTS|NSTI|GAMMA|EMCS|AUBETTE|GUN|SOPRANO)")
+_START = re.compile(r"\b(?:DELT|ICS|ECS|NCTS|NSTI|GAMMA|EMCS|AUBETTE|GUN|SOPRANO|DEB)")
 _NAMES = {f"a{i}": names for i, (_, names) in enumerate(_ALIASES)}
 
 
