@@ -28,7 +28,7 @@ unit-tested directly. The invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from knowledge.services import fold
 
@@ -70,6 +70,12 @@ class AlertState:
     #: everything its messages ever announced (a partial end narrows ``services``, not this)
     announced_services: tuple[str, ...] = ()
     announced_modes: tuple[str, ...] = ()
+    #: undated fins already on the page when the alert was first seen: they cannot be shown to
+    #: come after it, so they never close it (a new undated fin does)
+    old_ends: tuple[str, ...] = ()
+    #: ids of the other messages taken for this alert (re-dated, re-titled, undated copies), so
+    #: the same page read again finds the same alert, open or closed
+    aliases: tuple[str, ...] = ()
     stated_level: str | None = None  # the level its own message stated when last seen
     level_at: datetime | None = None  # when the message that set the current level was published
 
@@ -262,22 +268,32 @@ def _alerts(work: _Work) -> None:
     known = {a.id: a for a in work.prior.known_alerts}
     order = sorted(
         (i for i, item in enumerate(work.snapshot.items) if item.kind is ItemKind.ALERT and item.services),
-        key=lambda i: (_moment(work.snapshot.items[i]) or datetime.min.replace(tzinfo=work.now.tzinfo), i),
+        # oldest first; copies published together in a stable order whatever the page's order
+        key=lambda i: (
+            _moment(work.snapshot.items[i]) or datetime.min.replace(tzinfo=UTC),
+            alert_id(work.snapshot.items[i]),
+        ),
     )
+    for alert in (*work.prior.recent_closed, *work.prior.open_alerts):
+        known.update({alias: alert for alias in alert.aliases})
     by_alert: dict[str, list[int]] = {}
     for index in order:
         item = work.snapshot.items[index]
         aid = alert_id(item)
         if aid in work.open:
             target: str | None = aid
+        elif aid in known and known[aid].id in work.open:
+            target = known[aid].id
         elif aid in known:
-            target = _seen_closed(known[aid], item, work)
+            target = _seen_closed(work.changed.get(known[aid].id, known[aid]), item, work)
         else:
             target = _same_open_alert(item, work)
             if target is None and _resembles_closed(item, work):
                 continue  # an old message of an alert that has ended: nothing to say
             if target is None:
                 target = _open(aid, item, work)
+            elif aid not in work.open[target].aliases:
+                work.keep(replace(work.open[target], aliases=(*work.open[target].aliases, aid)))
         if target is None:
             continue
         work.item_alert[index] = target
@@ -371,35 +387,48 @@ def _open(aid: str, item: Item, work: _Work) -> str:
 
 
 def _restate(aid: str, items: list[Item], work: _Work) -> None:
-    """What the alert's own messages (oldest first) say now: a wider scope, another level."""
+    """What the alert's own messages say now: a wider scope, or — from the newest of them, when
+    they agree — another level. One ``AlertUpdated`` per change, never a flip back and forth between
+    two copies of the message still on the page."""
     alert = work.open.get(aid)
     if alert is None:
         return
-    for item in items:
-        services = tuple(s for s in item.services if s not in (alert.announced_services or alert.services))
-        modes = tuple(m for m in item.modes if m not in (alert.announced_modes or alert.modes))
-        changes: list[str] = []
-        new = alert
-        if services or modes:
-            new = replace(
-                new,
-                services=_union(new.services, services),
-                modes=_union(new.modes, modes) if new.modes else new.modes,
-                announced_services=_union(new.announced_services or new.services, services),
-                announced_modes=_union(new.announced_modes or new.modes, modes),
-            )
-            changes += ["services"] * bool(services) + ["modes"] * bool(modes and alert.modes)
-        moment = _moment(item)
-        if item.level is not None and item.level != alert.stated_level:
-            newer = moment is None or alert.level_at is None or moment >= alert.level_at
-            new = replace(new, stated_level=item.level)
-            if newer and item.level != alert.level:
-                new = replace(new, level=item.level, level_at=moment or alert.level_at)
+    announced_s = alert.announced_services or alert.services
+    announced_m = alert.announced_modes or alert.modes
+    services = tuple(dict.fromkeys(s for i in items for s in i.services if s not in announced_s))
+    modes = tuple(dict.fromkeys(m for i in items for m in i.modes if m not in announced_m))
+    changes: list[str] = []
+    new = alert
+    cause = items[-1]
+    if services or modes:
+        new = replace(
+            new,
+            services=_union(new.services, services),
+            modes=_union(new.modes, modes) if new.modes else new.modes,
+            announced_services=_union(announced_s, services),
+            announced_modes=_union(announced_m, modes),
+        )
+        changes += ["services"] * bool(services) + ["modes"] * bool(modes and alert.modes)
+        cause = next(
+            i for i in reversed(items) if set(i.services) & set(services) or set(i.modes) & set(modes)
+        )
+    stated = [i for i in items if i.level is not None]
+    if stated:
+        newest = max((_moment(i) for i in stated), key=lambda m: m or datetime.min.replace(tzinfo=UTC))
+        latest = [i for i in stated if _moment(i) == newest]
+        levels = {i.level for i in latest}
+        level = latest[0].level if len(levels) == 1 else None
+        if level is not None and level != alert.stated_level:
+            new = replace(new, stated_level=level)
+            newer = newest is None or alert.level_at is None or newest >= alert.level_at
+            if newer and level != alert.level:
+                new = replace(new, level=level, level_at=newest or alert.level_at)
                 changes.append("level")
-        if new != alert:
-            alert = work.keep(new)
-        if changes:
-            work.emit(_updated(alert, item, changes, work))
+                cause = latest[0]
+    if new != alert:
+        alert = work.keep(new)
+    if changes:
+        work.emit(_updated(alert, cause, changes, work))
 
 
 def _union(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
@@ -463,9 +492,7 @@ def _bulletin_target(item: Item, work: _Work) -> AlertState | None:
     matches = [a for a in work.open.values() if set(item.services) & set(a.services)]
     same_mode = [a for a in matches if item.modes and _overlaps(item.modes, a.modes)]
     matches = same_mode or matches  # "BIP n°2 – ECS – EDI" belongs to the ECS alert in EDI
-    if not matches and not item.services and len(work.open) == 1:
-        matches = list(work.open.values())
-    if not matches:
+    if not matches:  # a BIP naming no téléservice and in no alert message goes to the admins
         return None
     return max(matches, key=lambda a: a.published_at.isoformat() if a.published_at else "")
 
@@ -475,22 +502,36 @@ def _ends(work: _Work) -> None:
     """An explicit end closes the open alerts it names, if published after them. An end naming only
     some of an alert's téléservices (or modes) ends those, and the rest stays open."""
     opened_now = {e.alert_id for e in work.events if isinstance(e, AlertOpened)}
-    for item in work.snapshot.items:
-        if item.kind is not ItemKind.END or not item.services:
-            continue
+    undated = tuple(
+        sorted(
+            {_end_key(i) for i in work.snapshot.items if i.kind is ItemKind.END and i.published_at is None}
+        )
+    )
+    for aid in opened_now:
+        if aid in work.open and undated:
+            work.keep(replace(work.open[aid], old_ends=undated))
+    ends = [i for i in work.snapshot.items if i.kind is ItemKind.END and i.services]
+    ends.sort(
+        key=lambda i: (i.published_at or datetime.min.replace(tzinfo=UTC), i.services, i.modes, fold(i.title))
+    )
+    for item in ends:  # in publication order, whatever the page's order
         for alert in list(work.open.values()):
             if not (set(item.services) & set(alert.services)) or not _overlaps(item.modes, alert.modes):
                 continue
             if item.published_at and alert.published_at and item.published_at < alert.published_at:
                 continue  # the end of an earlier alert for the same service
-            if item.published_at is None and alert.id in opened_now:
-                continue  # an undated end cannot be shown to come after an alert first seen now
+            if item.published_at is None and (alert.id in opened_now or _end_key(item) in alert.old_ends):
+                continue  # an undated end cannot be shown to come after an alert first seen with it
             rest = _remainder(alert, item)
             if rest is None:
                 _close(alert, work, item=item, inferred=False)
                 work.seen.discard(alert.id)
             else:
                 _close_part(alert, rest, work, item)
+
+
+def _end_key(item: Item) -> str:
+    return stable_id(item.services, item.modes, fold(item.title), item.text[:200])
 
 
 def _ended_before(alert: AlertState, item: Item, snapshot: Snapshot) -> bool:
@@ -608,13 +649,20 @@ def _still_down_in_table(alert: AlertState, snapshot: Snapshot) -> bool:
 
 # --- step 5: planned interruptions -------------------------------------------------------------------
 def _interruptions(work: _Work) -> None:
-    """Each planned interruption once (a re-announced window is a new one)."""
+    """Each planned interruption once (a re-announced window is a new one); shown twice on a page
+    (a banner and a list), it is told from the fuller copy (dated, with a window)."""
+    notices: dict[str, Item] = {}
     for item in work.snapshot.items:
         if item.kind is not ItemKind.PLANNED or not item.services:
             continue
+        iid = interruption_id(item)
+        best = notices.get(iid)
+        if best is None or _fuller(item) > _fuller(best):
+            notices[iid] = item
+    for iid, item in notices.items():
         work.emit(
             InterruptionPlanned(
-                id=interruption_id(item),
+                id=iid,
                 source=work.location,
                 detected_at=work.now,
                 services=item.services,
@@ -626,6 +674,14 @@ def _interruptions(work: _Work) -> None:
                 text=item.text,
             )
         )
+
+
+def _fuller(item: Item) -> tuple[bool, bool, str]:
+    return (
+        item.published_at is not None,
+        item.starts_at is not None,
+        item.published_at.isoformat() if item.published_at else "",
+    )
 
 
 # --- step 6: messages that name no téléservice --------------------------------------------------------

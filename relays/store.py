@@ -81,6 +81,8 @@ class AlertRow(Base):
     announced_services: Mapped[list[str] | None] = mapped_column(JSON)
     announced_modes: Mapped[list[str] | None] = mapped_column(JSON)
     stated_level: Mapped[str | None] = mapped_column(String(16))
+    old_ends: Mapped[list[str] | None] = mapped_column(JSON)
+    aliases: Mapped[list[str] | None] = mapped_column(JSON)
     level_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -300,6 +302,7 @@ class Store:
                 list(alert.announced_modes),
             )
             row.stated_level, row.level_at = alert.stated_level, alert.level_at
+            row.old_ends, row.aliases = list(alert.old_ends), list(alert.aliases)
         session.flush()
         for event_ in outcome.events:
             session.add(
@@ -386,4 +389,6 @@ def _alert_state(row: AlertRow) -> AlertState:
         announced_modes=tuple(row.announced_modes if row.announced_modes is not None else row.modes),
         stated_level=row.stated_level,
         level_at=row.level_at,
+        old_ends=tuple(row.old_ends or ()),
+        aliases=tuple(row.aliases or ()),
     )

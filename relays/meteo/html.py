@@ -18,6 +18,8 @@ from itertools import islice
 
 from lxml.etree import _Element as HtmlElement
 
+from knowledge.services import fold
+
 from ..dates import DATE_RE, PARIS, find_datetimes, parse_datetime
 from ..snapshot import ItemKind
 from .html_text import clean, describe, tag_of, text_of
@@ -155,25 +157,41 @@ _HEADING_XPATH = "descendant::*[self::h1 or self::h2 or self::h3 or self::h4 or 
 
 
 def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
-    """A title box holding only the title and a line of metadata ("<header class=entry-header>
-    <h2>…</h2><div>Publié le … par …</div></header>") heads its message: the message is its
-    parent (the article), provided that parent titles nothing else."""
+    """The message a title heads can be wider than the first box around it:
+
+    * a title box holding only the title and a line of metadata ("<header class=entry-header>
+      <h2>…</h2><div>Publié le … par …</div></header>") heads its parent (the article);
+    * a paragraph opened by a bold title ("<p><strong>BIP n°1</strong> : …</p><p>Publié le …</p>")
+      runs on in the untitled paragraphs after it;
+
+    provided that parent titles nothing else (it is not a list of messages)."""
     parent = box.getparent()
     if parent is None or tag_of(parent) in ("body", "main", "html"):
         return box
+    inline = tag_of(heading) in ("strong", "b")
     extra = len(text_of(box)) - len(text_of(heading))
-    if extra > 160 or not any(text_of(sibling) for sibling in box.itersiblings()):
+    if (extra > 160 and not inline) or not any(text_of(sibling) for sibling in box.itersiblings()):
         return box
     if any(h is not heading and not _inside(h, box) for h in parent.xpath(_HEADING_XPATH)):
         return box  # the parent holds other titled blocks (nested bulletins, a list): keep to the box
     classes = set(str(box.get("class") or "").split())
     for sibling in parent:
-        if sibling is box or tag_of(sibling) != tag_of(box):
+        if sibling is box or tag_of(sibling) != tag_of(box) or not _titled(sibling):
             continue
         theirs = set(str(sibling.get("class") or "").split())
         if classes == theirs or classes & theirs:
             return box  # one of a list of like boxes (one per message): the box is the message
     return parent
+
+
+def _titled(el: HtmlElement) -> bool:
+    """Whether a block carries a title of its own: a heading, or a bold text opening it."""
+    if el.xpath(_HEADING_XPATH) or el.xpath("descendant::summary|descendant::dt"):
+        return True
+    for node in el.iter("strong", "b"):
+        if _starts_its_line(node) and len(text_of(node)) >= 3:
+            return True
+    return any(_TITLE_CLASS.search(str(node.get("class") or "")) for node in el.iter())
 
 
 def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
@@ -486,4 +504,43 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
             if message.parent == -1:
                 message.parent = base
             out.append(message)
+    return _without_wrappers(out)
+
+
+def _same_title(a: str, b: str) -> bool:
+    def key(title: str) -> str:
+        return re.sub(r"[^A-Z0-9]", "", fold(re.sub(r"^\s*\[[^\]]{1,40}\]", "", title)))
+
+    ka, kb = key(a), key(b)
+    return bool(ka) and (ka == kb or (len(kb) >= 12 and kb in ka) or (len(ka) >= 12 and ka in kb))
+
+
+def _without_wrappers(found: list[Message]) -> list[Message]:
+    """A post that quotes the SAU's message under the same title ("[Relais DGDDI] ALERTE – …" holding
+    "<blockquote><strong>ALERTE – …</strong>…") is one message: the quote, with the post's dates
+    when it has none."""
+    wrappers: dict[int, int] = {}
+    for index, message in enumerate(found):
+        parent = message.parent
+        if parent is not None and parent not in wrappers and _same_title(found[parent].title, message.title):
+            wrappers[parent] = index
+    if not wrappers:
+        return found
+    for outer, inner in wrappers.items():
+        quote, post = found[inner], found[outer]
+        quote.parent = post.parent
+        quote.labels[:0] = post.labels
+        if quote.time_attr is None and quote.date_before is None and not find_datetimes(quote.body):
+            quote.time_attr, quote.date_before = post.time_attr, post.date_before
+            quote.body = "\n".join(part for part in (quote.body, post.body) if part)
+    keep = [i for i in range(len(found)) if i not in wrappers]
+    new_index = {old: new for new, old in enumerate(keep)}
+    out = []
+    for i in keep:
+        message = found[i]
+        parent = message.parent
+        while parent is not None and parent in wrappers:
+            parent = found[parent].parent
+        message.parent = new_index.get(parent) if parent is not None else None
+        out.append(message)
     return out

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from knowledge.services import find_services
 
-from ..dates import find_datetimes, parse_datetime, parse_published, parse_updated, parse_window
+from ..dates import find_datetimes, find_published, parse_datetime, parse_updated, parse_window
 from ..snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus
 from .html import DATELINE
 from .message import Message
@@ -144,27 +144,56 @@ def _bulletin_level(message: Message) -> tuple[str | None, str]:
 
 
 def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime | None, str]:
+    """(published, updated, why): the first of these that gives a time — a publication label, the
+    feed's date, a bulletin's title, a <time datetime>, a date opening the message, a line holding
+    only a date, a date just before the title — else the first that gives a day."""
     text = f"{message.title}\n{message.body}\n" + "\n".join(message.labels)
     updated = parse_updated(text) or message.feed_updated
-    published = parse_published(text, or_updated=False)
-    if published is not None:
-        return published, updated, "publication label in the text"
-    if message.feed_published is not None:
-        return message.feed_published, updated, "feed date"
-    if kind is ItemKind.BULLETIN and (moment := parse_datetime(message.title)) is not None:
-        return moment, updated, "bulletin title"
-    if message.time_attr is not None:
-        return message.time_attr, updated, "<time datetime>"
-    if kind is not ItemKind.PLANNED:
-        # A bare date at the very start of the message is its date ("03/12/26 - 10:32 ...").
-        moment = parse_datetime(message.title) or parse_datetime(message.body[:40])
+    labelled = find_published(text)
+    opening = None
+    if kind is not ItemKind.PLANNED:  # a bare date at the very start ("03/12/26 - 10:32 ...")
+        opening = next(iter(find_datetimes(message.title) or find_datetimes(message.body[:40])), None)
+    candidates: list[tuple[datetime | None, bool, str]] = [
+        (
+            labelled.at if labelled else None,
+            bool(labelled and labelled.has_time),
+            "publication label in the text",
+        ),
+        (message.feed_published, True, "feed date"),
+        (
+            parse_datetime(message.title) if kind is ItemKind.BULLETIN else None,
+            kind is ItemKind.BULLETIN and any(f.has_time for f in find_datetimes(message.title)),
+            "bulletin title",
+        ),
+        (message.time_attr, True, "<time datetime>"),
+        (
+            opening.at if opening else None,
+            bool(opening and opening.has_time),
+            "date at the start of the message",
+        ),
+        (_date_line(message.body), True, "a line of the message holding only its date"),
+        (message.date_before, True, "date written before the title"),
+    ]
+    for moment, timed, why in candidates:
+        if moment is not None and timed:
+            return moment, updated, why
+    for moment, _, why in candidates:
         if moment is not None:
-            return moment, updated, "date at the start of the message"
-    if message.date_before is not None:
-        return message.date_before, updated, "date written before the title"
+            return moment, updated, why + " (a day, no time)"
     if updated is not None:
         return updated, updated, "update date"
     return None, None, "none found"
+
+
+def _date_line(body: str) -> datetime | None:
+    """A short line that is nothing but a date and time ("08/09/26 - 10:12" in a card's detail)."""
+    for line in body.split("\n"):
+        if len(line) > 40:
+            continue
+        found = find_datetimes(line)
+        if found and found[0].has_time and (found[0].end - found[0].start) >= 0.6 * len(line.strip()):
+            return found[0].at
+    return None
 
 
 def _without_dateline(body: str) -> str:

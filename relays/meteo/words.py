@@ -115,13 +115,11 @@ def classify(title: str, body: str = "") -> ItemKind:
         if not _ALERT_WORD.search(t) and _FUTURE.search(b) and _has_window(body):
             return ItemKind.PLANNED
         return ItemKind.ALERT
+    # The body decides only for a notice (a window in the future tense) and a text that opens on
+    # the word ALERTE; a list of other messages' titles ("Articles récents") is not their fin.
     opening = b[:80]
-    if END.search(opening):
-        return ItemKind.END
     if _PLANNED.search(b) and _has_window(body):
         return ItemKind.PLANNED
-    if NUMBER.search(b[:200]):
-        return ItemKind.BULLETIN
     # A body that opens on the word ("<b>ALERTE</b> : DELTA G …" in a history table row).
     if re.match(r"\W*ALERTE\b", opening) and _says_alert(opening[:40]):
         return ItemKind.ALERT
@@ -411,7 +409,8 @@ def service_mentions(text: str, vocabulary: Iterable[str] = ()) -> Mentions:
         if not names:
             continue
         if _UNAFFECTED.search(kept):
-            negative |= names
+            if not _modes_of(kept):  # "le mode DTI de DELTA IE n'est pas impacté" spares the mode only
+                negative |= names
         elif not is_instruction(kept):
             positive |= names
     return Mentions(_ordered(positive - negative, vocabulary), _ordered(negative, vocabulary))

@@ -165,13 +165,17 @@ def test_ask_batch_reads_the_alerts_once_and_keeps_the_contract(
 ) -> None:
     url = _alert_store(tmp_path, capsys)
     batch = tmp_path / "q.jsonl"
-    batch.write_text(json.dumps({"q": "Delta G en panne, puis-je auto-déclencher ?"}) + "\n", encoding="utf-8")
+    batch.write_text(
+        json.dumps({"q": "Delta G en panne, puis-je auto-déclencher ?"}) + "\n", encoding="utf-8"
+    )
     assert main(["ask", "--db", url, "--batch", str(batch)]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["answer"].startswith("Une alerte est en cours pour DELTA G")
 
 
-@pytest.mark.parametrize("url", ["sqlite:////nonexistent/dir/relay.db", "postgresql+psycopg://x@127.0.0.1:1/none"])
+@pytest.mark.parametrize(
+    "url", ["sqlite:////nonexistent/dir/relay.db", "postgresql+psycopg://x@127.0.0.1:1/none"]
+)
 def test_ask_without_a_readable_store_answers_without_alerts(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

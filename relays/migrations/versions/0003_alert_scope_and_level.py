@@ -25,6 +25,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column("announced_modes", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("stated_level", sa.String(16), nullable=True))
         batch.add_column(sa.Column("level_at", sa.DateTime(), nullable=True))
+        batch.add_column(sa.Column("old_ends", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("aliases", sa.JSON(), nullable=True))
     with op.batch_alter_table("sources") as batch:
         batch.add_column(sa.Column("high_water", sa.DateTime(), nullable=True))
 
@@ -33,6 +35,8 @@ def downgrade() -> None:
     with op.batch_alter_table("sources") as batch:
         batch.drop_column("high_water")
     with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("aliases")
+        batch.drop_column("old_ends")
         batch.drop_column("level_at")
         batch.drop_column("stated_level")
         batch.drop_column("announced_modes")

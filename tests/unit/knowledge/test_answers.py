@@ -75,7 +75,9 @@ def test_the_general_self_trigger_answer_says_where_gamma_differs() -> None:
     assert any(s.doc == "gamma" and s.section == "iv-1" for s in result.sources)
 
 
-@pytest.mark.xfail(strict=True, reason="the GAMMA answer's lead line moved; to re-check after the answer-format change")
+@pytest.mark.xfail(
+    strict=True, reason="the GAMMA answer's lead line moved; to re-check after the answer-format change"
+)
 def test_a_question_naming_gamma_is_answered_for_gamma() -> None:
     result = answer("GAMMA is down, can I self-trigger the fallback procedure?")
     assert result.sources[0].doc == "gamma"
@@ -111,16 +113,22 @@ def test_an_alert_for_another_service_is_not_mentioned() -> None:
     assert "alerte est en cours" not in result.text
 
 
-@pytest.mark.xfail(strict=True, reason="open: fiche 4's OEA section out-ranks fiche 1's Rappels (near tie, 4.2 vs 4.0)")
+@pytest.mark.xfail(
+    strict=True, reason="open: fiche 4's OEA section out-ranks fiche 1's Rappels (near tie, 4.2 vs 4.0)"
+)
 def test_a_yes_no_question_the_fiche_denies_gets_no_first() -> None:
     result = answer("Le bureau doit-il m'autoriser à passer en procédure de secours ?")
     assert result.text.startswith("Non : « Elle ne peut en aucun cas être conditionnée à l'autorisation")
     assert result.sources[0].doc == "fiche-1"
 
 
-@pytest.mark.xfail(strict=True, reason="open: this contextual question declines at 0.37 since names weigh half a word")
+@pytest.mark.xfail(
+    strict=True, reason="open: this contextual question declines at 0.37 since names weigh half a word"
+)
 def test_everyday_words_and_details_do_not_make_the_engine_decline() -> None:
-    result = answer("Il est 2h du matin un dimanche, je peux auto-déclencher la procédure de secours ou je dois attendre lundi ?")
+    result = answer(
+        "Il est 2h du matin un dimanche, je peux auto-déclencher la procédure de secours ou je dois attendre lundi ?"
+    )
     assert not result.abstained and result.sources[0].doc == "fiche-1"
 
 
