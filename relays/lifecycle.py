@@ -76,6 +76,9 @@ class AlertState:
     #: ids of the other messages taken for this alert (re-dated, re-titled, undated copies), so
     #: the same page read again finds the same alert, open or closed
     aliases: tuple[str, ...] = ()
+    #: the bulletins already told for this alert (by what they say), so that a BIP stays with the
+    #: alert it was first told for, even once another alert on the same téléservice is the only open one
+    bips: tuple[str, ...] = ()
     stated_level: str | None = None  # the level its own message stated when last seen
     level_at: datetime | None = None  # when the message that set the current level was published
 
@@ -450,7 +453,14 @@ def _level_from_table(item: Item, snapshot: Snapshot) -> str | None:
 def _bulletins(work: _Work) -> None:
     """Each new BIP of an open alert, in number order; a BIP that requalifies its alert updates it."""
     bulletins = [(i, it) for i, it in enumerate(work.snapshot.items) if it.kind is ItemKind.BULLETIN]
+    told = {key: alert.id for alert in (*work.prior.recent_closed, *work.open.values()) for key in alert.bips}
+    told.update({key: alert.id for alert in work.changed.values() for key in alert.bips})
     for _, item in sorted(bulletins, key=lambda p: (p[1].number or 0, p[1].published_at or work.now)):
+        key = _bip_key(item)
+        if key in told:  # already told, for the alert it was first taken for
+            if told[key] in work.open:
+                work.seen.add(told[key])
+            continue
         target = _bulletin_target(item, work)
         if target is None:
             continue
@@ -458,6 +468,8 @@ def _bulletins(work: _Work) -> None:
         bid = bulletin_id(target.id, item)
         if bid in work.prior.known_event_ids or any(e.id == bid for e in work.events):
             continue
+        target = work.keep(replace(target, bips=(*target.bips, key)))
+        told[key] = target.id
         if item.level is not None and item.level != target.level:
             newer = (
                 item.published_at is None or target.level_at is None or item.published_at >= target.level_at
@@ -482,6 +494,11 @@ def _bulletins(work: _Work) -> None:
                 number=item.number,
             )
         )
+
+
+def _bip_key(item: Item) -> str:
+    stamp = item.published_at.isoformat() if item.published_at else None
+    return stable_id(item.number, item.services, stamp, fold(item.title), item.text[:200])
 
 
 def _bulletin_target(item: Item, work: _Work) -> AlertState | None:
@@ -540,10 +557,11 @@ def _ended_before(alert: AlertState, item: Item, snapshot: Snapshot) -> bool:
     cannot be shown to follow the fin: it is taken for the alert that fin ends."""
     if item.published_at is None:
         return False
+    scope = alert.announced_services or alert.services  # a fin of a part it had: it is still that alert
     for end in snapshot.items:
-        if end.kind is not ItemKind.END or not set(end.services) & set(alert.services):
+        if end.kind is not ItemKind.END or not set(end.services) & set(scope):
             continue
-        if not _overlaps(end.modes, alert.modes) or end.published_at is None:
+        if not _overlaps(end.modes, alert.announced_modes or alert.modes) or end.published_at is None:
             continue
         after_alert = alert.published_at is None or end.published_at >= alert.published_at
         if after_alert and end.published_at <= item.published_at:

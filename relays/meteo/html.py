@@ -50,6 +50,7 @@ class _Heading:
     text: str
     node: HtmlElement
     container: HtmlElement | None
+    box: bool = False  # a generic box (div/span/p) read as a title, not a title element
 
 
 @dataclass(slots=True)
@@ -99,17 +100,12 @@ def _starts_its_line(el: HtmlElement) -> bool:
 
 
 def _is_pseudo_heading(el: HtmlElement) -> bool:
-    """A title that is not an <hN>: role=heading, a CMS title box, a bold line opening its block,
-    a <summary>/<dt>/<legend>/<caption>, an accordion button — when it reads like a message title."""
+    """A title that is not an <hN>: role=heading, a box that reads as a title line, a bold line
+    opening its block, a <summary>/<dt>/<legend>/<caption>, an accordion button — when it reads
+    like a message title."""
     tag = tag_of(el)
-    if el.get("role") != "heading":
-        if tag in ("div", "span", "p"):
-            # A generic box is a title only when it says so ("card-header", "fr-notice__title"):
-            # never a body paragraph that starts with "Alerte …".
-            if not _TITLE_CLASS.search(str(el.get("class") or "")):
-                return False
-        elif tag not in _PSEUDO_HEADING_TAGS:
-            return False
+    if el.get("role") != "heading" and tag not in _PSEUDO_HEADING_TAGS | {"div", "span", "p"}:
+        return False
     text = text_of(el)
     if not text or len(text) > 160:
         return False
@@ -117,9 +113,32 @@ def _is_pseudo_heading(el: HtmlElement) -> bool:
         return True
     if classify(text) is ItemKind.INFORMATION:
         return False
-    if tag in ("div", "span", "p", "dt", "summary", "legend", "caption", "button"):
+    if tag in ("div", "span", "p"):
+        return _title_box(el, text)
+    if tag in ("dt", "summary", "legend", "caption", "button"):
         return True
     return _starts_its_line(el)  # <strong>/<b>: only when it opens its line
+
+
+def _title_box(el: HtmlElement, text: str) -> bool:
+    """A generic box read as a title, whatever its classes: one short line (not two sentences, not
+    a bare badge word) that opens the box it sits in and is followed by the message's text.
+    Classes saying "title"/"header" only make a longer line acceptable."""
+    if is_label_only(text) or any(tag_of(child) in _BLOCK_TAGS - {"br"} for child in el):
+        return False
+    hinted = bool(_TITLE_CLASS.search(str(el.get("class") or "")))
+    if not hinted and (len(text) > 120 or re.search(r"[.!?;]\s+\S", text.rstrip(".!? "))):
+        return False
+    parent = el.getparent()
+    if parent is None or (parent.text or "").strip():
+        return False
+    for sibling in el.itersiblings(preceding=True):
+        if (sibling.tail or "").strip() or (isinstance(sibling.tag, str) and text_of(sibling)):
+            return False
+    following = (el.tail or "").strip() or any(
+        (isinstance(s.tag, str) and text_of(s)) or (s.tail or "").strip() for s in el.itersiblings()
+    )
+    return bool(following) or hinted
 
 
 def _is_label(el: HtmlElement, text: str) -> bool:
@@ -165,6 +184,10 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
       runs on in the untitled paragraphs after it;
 
     provided that parent titles nothing else (it is not a list of messages)."""
+    while (up := box.getparent()) is not None and len(up) == 1 and not (up.text or "").strip():
+        if tag_of(up) in ("body", "main", "html"):
+            break
+        box = up  # a wrapper around the box only: its siblings are the box's
     parent = box.getparent()
     if parent is None or tag_of(parent) in ("body", "main", "html"):
         return box
@@ -206,7 +229,9 @@ def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
                     level = 7
                 text = text_of(child) if level is not None or tag in _LABEL_TAGS else ""
                 if level is not None and text:
-                    out.append(_Heading(level, text, child, _container(child)))
+                    out.append(
+                        _Heading(level, text, child, _container(child), box=tag in ("div", "span", "p"))
+                    )
                 elif tag == "button":
                     pass  # a control ("Fermer", "Voir plus"), not text of the message
                 elif _is_label(child, text):
@@ -289,6 +314,17 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
             open_blocks = list(stack)
             while stack and not _encloses(stack[-1], token):
                 stack.pop()
+            if (
+                token.box
+                and stack
+                and _is_message(stack[-1])
+                and not _same_title(stack[-1].heading.text, token.text)  # a relayed copy is the message
+                and classify(token.text) is not ItemKind.BULLETIN
+            ):
+                # a line of a titled message that reads like a title ("Alerte sur DELTA G : …")
+                # is its text, not a second message; its bulletins are messages of their own
+                stack[-1].texts.append((f"\n{token.text}\n", token.node, False))
+                continue
             block = _Block(token, stack[-1] if stack else None)
             if token.container is not None:
                 for previous in reversed(open_blocks):
