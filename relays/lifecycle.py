@@ -38,6 +38,7 @@ from .events import (
     AlertUpdated,
     BulletinPublished,
     Event,
+    InterruptionCancelled,
     InterruptionPlanned,
     SourceDegraded,
     SourceRecovered,
@@ -180,7 +181,9 @@ def candidate_ids(snapshot: Snapshot) -> tuple[set[str], set[str]]:
     """The alert ids and event ids a snapshot could produce, so the store can look them up."""
     alerts = {alert_id(i) for i in snapshot.alerts() if i.services}
     events = {f"{a}:opened" for a in alerts}
-    events |= {interruption_id(i) for i in snapshot.items if i.kind is ItemKind.PLANNED and i.services}
+    planned = [i for i in snapshot.items if i.kind is ItemKind.PLANNED and i.services]
+    events |= {interruption_id(i) for i in planned}
+    events |= {f"{interruption_id(i)}:cancelled" for i in planned if i.cancelled}
     events |= {unattributed_id(i) for i in snapshot.unattributed()}
     return alerts, events
 
@@ -271,8 +274,10 @@ def _alerts(work: _Work) -> None:
     known = {a.id: a for a in work.prior.known_alerts}
     order = sorted(
         (i for i, item in enumerate(work.snapshot.items) if item.kind is ItemKind.ALERT and item.services),
-        # oldest first; copies published together in a stable order whatever the page's order
+        # dated messages first, oldest first (an undated summary — a banner "Alerte en cours sur …" —
+        # is then taken for the alert it sums up); copies in a stable order whatever the page's order
         key=lambda i: (
+            _moment(work.snapshot.items[i]) is None,
             _moment(work.snapshot.items[i]) or datetime.min.replace(tzinfo=UTC),
             alert_id(work.snapshot.items[i]),
         ),
@@ -673,6 +678,9 @@ def _interruptions(work: _Work) -> None:
     for item in work.snapshot.items:
         if item.kind is not ItemKind.PLANNED or not item.services:
             continue
+        if item.cancelled:
+            _withdraw(item, work)
+            continue
         iid = interruption_id(item)
         best = notices.get(iid)
         if best is None or _fuller(item) > _fuller(best):
@@ -692,6 +700,29 @@ def _interruptions(work: _Work) -> None:
                 text=item.text,
             )
         )
+
+
+def _withdraw(item: Item, work: _Work) -> None:
+    """A notice withdrawing an interruption that was announced: once; one never announced (or whose
+    window the notice does not give) is nothing to withdraw."""
+    iid = interruption_id(item)
+    if iid not in work.prior.known_event_ids and not any(e.id == iid for e in work.events):
+        return
+    work.emit(
+        InterruptionCancelled(
+            id=f"{iid}:cancelled",
+            source=work.location,
+            detected_at=work.now,
+            interruption_id=iid,
+            services=item.services,
+            modes=item.modes,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            published_at=item.published_at,
+            title=item.title,
+            text=item.text,
+        )
+    )
 
 
 def _fuller(item: Item) -> tuple[bool, bool, str]:

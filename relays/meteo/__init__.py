@@ -17,6 +17,7 @@ never add or close anything.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from bs4.dammit import UnicodeDammit
 from lxml import etree
@@ -24,6 +25,7 @@ from lxml.etree import _Element as HtmlElement
 
 from knowledge.services import fold
 
+from ..dates import PARIS, around, find_datetimes
 from ..snapshot import ItemKind, Snapshot
 from . import feed, html, items, table
 from .errors import PageError
@@ -46,7 +48,9 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         raise PageError("empty", "the page has no content")
     if feed.looks_like_feed(raw, content_type):
         found = feed.messages(raw)
-        built = items.build(found, [], ())
+        dated = [d for m in found if (d := m.feed_published or m.feed_updated) is not None]
+        with around(max(dated).astimezone(PARIS).date() if dated else None):
+            built = items.build(found, [], ())
         if not built and found:
             raise PageError("unrecognised", "the feed has no recognisable message")
         return _snapshot(location, built, [], raw, all_clear=False)
@@ -63,8 +67,10 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if tag_of(el) in html.PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
             _drop(el)
     statuses, tables = table.status_tables(root)
-    built = items.build(html.messages(page, tables), statuses, table.vocabulary(statuses))
-    page_text = fold(" ".join(page.itertext()))
+    text = " ".join(page.itertext())
+    with around(_reference_day(text)):
+        built = items.build(html.messages(page, tables), statuses, table.vocabulary(statuses))
+    page_text = fold(text)
     if not built and not statuses:
         if CAPTCHA_PAGE.search(page_text):
             raise PageError("captcha", "an anti-bot or access-denied page")
@@ -73,6 +79,12 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if not ALL_CLEAR.search(page_text):
             raise PageError("unrecognised", "no status table and no message found")
     return _snapshot(location, built, statuses, raw, all_clear=bool(ALL_CLEAR.search(page_text)))
+
+
+def _reference_day(text: str) -> date | None:
+    """The newest full date the page writes: yearless dates on it are read around that day."""
+    days = [f.at.astimezone(PARIS).date() for f in find_datetimes(text[:200_000])]
+    return max(days) if days else None
 
 
 def _snapshot(location: str, built: list, statuses: list, raw: bytes, *, all_clear: bool) -> Snapshot:  # type: ignore[type-arg]

@@ -11,12 +11,13 @@ instructions); the status table last, and only for what the message does not say
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from knowledge.services import find_services
 
-from ..dates import find_datetimes, find_published, parse_datetime, parse_updated, parse_window
+from ..dates import PARIS, find_datetimes, find_published, parse_datetime, parse_updated, parse_window
 from ..snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus
 from .html import DATELINE
 from .message import Message
@@ -26,6 +27,7 @@ from .words import (
     clauses,
     find_level,
     find_modes,
+    is_cancellation,
     is_label_only,
     mode_mentions,
     named_as_service,
@@ -179,6 +181,12 @@ def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime 
             return moment, updated, why
     for moment, _, why in candidates:
         if moment is not None:
+            clock = _TIME_LINE.search(text)
+            if clock is not None:  # "Publié le : 09/03/2026" … "Heure : 14h15" in another cell
+                local = moment.astimezone(PARIS).replace(
+                    hour=int(clock.group(1)), minute=int(clock.group(2) or 0)
+                )
+                return local.astimezone(UTC), updated, why + " with the time written apart"
             return moment, updated, why + " (a day, no time)"
     if updated is not None:
         return updated, updated, "update date"
@@ -186,14 +194,27 @@ def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime 
 
 
 def _date_line(body: str) -> datetime | None:
-    """A short line that is nothing but a date and time ("08/09/26 - 10:12" in a card's detail)."""
+    """A short line that is a date and time, perhaps with a relative one ("08/09/26 - 10:12",
+    "17.02.2026 – 08h47 · il y a 5 minutes"): a card's detail line dates the card."""
     for line in body.split("\n"):
-        if len(line) > 40:
+        line = line.strip(" ·•|–-")
+        if len(line) > 60:
             continue
         found = find_datetimes(line)
-        if found and found[0].has_time and (found[0].end - found[0].start) >= 0.6 * len(line.strip()):
+        if not found or not found[0].has_time:
+            continue
+        covers = (found[0].end - found[0].start) >= 0.6 * len(line)
+        if covers or (found[0].start <= 3 and _RELATIVE.fullmatch(line[found[0].end :].strip(" ·•|–-,"))):
             return found[0].at
     return None
+
+
+_TIME_LINE = re.compile(
+    r"(?im)^\W*(?:heure|horaire|time)\s*(?:de\s+publication)?\s*:?\s*(\d{1,2})\s*[h:]\s*(\d{2})?\b"
+)
+_RELATIVE = re.compile(
+    r"(?:il\s+y\s+a\s+\d+\s*\w+|\d+\s*\w+\s+ago|\(heure\s+de\s+paris\)|heure\s+de\s+paris)?", re.I
+)
 
 
 def _without_dateline(body: str) -> str:
@@ -268,10 +289,12 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
                 parent = messages[parent].parent
             nested_in[len(items)] = item_of.get(parent) if parent is not None else None
         starts_at = ends_at = None
+        cancelled = False
         if kind is ItemKind.PLANNED:
             window = parse_window(message.body) or parse_window(message.title)
             if window is not None:
                 starts_at, ends_at = window.starts_at, window.ends_at
+            cancelled = is_cancellation(message.title, message.body)
         item_of[index] = len(items)
         why = {
             "title": f"{message.title[:80]!r} from {message.where}",
@@ -282,6 +305,9 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
         }
         if kind in (ItemKind.ALERT, ItemKind.BULLETIN):
             why["level"] = f"{level or '–'}: {level_why}"
+        if kind is ItemKind.PLANNED:
+            span = f"{starts_at.isoformat()} → {ends_at.isoformat()}" if starts_at and ends_at else "–"
+            why["window"] = span + (" (withdrawn: the notice cancels it)" if cancelled else "")
         items.append(
             Item(
                 kind=kind,
@@ -295,6 +321,7 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
                 number=number,
                 starts_at=starts_at,
                 ends_at=ends_at,
+                cancelled=cancelled,
                 why=tuple(why.items()),
             )
         )
