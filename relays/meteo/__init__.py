@@ -119,7 +119,7 @@ def explain_lines(snapshot: Snapshot) -> list[str]:
         )
         count = len({s.service for s in snapshot.statuses})
         lines.append(f"status table: {count} téléservices; not ok: {', '.join(down) or 'none'}")
-    if snapshot.all_clear:
+    if snapshot.all_clear and not snapshot.alerts():
         lines.append("the page says no alert is in progress")
     return lines
 
