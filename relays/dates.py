@@ -13,7 +13,7 @@ months after the *reference day*: the page's own newest full date when the parse
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -21,13 +21,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-_REFERENCE: ContextVar[date | None] = ContextVar("reference_day", default=None)
+_REFERENCE: ContextVar[Callable[[], date | None] | None] = ContextVar("reference_day", default=None)
 
 
 @contextmanager
-def around(day: date | None) -> Iterator[None]:
-    """Read yearless dates as the nearest such day around ``day`` (None: today) within the block."""
-    token = _REFERENCE.set(day)
+def around(day: Callable[[], date | None]) -> Iterator[None]:
+    """Read yearless dates, within the block, as the nearest such day around ``day()`` — asked for
+    only when such a date turns up, then kept (None: today)."""
+    cache: list[date | None] = []
+
+    def once() -> date | None:
+        if not cache:
+            cache.append(day())
+        return cache[0]
+
+    token = _REFERENCE.set(once)
     try:
         yield
     finally:
@@ -35,7 +43,8 @@ def around(day: date | None) -> Iterator[None]:
 
 
 def _reference() -> date:
-    return _REFERENCE.get() or datetime.now(UTC).date()
+    day = _REFERENCE.get()
+    return (day() if day is not None else None) or datetime.now(UTC).date()
 
 
 def _yearless(month: int, day: int) -> date:

@@ -30,6 +30,7 @@ from ..snapshot import ItemKind, Snapshot
 from . import feed, html, items, table
 from .errors import PageError
 from .html_text import tag_of
+from .message import Message
 from .words import ALL_CLEAR, CAPTCHA_PAGE, MAINTENANCE_PAGE, classify, find_modes
 
 __all__ = ["PageError", "classify", "explain_lines", "find_modes", "parse_page"]
@@ -49,7 +50,7 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
     if feed.looks_like_feed(raw, content_type):
         found = feed.messages(raw)
         dated = [d for m in found if (d := m.feed_published or m.feed_updated) is not None]
-        with around(max(dated).astimezone(PARIS).date() if dated else None):
+        with around(lambda: max(dated).astimezone(PARIS).date() if dated else None):
             built = items.build(found, [], ())
         if not built and found:
             raise PageError("unrecognised", "the feed has no recognisable message")
@@ -67,10 +68,12 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if tag_of(el) in html.PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
             _drop(el)
     statuses, tables = table.status_tables(root)
-    text = " ".join(page.itertext())
-    with around(_reference_day(text)):
-        built = items.build(html.messages(page, tables), statuses, table.vocabulary(statuses))
-    page_text = fold(text)
+    found = html.messages(page, tables)
+    with around(lambda: _reference_day(found)):
+        built = items.build(found, statuses, table.vocabulary(statuses))
+    page_text = (
+        fold(" ".join(page.itertext())) if not any(i.kind is not ItemKind.INFORMATION for i in built) else ""
+    )
     if not built and not statuses:
         if CAPTCHA_PAGE.search(page_text):
             raise PageError("captcha", "an anti-bot or access-denied page")
@@ -81,10 +84,12 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
     return _snapshot(location, built, statuses, raw, all_clear=bool(ALL_CLEAR.search(page_text)))
 
 
-def _reference_day(text: str) -> date | None:
-    """The newest full date the page writes: yearless dates on it are read around that day."""
-    days = [f.at.astimezone(PARIS).date() for f in find_datetimes(text[:200_000])]
-    return max(days) if days else None
+def _reference_day(found: list[Message]) -> date | None:
+    """The newest full date the page's messages write: yearless dates are read around that day."""
+    moments = [m.time_attr or m.date_before for m in found if m.time_attr or m.date_before]
+    for message in found:
+        moments += [f.at for f in find_datetimes(f"{message.title}\n{message.body[:2000]}")]
+    return max(m for m in moments if m is not None).astimezone(PARIS).date() if moments else None
 
 
 def _snapshot(location: str, built: list, statuses: list, raw: bytes, *, all_clear: bool) -> Snapshot:  # type: ignore[type-arg]

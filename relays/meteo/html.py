@@ -22,7 +22,7 @@ from knowledge.services import find_services, fold
 
 from ..dates import DATE_RE, PARIS, find_datetimes, parse_datetime
 from ..snapshot import ItemKind
-from .html_text import clean, describe, tag_of, text_of
+from .html_text import clean, describe, short_text_of, tag_of, text_of
 from .message import Message
 from .words import classify, is_label_only
 
@@ -106,8 +106,8 @@ def _is_pseudo_heading(el: HtmlElement) -> bool:
     tag = tag_of(el)
     if el.get("role") != "heading" and tag not in _PSEUDO_HEADING_TAGS | {"div", "span", "p"}:
         return False
-    text = text_of(el)
-    if not text or len(text) > 160:
+    text = short_text_of(el, 160)
+    if not text:
         return False
     if el.get("role") == "heading":
         return True
@@ -233,7 +233,10 @@ def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
                 level = HEADING_TAGS.get(tag)
                 if level is None and _is_pseudo_heading(child):
                     level = 7
-                text = text_of(child) if level is not None or tag in _LABEL_TAGS else ""
+                if level is not None:
+                    text = text_of(child)
+                else:
+                    text = (short_text_of(child, 40) or "") if tag in _LABEL_TAGS else ""
                 if level is not None and text:
                     out.append(
                         _Heading(level, text, child, _container(child), box=tag in ("div", "span", "p"))

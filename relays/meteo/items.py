@@ -12,12 +12,13 @@ instructions); the status table last, and only for what the message does not say
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
 from knowledge.services import find_services
 
-from ..dates import PARIS, find_datetimes, find_published, parse_datetime, parse_updated, parse_window
+from ..dates import PARIS, find_datetimes, find_published, parse_updated, parse_window
 from ..snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus
 from .html import DATELINE
 from .message import Message
@@ -151,46 +152,48 @@ def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime 
     only a date, a date just before the title — else the first that gives a day."""
     text = f"{message.title}\n{message.body}\n" + "\n".join(message.labels)
     updated = parse_updated(text) or message.feed_updated
-    labelled = find_published(text)
-    opening = None
-    if kind is not ItemKind.PLANNED:  # a bare date at the very start ("03/12/26 - 10:32 ...")
-        opening = next(iter(find_datetimes(message.title) or find_datetimes(message.body[:40])), None)
-    candidates: list[tuple[datetime | None, bool, str]] = [
-        (
-            labelled.at if labelled else None,
-            bool(labelled and labelled.has_time),
-            "publication label in the text",
-        ),
-        (message.feed_published, True, "feed date"),
-        (
-            parse_datetime(message.title) if kind is ItemKind.BULLETIN else None,
-            kind is ItemKind.BULLETIN and any(f.has_time for f in find_datetimes(message.title)),
-            "bulletin title",
-        ),
-        (message.time_attr, True, "<time datetime>"),
-        (
-            opening.at if opening else None,
-            bool(opening and opening.has_time),
-            "date at the start of the message",
-        ),
-        (_date_line(message.body), True, "a line of the message holding only its date"),
-        (message.date_before, True, "date written before the title"),
-    ]
-    for moment, timed, why in candidates:
-        if moment is not None and timed:
+    day_only: tuple[datetime, str] | None = None
+    for found, why in _date_sources(message, kind, text):
+        if found is None:
+            continue
+        moment, timed = found
+        if timed:
             return moment, updated, why
-    for moment, _, why in candidates:
-        if moment is not None:
-            clock = _TIME_LINE.search(text)
-            if clock is not None:  # "Publié le : 09/03/2026" … "Heure : 14h15" in another cell
-                local = moment.astimezone(PARIS).replace(
-                    hour=int(clock.group(1)), minute=int(clock.group(2) or 0)
-                )
-                return local.astimezone(UTC), updated, why + " with the time written apart"
-            return moment, updated, why + " (a day, no time)"
+        day_only = day_only or (moment, why)
+    if day_only is not None:
+        moment, why = day_only
+        clock = _TIME_LINE.search(text)
+        if clock is not None:  # "Publié le : 09/03/2026" … "Heure : 14h15" in another cell
+            local = moment.astimezone(PARIS).replace(
+                hour=int(clock.group(1)), minute=int(clock.group(2) or 0)
+            )
+            return local.astimezone(UTC), updated, why + " with the time written apart"
+        return moment, updated, why + " (a day, no time)"
     if updated is not None:
         return updated, updated, "update date"
     return None, None, "none found"
+
+
+def _date_sources(
+    message: Message, kind: ItemKind, text: str
+) -> Iterator[tuple[tuple[datetime, bool] | None, str]]:
+    """Where a message's date may be read, most telling first; each read only when asked."""
+    labelled = find_published(text)
+    yield ((labelled.at, labelled.has_time) if labelled else None), "publication label in the text"
+    if message.feed_published is not None:
+        yield (message.feed_published, True), "feed date"
+    if kind is ItemKind.BULLETIN:
+        titled = find_datetimes(message.title)
+        yield ((titled[0].at, any(f.has_time for f in titled)) if titled else None), "bulletin title"
+    if message.time_attr is not None:
+        yield (message.time_attr, True), "<time datetime>"
+    if kind is not ItemKind.PLANNED:  # a bare date at the very start ("03/12/26 - 10:32 ...")
+        opening = next(iter(find_datetimes(message.title) or find_datetimes(message.body[:40])), None)
+        yield ((opening.at, opening.has_time) if opening else None), "date at the start of the message"
+    line = _date_line(message.body)
+    yield ((line, True) if line else None), "a line of the message holding only its date"
+    if message.date_before is not None:
+        yield (message.date_before, True), "date written before the title"
 
 
 def _date_line(body: str) -> datetime | None:

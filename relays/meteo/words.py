@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.services import CANONICAL, find_services, fold
 
@@ -260,9 +261,11 @@ def is_instruction(clause: str) -> bool:
     return m is not None and bool(find_services(m.group("who")) or _modes_of(m.group("who")))
 
 
-def clauses(text: str) -> list[str]:
-    """The text cut into clauses (sentences, lines, "mais …"), each folded."""
-    return [c for c in (fold(part).strip() for part in _CLAUSE_SPLIT.split(text)) if c]
+@lru_cache(maxsize=2048)
+def clauses(text: str) -> tuple[str, ...]:
+    """The text cut into clauses (sentences, lines, "mais …"), each folded (cached: the services,
+    the modes and the narrowing of one message all read its clauses)."""
+    return tuple(c for c in (fold(part).strip() for part in _CLAUSE_SPLIT.split(text)) if c)
 
 
 @dataclass(frozen=True, slots=True)
