@@ -32,7 +32,8 @@ def around(day: Callable[[], date | None]) -> Iterator[None]:
 
     def once() -> date | None:
         if not cache:
-            cache.append(day())
+            cache.append(None)  # while the reference is being found, yearless dates read around today
+            cache[0] = day()
         return cache[0]
 
     token = _REFERENCE.set(once)
