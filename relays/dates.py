@@ -89,9 +89,30 @@ MONTHS = {
     "décembre": 12,
     "dec": 12,
     "déc": 12,
+    # English, for bilingual pages: "15 September 2026 at 08:50"
+    "january": 1,
+    "february": 2,
+    "feb": 2,
+    "march": 3,
+    "april": 4,
+    "apr": 4,
+    "may": 5,
+    "june": 6,
+    "jun": 6,
+    "july": 7,
+    "jul": 7,
+    "august": 8,
+    "aug": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
 }
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-_DAYNAME = r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+)?"
+_DAYNAME = (
+    r"(?:(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday),?\s+)?"
+)
 
 # A calendar date: 03/12/2026, 3-12-26, 3.12.2026, 2026-12-03, "3 décembre 2026", "1er août 2023".
 DATE_RE = (
@@ -102,7 +123,7 @@ DATE_RE = (
     rf"|{_DAYNAME}(?P<ud>\d{{1,2}})(?:er)?\s+(?P<um>{_MONTH_RE})\b(?!\.?\s*\d{{4}}))"
 )
 # A clock time: 10h32, 10 h 32, 10h, 10:32, 10H32.
-TIME_RE = r"(?P<hh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
+TIME_RE = r"(?P<hh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<mm>\d{2})?(?![\d])(?:\s*(?P<ap>[ap])\.?m\b\.?)?"
 
 _DATE = re.compile(DATE_RE, re.IGNORECASE)
 _DAY_MONTH_TIME = re.compile(
@@ -110,7 +131,7 @@ _DAY_MONTH_TIME = re.compile(
 )
 _TIME = re.compile(TIME_RE)
 # "DATE [à|-|,] TIME" — the time must follow the date closely to belong to it.
-_DATETIME = re.compile(rf"{DATE_RE}(?:\s*(?:à|a|-|,|–|T)?\s*(?:{TIME_RE}))?", re.IGNORECASE)
+_DATETIME = re.compile(rf"{DATE_RE}(?:\s*(?:à|a|at|-|,|–|T)?\s*(?:{TIME_RE}))?", re.IGNORECASE)
 
 
 def _date_from(m: re.Match[str]) -> date | None:
@@ -133,10 +154,12 @@ def _date_from(m: re.Match[str]) -> date | None:
     return None
 
 
-def _time_from(hh: str | None, mm: str | None) -> time | None:
+def _time_from(hh: str | None, mm: str | None, ap: str | None = None) -> time | None:
     if hh is None:
         return None
     h, mi = int(hh), int(mm or 0)
+    if ap and 1 <= h <= 12:  # "4:30 pm" on an English page
+        h = (h % 12) + (12 if ap.lower() == "p" else 0)
     if h == 24 and mi == 0:
         return time(23, 59)
     if not (0 <= h < 24 and 0 <= mi < 60):
@@ -167,12 +190,12 @@ def find_datetimes(text: str) -> list[Found]:
         day = _date_from(m)
         if day is None:
             continue
-        clock = _time_from(m.group("hh"), m.group("mm"))
+        clock = _time_from(m.group("hh"), m.group("mm"), m.group("ap"))
         found.append(Found(paris_to_utc(day, clock), clock is not None, m.start(), m.end()))
     for m in _DAY_MONTH_TIME.finditer(text):  # "le 24/11 à 10h32": only with its time, never "24/7"
         if any(f.start <= m.start() < f.end for f in found):
             continue
-        clock = _time_from(m.group("hh"), m.group("mm"))
+        clock = _time_from(m.group("hh"), m.group("mm"), m.group("ap"))
         try:
             day = _yearless(int(m.group("nm")), int(m.group("nd")))
         except ValueError:
@@ -241,16 +264,19 @@ class Window:
 
 
 _RANGE_SAME_DAY = re.compile(
-    rf"(?:{DATE_RE})[^.\d]{{0,40}}?(?:de|entre|à partir de|a partir de|dès|des)\s*"
-    r"(?P<h1>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m1>\d{2})?\s*(?:à|a|et|-|–|jusqu'à|jusqu’à)\s*"
-    r"(?P<h2>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m2>\d{2})?",
+    rf"(?:{DATE_RE})[^.\d]{{0,80}}?(?:de|entre|à partir de|a partir de|dès|des|from|between)\s*"
+    r"(?P<h1>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m1>\d{2})?(?:\s*(?P<a1>[ap])\.?m\b\.?)?"
+    r"\s*(?:à|a|et|-|–|jusqu'à|jusqu’à|to|and|until)\s*"
+    r"(?P<h2>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m2>\d{2})?(?:\s*(?P<a2>[ap])\.?m\b\.?)?",
     re.IGNORECASE,
 )
 _RANGE_TWO_DAYS = re.compile(
-    rf"(?:du|depuis le|à partir du)\s+{_DAYNAME}(?P<a>{DATE_RE.replace('?P<', '?P<a_')})\s*(?:à|a|,|-)?\s*"
-    r"(?P<ah>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<am>\d{2})?\s*"
-    rf"(?:au|jusqu'au|jusqu’au)\s+{_DAYNAME}(?P<b>{DATE_RE.replace('?P<', '?P<b_')})\s*(?:à|a|,|-)?\s*"
-    r"(?P<bh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<bm>\d{2})?",
+    rf"(?:du|depuis le|à partir du|from)\s+{_DAYNAME}(?P<a>{DATE_RE.replace('?P<', '?P<a_')})"
+    r"\s*(?:à|a|at|,|-)?\s*"
+    r"(?P<ah>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<am>\d{2})?(?:\s*(?P<aap>[ap])\.?m\b\.?)?\s*"
+    rf"(?:au|jusqu'au|jusqu’au|to|until)\s+{_DAYNAME}(?P<b>{DATE_RE.replace('?P<', '?P<b_')})"
+    r"\s*(?:à|a|at|,|-)?\s*"
+    r"(?P<bh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<bm>\d{2})?(?:\s*(?P<bap>[ap])\.?m\b\.?)?",
     re.IGNORECASE,
 )
 
@@ -343,7 +369,8 @@ def parse_window(text: str) -> Window | None:
     m2 = _RANGE_TWO_DAYS.search(text)
     if m2:
         d1, d2 = _prefixed_date(m2, "a"), _prefixed_date(m2, "b")
-        t1, t2 = _time_from(m2.group("ah"), m2.group("am")), _time_from(m2.group("bh"), m2.group("bm"))
+        t1 = _time_from(m2.group("ah"), m2.group("am"), m2.group("aap"))
+        t2 = _time_from(m2.group("bh"), m2.group("bm"), m2.group("bap"))
         if d1 and d2 and t1 and t2:
             start, end = paris_to_utc(d1, t1), paris_to_utc(d2, t2)
             if end > start:
@@ -351,7 +378,8 @@ def parse_window(text: str) -> Window | None:
     m1 = _RANGE_SAME_DAY.search(text)
     if m1:
         day = _date_from(m1)
-        t1, t2 = _time_from(m1.group("h1"), m1.group("m1")), _time_from(m1.group("h2"), m1.group("m2"))
+        t1 = _time_from(m1.group("h1"), m1.group("m1"), m1.group("a1"))
+        t2 = _time_from(m1.group("h2"), m1.group("m2"), m1.group("a2"))
         if day and t1 and t2:
             start = paris_to_utc(day, t1)
             end = paris_to_utc(day, t2)

@@ -460,7 +460,12 @@ def _bulletins(work: _Work) -> None:
     bulletins = [(i, it) for i, it in enumerate(work.snapshot.items) if it.kind is ItemKind.BULLETIN]
     told = {key: alert.id for alert in (*work.prior.recent_closed, *work.open.values()) for key in alert.bips}
     told.update({key: alert.id for alert in work.changed.values() for key in alert.bips})
-    for _, item in sorted(bulletins, key=lambda p: (p[1].number or 0, p[1].published_at or work.now)):
+    # in number order; copies of one bulletin in a stable order whatever the page's, fullest first
+    order = sorted(
+        bulletins,
+        key=lambda p: (p[1].number or 0, p[1].published_at or work.now, p[1].level is None, _bip_key(p[1])),
+    )
+    for _, item in order:
         key = _bip_key(item)
         if key in told:  # already told, for the alert it was first taken for
             if told[key] in work.open:

@@ -114,7 +114,7 @@ def _is_pseudo_heading(el: HtmlElement) -> bool:
     if classify(text) is ItemKind.INFORMATION:
         return False
     if tag in ("div", "span", "p"):
-        return _title_box(el, text)
+        return not _BADGE_CLASS.search(str(el.get("class") or "")) and _title_box(el, text)
     if tag in ("dt", "summary", "legend", "caption", "button"):
         return True
     return _starts_its_line(el)  # <strong>/<b>: only when it opens its line
@@ -131,16 +131,25 @@ def _title_box(el: HtmlElement, text: str) -> bool:
     ):
         return False  # a title, then a line under it: the title is the first line's element
     hinted = bool(_TITLE_CLASS.search(str(el.get("class") or "")))
-    if not hinted and (len(text) > 120 or re.search(r"[.!?;]\s+\S", text.rstrip(".!? "))):
-        return False
-    parent = el.getparent()
+    if (not hinted and len(text) > 120) or re.search(r"[.!?;]\s+\S", text.rstrip(".!? ")):
+        return False  # two sentences are text; classes saying "title" only allow a longer line
+    if text.rstrip().endswith(":"):
+        return False  # "Bulletin publié par la douane :" introduces what follows
+    box = el
+    while (up := box.getparent()) is not None and len(up) == 1 and not (up.text or "").strip():
+        if tag_of(up) in ("body", "main", "html") or (box.tail or "").strip():
+            break
+        box = up  # a wrapper around the line only: its neighbours are the line's
+    parent = box.getparent()
     if parent is None or (parent.text or "").strip():
         return False
-    for sibling in el.itersiblings(preceding=True):
+    for sibling in box.itersiblings(preceding=True):
         if (sibling.tail or "").strip() or (isinstance(sibling.tag, str) and text_of(sibling)):
             return False
-    following = (el.tail or "").strip() or any(
-        (isinstance(s.tag, str) and text_of(s)) or (s.tail or "").strip() for s in el.itersiblings()
+    following = (
+        (el.tail or "").strip()
+        or (box.tail or "").strip()
+        or any((isinstance(s.tag, str) and text_of(s)) or (s.tail or "").strip() for s in box.itersiblings())
     )
     return bool(following) or hinted
 
@@ -446,6 +455,8 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
     title = block.heading.text
     if classify(title) is not ItemKind.INFORMATION or parse_datetime(title) is not None:
         return []
+    if find_services(title) or classify(" ".join(block.labels)) is not ItemKind.INFORMATION:
+        return []  # "DELTA H7 – EDI" under a badge "Alerte rouge": a message's title, not a section's
     groups: list[list[str]] = []
     lines = message.body.split("\n")
     index = 0

@@ -130,7 +130,8 @@ def _alert_level(
     for label in message.labels:
         if level := find_level(label):
             return level, f"badge {label!r}"
-    for clause in clauses(message.body)[:2]:  # the opening statement ("Le CID déclenche une alerte rouge")
+    statements = [c for c in clauses(message.body) if not _DATE_LABEL.fullmatch(c) and not _date_only(c)]
+    for clause in statements[:2]:  # the opening statement ("Le CID déclenche une alerte rouge")
         if (level := requalified_level(clause) or find_level(clause)) and "CAS" not in clause.split():
             return level, "opening words of the text"
     if level := _level_from_table(services, modes, statuses):
@@ -212,6 +213,16 @@ def _date_line(body: str) -> datetime | None:
     return None
 
 
+_DATE_LABEL = re.compile(
+    r"(?:DATE\s+DE\s+(?:PUBLICATION|MISE\s+A\s+JOUR)|PUBLIE\s+LE|MIS\s+A\s+JOUR\s+LE|DATE)\W*"
+)
+
+
+def _date_only(clause: str) -> bool:
+    found = find_datetimes(clause.lower())
+    return bool(found) and (found[0].end - found[0].start) >= 0.6 * len(clause)
+
+
 _TIME_LINE = re.compile(
     r"(?im)^\W*(?:heure|horaire|time)\s*(?:de\s+publication)?\s*:?\s*(\d{1,2})\s*[h:]\s*(\d{2})?\b"
 )
@@ -275,7 +286,11 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
         if kind is ItemKind.INFORMATION and published is None:
             continue  # a section heading, not a message
         services, services_why = _services(message, kind, vocabulary)
-        legend = not services and published is None and is_label_only(message.title)
+        # "Alerte rouge : le service est perturbé…" (a legend) or "Interventions programmées" over
+        # a list (a section heading): no date, no téléservice, a bare title or no text of its own
+        legend = (
+            not services and published is None and (is_label_only(message.title) or not message.body.strip())
+        )
         if kind is not ItemKind.INFORMATION and legend:
             continue  # "Alerte rouge : le service est perturbé…", no date, no service: a legend
         modes, modes_why = _modes(message, kind, services, statuses)

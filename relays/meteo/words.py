@@ -38,7 +38,7 @@ _PLANNED = re.compile(
     r"\b(?:INTERRUPTION|INDISPONIBILITE|ARRET|COUPURE|INTERVENTION|MAINTENANCE|OPERATION)S?\s+"
     r"(?:\w+\s+){0,3}?(?:PROGRAMMEE?S?|PREVUES?|PLANIFIEES?)\b"
     r"|\bMAINTENANCE\s+PROGRAMMEE\b|\bOPERATIONS?\s+(?:TECHNIQUES?\s+)?DE\s+MAINTENANCE\b"
-    r"|\bPLANNED\s+(?:MAINTENANCE|OUTAGE|INTERRUPTION)\b"
+    r"|\b(?:PLANNED|SCHEDULED)\s+(?:MAINTENANCE|OUTAGE|INTERRUPTION|DOWNTIME)\b"
 )
 _FUTURE = re.compile(
     r"\bSERA\b|\bSERONT\b|\bPREVUE?S?\b|\bPROGRAMMEE?S?\b|\bPLANIFIEE?S?\b|\bAURA\s+LIEU\b"
@@ -76,8 +76,14 @@ _NO_ALERT = re.compile(
 _INFO_LEAD = re.compile(
     r"^\W*(?:INFORMATIONS?|INFO|ACTUALITES?|NEWS|RAPPEL|A\s+NOTER|NOUVEAUTES?|NOUVELLE\s+VERSION)\b"
 )
+# "Bilan de l'incident DELTA T du 17 novembre", "retour sur l'incident du 20 janvier": news about
+# an incident that is over, not an alert.
+_RETROSPECTIVE = re.compile(
+    r"\b(?:BILAN|RETOUR\s+SUR|RETOURS?\s+D\s?EXPERIENCE|COMPTE\s+RENDU|SYNTHESE|ANALYSE|POST\s+MORTEM)\b"
+)
 _GUIDANCE = re.compile(
-    r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF)\b"
+    r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF"
+    r"|NIVEAUX?|LEGENDE|COMPRENDRE|SIGNIFICATION|DEFINITIONS?|LEVELS?)\b"
 )
 NUMBER = re.compile(
     r"(?:\bBIP\b|\bBULLETIN\b)[^\n]{0,80}?(?:\bN\s*[°º]|\bNO\b|\bNUMERO\b|#)\s*(\d{1,4})\b"
@@ -129,6 +135,8 @@ def classify(title: str, body: str = "") -> ItemKind:
         first = _ALERT.search(t)
         if first is not None and _GUIDANCE.search(t[: first.start()]):
             return ItemKind.INFORMATION
+        if first is not None and _RETROSPECTIVE.search(t[: first.start()]) and not _says_alert_word(t):
+            return ItemKind.INFORMATION
         if _INFO_LEAD.match(t) and not _says_alert_word(t):
             return ItemKind.INFORMATION
         # "Interruption des téléservices le 8 août" with a body in the future tense is a notice.
@@ -168,7 +176,8 @@ def is_label_only(title: str) -> bool:
     rest = fold(title)
     rest = re.sub(
         r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU|EDI|DTI"
-        r"|MAINTENANCE|INTERRUPTION|PROGRAMMEE?|INCIDENT|LEVEE|RED|BLACK|NEW|ACTIVE|CLOSED?|TERMINEE?)\b",
+        r"|MAINTENANCE|INTERRUPTION|PROGRAMMEE?|INCIDENT|LEVEE|RED|BLACK|NEW|ACTIVE|CLOSED?|TERMINEE?"
+        r"|SCHEDULED|PLANNED|ALERT|END\s+OF\s+ALERT)\b",
         " ",
         rest,
     )
