@@ -3,7 +3,8 @@
 Each command lives in ``bot/commands/<name>.py`` and exposes ``register(subparsers)``, which adds
 its sub-parser and sets ``func`` (``(args) -> int``) as its default. Command modules import their
 heavy dependencies inside ``func`` so that ``--help`` and argument errors stay instant.
-Every failure a user can cause ends as one line on stderr and a non-zero exit, never a traceback.
+Every failure a user can cause ends as one line on stderr and a non-zero exit, never a traceback:
+our errors (:mod:`relays.errors`) are translated here, exit 2 for a :class:`UsageError`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,11 @@ import logging
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
+
+from relays.errors import RelayError, UsageError
+
+# UsageError is named here too for the command modules that still import it from the CLI.
+__all__ = ["UsageError", "build_parser", "main"]
 
 #: Command modules under ``bot.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -28,10 +34,6 @@ COMMANDS: tuple[str, ...] = (
     "db",
     "config",
 )
-
-
-class UsageError(Exception):
-    """A bad argument, unreadable file or unreachable URL: reported as one line, exit 2."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,9 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return int(args.func(args))
-    except UsageError as exc:
+    except RelayError as exc:  # ours, translated at this edge: one line, no traceback
         print(f"prodouane-relay {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `prodouane-relay … | head`: the reader left, not an error of ours
@@ -78,8 +80,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run as a script, this module is "__main__", whose UsageError is not the one the command
-    # modules raise (they import "bot.cli"): dispatch through the importable module instead.
-    from bot.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -19,6 +19,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from relays.errors import ConfigError
 
 DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
 
@@ -117,15 +119,13 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and config file; a bad value becomes one readable error."""
-    from pydantic import ValidationError
-
-    from bot.cli import UsageError
-
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise UsageError(f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}") from exc
+        raise ConfigError(
+            f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}", reason="bad_setting"
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the configuration: {exc}") from exc
+        raise ConfigError(f"cannot read the configuration: {exc}", reason="unreadable") from exc

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from knowledge.services import canonical, order
 
+from .errors import SubscriberError
 from .events import ADMIN_KINDS, CLIENT_KINDS, Event
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
@@ -31,10 +32,6 @@ from .store import DeliveryRow, Store, SubscriberRow
 CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
 LANGS: tuple[str, ...] = ("fr", "en")
 ROLES: tuple[str, ...] = ("client", "admin")
-
-
-class SubscriberError(ValueError):
-    """A subscriber cannot be created or changed as asked; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +118,10 @@ def normalise_services(names: Sequence[str]) -> tuple[str, ...]:
 
             many = find_services(name)
             if not many:
-                raise SubscriberError(f"unknown téléservice {name!r} (e.g. 'DELTA G', 'ICS2', 'GAMMA')")
+                raise SubscriberError(
+                    f"unknown téléservice {name!r} (e.g. 'DELTA G', 'ICS2', 'GAMMA')",
+                    reason="unknown_service",
+                )
             out.extend(many)
         else:
             out.append(found)
@@ -132,7 +132,7 @@ def normalise_modes(modes: Sequence[str]) -> tuple[str, ...]:
     upper = [m.strip().upper() for m in modes]
     for mode in upper:
         if mode not in MODES:
-            raise SubscriberError(f"unknown mode {mode!r} (EDI or DTI)")
+            raise SubscriberError(f"unknown mode {mode!r} (EDI or DTI)", reason="unknown_mode")
     return tuple(m for m in MODES if m in upper)
 
 
@@ -140,22 +140,29 @@ def normalise_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
     allowed = CLIENT_KINDS + ADMIN_KINDS
     for kind in kinds:
         if kind not in allowed:
-            raise SubscriberError(f"unknown event kind {kind!r} (one of {', '.join(allowed)})")
+            raise SubscriberError(
+                f"unknown event kind {kind!r} (one of {', '.join(allowed)})", reason="unknown_kind"
+            )
     return tuple(k for k in allowed if k in kinds)
 
 
 def check_address(channel: str, address: str) -> str:
     address = address.strip()
     if channel not in CHANNELS:
-        raise SubscriberError(f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
+        raise SubscriberError(
+            f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})", reason="unknown_channel"
+        )
     if not address:
-        raise SubscriberError("the address is empty")
+        raise SubscriberError("the address is empty", reason="empty_address")
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)"
+            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+            reason="bad_address",
         )
     if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
-        raise SubscriberError(f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)")
+        raise SubscriberError(
+            f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
+        )
     if channel == "apprise":
         import apprise
 
@@ -168,7 +175,8 @@ def check_address(channel: str, address: str) -> str:
         if not usable:
             raise SubscriberError(
                 f"Apprise cannot use {mask_address(channel, address)!r} "
-                "(see https://github.com/caronc/apprise/wiki for URL forms)"
+                "(see https://github.com/caronc/apprise/wiki for URL forms)",
+                reason="bad_address",
             )
     return address
 
@@ -191,11 +199,11 @@ def add(
     """Create a subscriber; a second subscription of the same address is refused."""
     address = check_address(channel, address)
     if not client.strip():
-        raise SubscriberError("the client name is empty")
+        raise SubscriberError("the client name is empty", reason="empty_client")
     if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)")
+        raise SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language")
     if role not in ROLES:
-        raise SubscriberError(f"unknown role {role!r} (client or admin)")
+        raise SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role")
     row = SubscriberRow(
         channel=channel,
         address=address,
@@ -217,7 +225,9 @@ def add(
             session.flush()
             return from_row(row)
     except IntegrityError as exc:
-        raise SubscriberError(f"{channel} {mask_address(channel, address)} is already subscribed") from exc
+        raise SubscriberError(
+            f"{channel} {mask_address(channel, address)} is already subscribed", reason="already_subscribed"
+        ) from exc
 
 
 def all_subscribers(store: Store, *, include_inactive: bool = True) -> list[Subscriber]:
@@ -250,7 +260,7 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
     with store.transaction() as session:
         row = session.get(SubscriberRow, subscriber_id)
         if row is None:
-            raise SubscriberError(f"no subscriber {subscriber_id}")
+            raise SubscriberError(f"no subscriber {subscriber_id}", reason="unknown_subscriber")
         for name, value in changes.items():
             if name == "services":
                 value = list(normalise_services(value))
@@ -259,9 +269,9 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
             elif name == "kinds":
                 value = list(normalise_kinds(value))
             elif name == "lang" and value not in LANGS:
-                raise SubscriberError(f"unknown language {value!r} (fr or en)")
+                raise SubscriberError(f"unknown language {value!r} (fr or en)", reason="unknown_language")
             elif name not in {"active", "paused", "profile", "eori", "client", "deactivated_reason", "lang"}:
-                raise SubscriberError(f"cannot change {name}")
+                raise SubscriberError(f"cannot change {name}", reason="not_changeable")
             setattr(row, name, value)
         if changes.get("active") is True:
             row.deactivated_reason = None

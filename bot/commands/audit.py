@@ -17,9 +17,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.bootstrap import open_store
-    from bot.cli import UsageError
     from bot.settings import load_settings
     from relays.audit import as_csv, as_json, as_table, audit
+    from relays.errors import UsageError
 
     store = open_store(load_settings(), args.db)
     try:

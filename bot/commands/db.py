@@ -26,8 +26,8 @@ def _url(args: argparse.Namespace) -> str:
 def run_upgrade(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import OperationalError
 
-    from bot.cli import UsageError
     from relays import migrate
+    from relays.errors import UsageError
     from relays.store import make_engine
 
     engine = make_engine(_url(args))

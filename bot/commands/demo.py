@@ -14,7 +14,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bot.cli import UsageError
+from relays.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -25,9 +25,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.bootstrap import open_store
-    from bot.cli import UsageError
     from bot.settings import load_settings
-    from relays.invites import InviteError, create_invite, list_invites
+    from relays.errors import UsageError
+    from relays.invites import create_invite, list_invites
 
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
@@ -48,10 +48,7 @@ def run(args: argparse.Namespace) -> int:
             "address": args.address,
             "phone": args.phone,
         }
-        try:
-            code = create_invite(store, args.client, profile)
-        except InviteError as exc:
-            raise UsageError(str(exc)) from exc
+        code = create_invite(store, args.client, profile)
     finally:
         store.close()
     print(f"invite code for {args.client.strip()}: {code} (single use, valid 30 days)")

@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import json
 
-from bot.cli import UsageError
+from relays.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import UsageError
+from relays.errors import UsageError
 
 URL = re.compile(r"^https?://", re.IGNORECASE)
 

@@ -8,9 +8,9 @@ import logging
 from contextlib import AsyncExitStack
 from urllib.parse import urlparse
 
-from bot.cli import UsageError
 from bot.service import Part, Service
 from bot.settings import Settings
+from relays.errors import UsageError
 
 log = logging.getLogger(__name__)
 

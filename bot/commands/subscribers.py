@@ -13,7 +13,7 @@ import json
 from contextlib import AsyncExitStack
 from dataclasses import asdict
 
-from bot.cli import UsageError
+from relays.errors import UsageError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,8 +91,6 @@ def run_add(args: argparse.Namespace) -> int:
         )
         with store.transaction() as session:  # joining mid-outage: the open alerts are owed too
             owed = catch_up(session, s, now=datetime.now(UTC))
-    except subs.SubscriberError as exc:
-        raise UsageError(str(exc)) from exc
     finally:
         store.close()
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
