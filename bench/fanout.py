@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from relays.channels.telegram import TelegramChannel  # noqa: E402
-from relays.outbox import Sender, enqueue_hook  # noqa: E402
+from relays.fanout import enqueue_hook  # noqa: E402
 from relays.poller import read_page  # noqa: E402
 from relays.sample_source import sample_pages  # noqa: E402
+from relays.sender import Sender  # noqa: E402
 from relays.store import Store, SubscriberRow  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 

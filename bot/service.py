@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from relays.fanout import enqueue_hook
 from relays.fetch import Fetcher
 from relays.leader import Leadership
 from relays.metrics import Metrics
-from relays.outbox import Sender, enqueue_hook
 from relays.poller import Poller
 from relays.scheduler import add_poll_job, build_scheduler
+from relays.sender import Sender
 from relays.store import Store
 
 from .bootstrap import build_channels, open_store, rules

@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from .errors import InviteError, SubscriberError
-from .outbox import catch_up
+from .fanout import catch_up
 from .store import InviteRow, Store, SubscriberRow
 from .subscribers import LANGS, Subscriber, check_address, from_row
 

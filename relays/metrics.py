@@ -34,15 +34,20 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .outbox import DeliveryStatus, Purpose
 from .store import AlertRow, DeliveryRow, SourceRow, Store
 
 if TYPE_CHECKING:
-    from .outbox import Claimed
+    from .sender import Claimed
 
 log = logging.getLogger(__name__)
 
 #: Outbox statuses reported as depth (the others are final and only grow).
-DEPTH_STATUSES: tuple[str, ...] = ("pending", "sending", "dead")
+DEPTH_STATUSES: tuple[DeliveryStatus, ...] = (
+    DeliveryStatus.PENDING,
+    DeliveryStatus.SENDING,
+    DeliveryStatus.DEAD,
+)
 #: Reason codes of ``relays.meteo.PageError``; anything else is counted as ``other``.
 PARSE_REASONS: frozenset[str] = frozenset(
     {"empty", "truncated", "captcha", "maintenance", "unrecognised", "unparseable"}
@@ -195,7 +200,7 @@ class Metrics:
         """Fits ``Sender.on_sent``: counts the message as sent, with its latency measured now when it
         is the event's own message (a reminder is sent late on purpose and would skew the histogram)."""
         latency = None
-        if claimed.purpose == "notify":
+        if claimed.purpose == Purpose.NOTIFY:
             latency = (datetime.now(UTC) - claimed.event.detected_at).total_seconds()
         self.record_delivery(claimed.subscriber.channel, "sent", latency)
 

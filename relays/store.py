@@ -38,6 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from . import events as ev
 from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState, candidate_ids, observe
+from .outbox import DeliveryStatus, Purpose
 from .snapshot import Snapshot
 
 
@@ -140,8 +141,8 @@ class DeliveryRow(Base):
     event_seq: Mapped[int] = mapped_column(Integer)
     subscriber_id: Mapped[int] = mapped_column(Integer, ForeignKey("subscribers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    purpose: Mapped[str] = mapped_column(String(32), default="notify")
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    purpose: Mapped[str] = mapped_column(String(32), default=Purpose.NOTIFY)
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.PENDING)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

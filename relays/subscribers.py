@@ -26,6 +26,7 @@ from knowledge.services import canonical, order
 
 from .errors import SubscriberError
 from .events import ADMIN_KINDS, CLIENT_KINDS, Event
+from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
 
@@ -291,8 +292,8 @@ def remove(store: Store, subscriber_id: int) -> bool:
         row.deactivated_at = datetime.now(UTC)
         session.execute(
             sql_update(DeliveryRow)
-            .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == "pending")
-            .values(status="skipped", last_error="subscriber removed")
+            .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SKIPPED, last_error="subscriber removed")
         )
         return True
 

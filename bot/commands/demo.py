@@ -29,11 +29,12 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
     from bot.output import event_line
     from relays import subscribers as subs
     from relays.channels.console import ConsoleChannel
+    from relays.fanout import enqueue_hook
     from relays.fetch import Fetcher
-    from relays.outbox import Sender, enqueue_hook
     from relays.poller import Poller
     from relays.sample_source import SampleSite, sample_pages
     from relays.scheduler import add_poll_job, build_scheduler
+    from relays.sender import Sender
     from relays.store import Store
 
     pages = sample_pages(args.pages)

@@ -98,9 +98,10 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
     from bot.output import event_line
     from bot.settings import load_settings
     from relays.events import to_record
+    from relays.fanout import enqueue_hook
     from relays.lifecycle import Rules
-    from relays.outbox import Report, Sender, enqueue_hook
     from relays.poller import read_page
+    from relays.sender import Report, Sender
     from relays.store import Store
 
     rules = Rules(degraded_after=args.degraded_after, close_after_absent=args.close_after_absent)

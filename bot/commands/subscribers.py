@@ -73,7 +73,7 @@ def run_add(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from relays import subscribers as subs
-    from relays.outbox import catch_up
+    from relays.fanout import catch_up
 
     store = _store(args)
     try:

@@ -13,9 +13,10 @@ import pytest
 from relays import subscribers as subs
 from relays.channels.base import PermanentError
 from relays.channels.memory import MemoryChannel
+from relays.fanout import enqueue_hook
 from relays.metrics import Metrics
-from relays.outbox import Sender, enqueue_hook
 from relays.poller import read_page
+from relays.sender import Sender
 from relays.store import Store
 
 SCENARIO = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"

@@ -9,9 +9,10 @@ from knowledge.services import find_services
 from relays import subscribers as subs
 from relays.channels.memory import MemoryChannel
 from relays.events import AlertClosed, AlertOpened, BulletinPublished
+from relays.fanout import enqueue_hook
 from relays.lifecycle import Rules
 from relays.meteo import classify, parse_page
-from relays.outbox import Sender, enqueue_hook
+from relays.sender import Sender
 from relays.snapshot import ItemKind
 from relays.store import DeliveryRow, Store, SubscriberRow
 
@@ -184,7 +185,7 @@ def test_bulletins_are_linked_to_the_right_alert(store: Store) -> None:
 
 
 async def test_a_subscriber_joining_mid_outage_is_told_of_the_open_alert_first(store: Store) -> None:
-    from relays.outbox import catch_up
+    from relays.fanout import catch_up
 
     poll(store, page(alert("DELTA G", "03/12/2026 à 10h00")), 1)
     late = subs.add(store, channel="console", address="late", client="Late")
