@@ -27,9 +27,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -38,13 +37,13 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from relays.metrics import Metrics
+from relays.render import paris
 from relays.store import SourceRow, Store
 
 from . import status_view
 
 log = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 READY_INTERVALS = 3  # the last good poll may be this many poll intervals old
 TEMPLATES = Path(__file__).with_name("templates")
 PROBES = ("/healthz", "/readyz", "/metrics")
@@ -77,21 +76,7 @@ def store_readiness(store: Store, source_name: str = "meteo") -> Callable[[], Re
     return read
 
 
-class _Polls(Protocol):
-    last_success: datetime | None
-
-
-def poller_readiness(poller: _Polls) -> Callable[[], Readiness]:
-    """Readiness from a live ``relays.poller.Poller`` (its ``last_success``; None until a good poll)."""
-    return lambda: Readiness(last_success=poller.last_success)
-
-
 # --- formatting for the templates -------------------------------------------------------------
-def paris(moment: datetime | None) -> str:
-    """``03/12/2026 10:32`` in Paris time; an em dash when unknown."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "—"
-
-
 def duration(delta: timedelta) -> str:
     """``3 j 4 h``, ``2 h 05 min``, ``12 min``, ``40 s`` (absolute value)."""
     seconds = abs(int(delta.total_seconds()))
@@ -122,7 +107,7 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        paris=paris,
+        paris=lambda moment: paris(moment) if moment else "—",
         duration=duration,
         fromiso=lambda value: datetime.fromisoformat(value) if value else None,
         delivery=lambda s: status_view.DELIVERY_STATUS.get(s, (s, "none")),

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .errors import InviteError, SubscriberError
+from .errors import InviteError
 from .fanout import catch_up
 from .store import InviteRow, Store, SubscriberRow
 from .subscribers import LANGS, Subscriber, check_address, from_row
@@ -35,7 +35,6 @@ __all__ = [
     "create_invite",
     "list_invites",
     "redeem",
-    "set_lang",
 ]
 
 #: How long an unused code stays valid.
@@ -173,16 +172,3 @@ def redeem(
         catch_up(session, subscriber, now=now)  # joining mid-outage: the open alerts come first
         return subscriber
 
-
-def set_lang(store: Store, subscriber_id: int, lang: str) -> Subscriber:
-    """Change a subscriber's language (``subscribers.update`` refuses ``lang`` today: see its
-    ``elif`` chain, where a valid language falls through to "cannot change")."""
-    if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)")
-    with store.transaction() as session:
-        row = session.get(SubscriberRow, subscriber_id)
-        if row is None:
-            raise SubscriberError(f"no subscriber {subscriber_id}")
-        row.lang = lang
-        session.flush()
-        return from_row(row)

@@ -1,8 +1,8 @@
 """Prometheus metrics: what the relay did (counters, a latency histogram) and what the store holds.
 
-Counters and the histogram are bumped by the poller and the sender through four small methods —
-:meth:`Metrics.record_poll`, :meth:`Metrics.record_events`, :meth:`Metrics.record_delivery` and
-:meth:`Metrics.on_sent` (the sender's existing ``on_sent`` hook). Gauges are not kept in memory:
+Counters and the histogram are bumped by the poller and the sender (each given ``metrics=``) through
+three small methods — :meth:`Metrics.record_poll`, :meth:`Metrics.record_events` and
+:meth:`Metrics.record_delivery`. Gauges are not kept in memory:
 a custom collector reads them from the store at scrape time, so they are right whichever process
 (or instance) moved the rows, and right again after a restart.
 
@@ -34,11 +34,11 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .outbox import DeliveryStatus, Purpose
+from .outbox import DeliveryStatus
 from .store import AlertRow, DeliveryRow, SourceRow, Store
 
 if TYPE_CHECKING:
-    from .sender import Claimed
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -195,14 +195,6 @@ class Metrics:
         self.deliveries.labels(channel=channel, outcome=outcome).inc()
         if latency_seconds is not None:
             self.latency.labels(channel=channel).observe(max(0.0, latency_seconds))
-
-    def on_sent(self, claimed: Claimed, ref: str) -> None:
-        """Fits ``Sender.on_sent``: counts the message as sent, with its latency measured now when it
-        is the event's own message (a reminder is sent late on purpose and would skew the histogram)."""
-        latency = None
-        if claimed.purpose == Purpose.NOTIFY:
-            latency = (datetime.now(UTC) - claimed.event.detected_at).total_seconds()
-        self.record_delivery(claimed.subscriber.channel, "sent", latency)
 
     # --- exposition --------------------------------------------------------------------------
     def render(self) -> bytes:

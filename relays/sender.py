@@ -137,7 +137,6 @@ class Sender:
         self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
         self.batch = batch
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.on_sent: Callable[[Claimed, str], None] | None = None  # e.g. demo output
         self.metrics = metrics
 
     # --- claiming ----------------------------------------------------------------------------
@@ -353,8 +352,6 @@ class Sender:
                     exc_info=True,
                 )
                 await asyncio.sleep(0.5 * 2**attempt)
-        if self.on_sent is not None:
-            self.on_sent(claimed, ref)
         report.sent += 1
         return report
 

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -179,12 +178,6 @@ class LeaseRow(Base):
 
 
 EventHook = Callable[[Session, list[ev.Event]], None]
-
-
-def default_database_url(data_dir: Path | None = None) -> str:
-    directory = data_dir or Path.cwd() / "data"
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'prodouane-relay.sqlite3'}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -44,10 +44,6 @@ def fold_word(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", "").replace("’", "")
 
 
-def paris(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "?"
-
-
 def duration(delta: timedelta, lang: str) -> str:
     """ "2 h 05 min", "3 j 4 h" / "3 d 4 h", "12 min"."""
     minutes = max(0, int(delta.total_seconds() // 60))

@@ -331,7 +331,7 @@ def lang(ctx: Context, args: str) -> Reply:
 
 def set_lang(ctx: Context, chosen: str) -> Reply:
     if ctx.subscriber is not None:
-        invites.set_lang(ctx.relay.store, ctx.subscriber.id, chosen)
+        subs.update(ctx.relay.store, ctx.subscriber.id, lang=chosen)
         return reply(
             "✅ ", "Les messages seront en français." if chosen == "fr" else "Messages will be in English."
         )

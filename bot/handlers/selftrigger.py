@@ -19,9 +19,10 @@ from knowledge.documents import Document, load_documents
 from knowledge.procedures import fallback_for
 from knowledge.services import CANONICAL, find_services
 from relays.lifecycle import AlertState
+from relays.render import paris
 from relays.snapshot import MODES
 
-from .common import paris, small_int
+from .common import small_int
 from .replies import Button, Context, Reply, Span, b, i, reply
 
 FICHE_1 = ("DELTA G", "DELTA X Import", "DELTA X Export")

@@ -16,10 +16,10 @@ from knowledge.documents import load_documents
 from knowledge.procedures import reintegration_deadline
 from relays.events import AlertClosed, BulletinPublished, InterruptionPlanned
 from relays.lifecycle import AlertState
-from relays.render import deadline_applies
+from relays.render import deadline_applies, paris
 from relays.store import SourceRow, Store
 
-from .common import UserError, ago, paris, take_when
+from .common import UserError, ago, take_when
 from .replies import Context, Reply, Span, b, i, reply
 
 MAX_TEXT = 300  # characters of a CID text quoted in a status line
