@@ -189,14 +189,9 @@ def build_slack_app(
     async def on_left(event: dict[str, Any]) -> None:
         """The bot was removed from a channel: stop writing to it."""
         channel = str(event.get("channel") or "")
-        subscriber = subs.find_by_address(relay.store, "slack", channel) if channel else None
-        if subscriber is not None and subscriber.active:
-            subs.update(
-                relay.store,
-                subscriber.id,
-                active=False,
-                deactivated_reason="the app was removed from the channel",
-            )
+        reason = "the app was removed from the channel"
+        subscriber = subs.deactivate(relay.store, "slack", channel, reason) if channel else None
+        if subscriber is not None:
             log.warning("slack channel %s removed the app: subscriber %s deactivated", channel, subscriber.id)
 
     @app.error

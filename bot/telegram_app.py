@@ -224,15 +224,9 @@ async def on_membership(update: Update, context: Ctx) -> None:
         return
     if change.new_chat_member.status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         return
-    relay = _relay(context)
-    subscriber = subs.find_by_address(relay.store, "telegram", str(change.chat.id))
-    if subscriber is not None and subscriber.active:
-        subs.update(
-            relay.store,
-            subscriber.id,
-            active=False,
-            deactivated_reason=f"the bot was removed from the chat ({change.new_chat_member.status})",
-        )
+    reason = f"the bot was removed from the chat ({change.new_chat_member.status})"
+    subscriber = subs.deactivate(_relay(context).store, "telegram", str(change.chat.id), reason)
+    if subscriber is not None:
         log.warning(
             "telegram chat %s removed the bot: subscriber %s deactivated", change.chat.id, subscriber.id
         )

@@ -33,14 +33,12 @@ from urllib.parse import quote
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
+from relays import queries
+from relays.errors import StoreError
 from relays.metrics import Metrics
 from relays.render import paris
-from relays.store import SourceRow, Store
-
-from . import status_view
+from relays.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -69,14 +67,51 @@ def store_readiness(store: Store, source_name: str = "meteo") -> Callable[[], Re
     """Readiness from the store's record of the source (right across restarts and instances)."""
 
     def read() -> Readiness:
-        with store.sessions() as session:
-            row = session.get(SourceRow, source_name)
-            return Readiness(last_success=row.last_ok_at if row else None)
+        return Readiness(last_success=queries.last_success(store, source_name))
 
     return read
 
 
 # --- formatting for the templates -------------------------------------------------------------
+#: The source's health as staff read it.
+HEALTH_LABELS = {
+    queries.HealthState.NEVER: "Aucun relevé réussi de la météo des téléservices",
+    queries.HealthState.DEGRADED: "Source dégradée : la page ne peut plus être lue",
+    queries.HealthState.LATE: "Relevés en retard",
+    queries.HealthState.OK: "Météo des téléservices lue normalement",
+}
+KIND_LABELS = {
+    "alert_opened": "Alerte ouverte",
+    "bulletin": "Bulletin d'information",
+    "alert_closed": "Fin d'alerte",
+    "interruption_planned": "Interruption programmée",
+    "source_degraded": "Source dégradée",
+    "source_recovered": "Source rétablie",
+    "subscriber_deactivated": "Abonné désactivé",
+}
+LEVELS = {"red": "Alerte rouge", "black": "Alerte noire"}
+#: A delivery status as staff read it, and the badge colour class the template gives it.
+DELIVERY_STATUS = {
+    "sent": ("envoyé", "sent"),
+    "pending": ("en attente", "pending"),
+    "sending": ("en cours", "pending"),
+    "failed": ("refusé", "dead"),
+    "dead": ("échec", "dead"),
+    "skipped": ("annulé", "none"),
+    "none": ("aucun", "none"),
+    "pending alert": ("alerte en cours", "none"),
+}
+
+
+def event_label(line: queries.HistoryLine | queries.DeadLetter) -> str:
+    """``BIP n°2``, ``Fin d'alerte (déduite)``, ``Alerte ouverte``…"""
+    if line.kind == "bulletin" and line.number is not None:
+        return f"BIP n°{line.number}"
+    if line.kind == "alert_closed" and line.inferred:
+        return "Fin d'alerte (déduite)"
+    return KIND_LABELS.get(line.kind, line.kind)
+
+
 def duration(delta: timedelta) -> str:
     """``3 j 4 h``, ``2 h 05 min``, ``12 min``, ``40 s`` (absolute value)."""
     seconds = abs(int(delta.total_seconds()))
@@ -110,7 +145,10 @@ def templates() -> Environment:
         paris=lambda moment: paris(moment) if moment else "—",
         duration=duration,
         fromiso=lambda value: datetime.fromisoformat(value) if value else None,
-        delivery=lambda s: status_view.DELIVERY_STATUS.get(s, (s, "none")),
+        delivery=lambda s: DELIVERY_STATUS.get(s, (s, "none")),
+        event_label=event_label,
+        health_label=HEALTH_LABELS.get,
+        level_label=lambda level: LEVELS.get(level or "", "Niveau non précisé"),
     )
     env.globals.update(age=age)
     return env
@@ -164,17 +202,10 @@ def build_web_app(
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
-    def check_store() -> str | None:
-        try:
-            with store.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            log.warning("readiness: the store does not answer: %s", exc)
-            return type(exc).__name__
-        return None
-
     async def readyz(request: web.Request) -> web.Response:
-        store_error = await asyncio.to_thread(check_store)
+        store_error = await asyncio.to_thread(queries.ping, store)
+        if store_error is not None:
+            log.warning("readiness: the store does not answer (%s)", store_error)
         try:
             last = (await asyncio.to_thread(readiness)).last_success
         except Exception as exc:  # a broken readiness source is "not ready", with its reason logged
@@ -211,9 +242,9 @@ def build_web_app(
         now = clock()
         try:
             status = await asyncio.to_thread(
-                status_view.status, store, source_name=source_name, now=now, max_age=max_age
+                queries.status, store, source_name=source_name, now=now, max_age=max_age
             )
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("status page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         return page("status.html", s=status, now=now, q=links(request))
@@ -222,8 +253,8 @@ def build_web_app(
         now = clock()
         try:
             alert_id = request.match_info["alert_id"]
-            view = await asyncio.to_thread(status_view.alert_page, store, alert_id, now=now)
-        except SQLAlchemyError:
+            view = await asyncio.to_thread(queries.alert_page, store, alert_id, now=now)
+        except StoreError:
             log.exception("alert page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         if view is None:

@@ -3,9 +3,10 @@
 An administrator creates a code for one client (``prodouane-relay invite CLIENT`` or the bots'
 admin ``invite`` command), with the client's references for the assistance requests the bots
 draft (EORI, company name, address, phone). Someone in that client's chat sends ``/start CODE``:
-:func:`redeem` marks the code used and creates (or re-activates) the subscriber in one
-transaction. A code works once, for one chat; redeeming it again from the same chat is harmless
-and returns the same subscriber; it expires after :data:`VALIDITY`.
+:func:`redeem` marks the code used and enrols the chat (a new subscriber, or its earlier one brought
+back) in one transaction (:mod:`relays.enrolment`). A code works once, for one chat; redeeming it
+again from the same chat is harmless and returns the same subscriber; it expires after
+:data:`VALIDITY`.
 
 Refusals are :class:`~relays.errors.InviteError` with a reason code (``unknown_code``,
 ``code_used``, ``code_expired``, ``already_subscribed``, ``empty_client``), so each front-end
@@ -20,12 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from .errors import InviteError
-from .fanout import catch_up
+from .enrolment import enrol_in
+from .errors import InviteError, SubscriberError
 from .store import InviteRow, Store, SubscriberRow
-from .subscribers import LANGS, Subscriber, check_address, from_row
+from .subscribers import LANGS, Subscriber, check_address, from_row, new
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -150,25 +150,15 @@ def redeem(
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
             raise InviteError("this invite code has already been used", reason="code_used")
         profile = dict(invite.profile or {})
-        if existing is None:
-            existing = SubscriberRow(
-                channel=channel,
-                address=address,
-                created_at=now,
-                services=[],
-                modes=[],
-                kinds=[],
-                role="client",
-            )
-            session.add(existing)
-        existing.client, existing.eori, existing.profile = invite.client, profile.get("eori"), profile
-        existing.lang, existing.active, existing.paused = lang, True, False
-        existing.deactivated_at, existing.deactivated_reason = None, None
-        try:
-            session.flush()
-        except IntegrityError as exc:  # the same chat redeemed two codes at once
+        spec = new(
+            channel=channel,
+            address=address,
+            client=invite.client,
+            eori=profile.get("eori"),
+            lang=lang,
+            profile=profile,
+        )
+        try:  # joining mid-outage: the open alerts come first
+            return enrol_in(session, spec, now=now, reactivate=True).subscriber
+        except SubscriberError as exc:  # the same chat redeemed two codes at once
             raise InviteError("this chat is already subscribed", reason="already_subscribed") from exc
-        subscriber = from_row(existing)
-        catch_up(session, subscriber, now=now)  # joining mid-outage: the open alerts come first
-        return subscriber
-

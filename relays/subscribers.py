@@ -182,6 +182,83 @@ def check_address(channel: str, address: str) -> str:
     return address
 
 
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """A subscriber to create, every value checked: build it with :func:`new`."""
+
+    channel: str
+    address: str
+    client: str
+    eori: str | None = None
+    lang: str = "fr"
+    services: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    role: str = "client"
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+def new(
+    *,
+    channel: str,
+    address: str,
+    client: str,
+    eori: str | None = None,
+    lang: str = "fr",
+    services: Sequence[str] = (),
+    modes: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    role: str = "client",
+    profile: dict[str, Any] | None = None,
+) -> NewSubscriber:
+    """Check and normalise what a new subscriber is made of (nothing is written)."""
+    address = check_address(channel, address)
+    if not client.strip():
+        raise SubscriberError("the client name is empty", reason="empty_client")
+    if lang not in LANGS:
+        raise SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language")
+    if role not in ROLES:
+        raise SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role")
+    return NewSubscriber(
+        channel=channel,
+        address=address,
+        client=client.strip(),
+        eori=eori or None,
+        lang=lang,
+        services=normalise_services(services),
+        modes=normalise_modes(modes),
+        kinds=normalise_kinds(kinds),
+        role=role,
+        profile=dict(profile or {}),
+    )
+
+
+def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscriber:
+    """Write a new subscriber in ``session``; a second subscription of the same address is refused."""
+    row = SubscriberRow(
+        channel=spec.channel,
+        address=spec.address,
+        client=spec.client,
+        eori=spec.eori,
+        lang=spec.lang,
+        services=list(spec.services),
+        modes=list(spec.modes),
+        kinds=list(spec.kinds),
+        role=spec.role,
+        active=True,
+        paused=False,
+        profile=dict(spec.profile),
+        created_at=now,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        shown = f"{spec.channel} {mask_address(spec.channel, spec.address)}"
+        raise SubscriberError(f"{shown} is already subscribed", reason="already_subscribed") from exc
+    return from_row(row)
+
+
 def add(
     store: Store,
     *,
@@ -197,38 +274,21 @@ def add(
     profile: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Subscriber:
-    """Create a subscriber; a second subscription of the same address is refused."""
-    address = check_address(channel, address)
-    if not client.strip():
-        raise SubscriberError("the client name is empty", reason="empty_client")
-    if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language")
-    if role not in ROLES:
-        raise SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role")
-    row = SubscriberRow(
+    """Create a subscriber, owed nothing yet (a newcomer mid-outage is enrolled: ``relays.enrolment``)."""
+    spec = new(
         channel=channel,
         address=address,
-        client=client.strip(),
-        eori=(eori or None),
+        client=client,
+        eori=eori,
         lang=lang,
-        services=list(normalise_services(services)),
-        modes=list(normalise_modes(modes)),
-        kinds=list(normalise_kinds(kinds)),
+        services=services,
+        modes=modes,
+        kinds=kinds,
         role=role,
-        active=True,
-        paused=False,
-        profile=dict(profile or {}),
-        created_at=now or datetime.now(UTC),
+        profile=profile,
     )
-    try:
-        with store.transaction() as session:
-            session.add(row)
-            session.flush()
-            return from_row(row)
-    except IntegrityError as exc:
-        raise SubscriberError(
-            f"{channel} {mask_address(channel, address)} is already subscribed", reason="already_subscribed"
-        ) from exc
+    with store.transaction() as session:
+        return insert(session, spec, now=now or datetime.now(UTC))
 
 
 def all_subscribers(store: Store, *, include_inactive: bool = True) -> list[Subscriber]:
@@ -277,6 +337,22 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
         if changes.get("active") is True:
             row.deactivated_reason = None
             row.deactivated_at = None
+        session.flush()
+        return from_row(row)
+
+
+def deactivate(store: Store, channel: str, address: str, reason: str) -> Subscriber | None:
+    """The chat at ``channel``/``address`` removed us (left, kicked, blocked): stop writing to it.
+
+    Returns the subscriber deactivated now, or None when there was no active one.
+    """
+    with store.transaction() as session:
+        row = session.scalars(
+            select(SubscriberRow).where(SubscriberRow.channel == channel, SubscriberRow.address == address)
+        ).first()
+        if row is None or not row.active:
+            return None
+        row.active, row.deactivated_reason, row.deactivated_at = False, reason, datetime.now(UTC)
         session.flush()
         return from_row(row)
 

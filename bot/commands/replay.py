@@ -97,6 +97,7 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
     from bot.bootstrap import build_channels
     from bot.output import event_line
     from bot.settings import load_settings
+    from relays import queries
     from relays.events import to_record
     from relays.fanout import enqueue_hook
     from relays.lifecycle import Rules
@@ -135,7 +136,7 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
                     total.add(await sender.drain())
             if sender is not None:
                 waiting = await asyncio.to_thread(sender.waiting)
-                later = await asyncio.to_thread(_scheduled_later, store)
+                later = await asyncio.to_thread(queries.scheduled_later, store, datetime.now(UTC))
                 print(
                     f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
                     f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
@@ -149,20 +150,3 @@ async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | 
     sys.stdout.flush()
     return 0
 
-
-def _scheduled_later(store) -> int:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    from sqlalchemy import func, select
-
-    from relays.store import DeliveryRow
-
-    with store.sessions() as session:
-        return int(
-            session.scalar(
-                select(func.count()).where(
-                    DeliveryRow.status == "pending", DeliveryRow.due_at > datetime.now(UTC)
-                )
-            )
-            or 0
-        )

@@ -73,29 +73,28 @@ def run_add(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
     from relays import subscribers as subs
-    from relays.fanout import catch_up
+    from relays.enrolment import enrol
 
+    spec = subs.new(
+        channel=args.channel,
+        address=args.address,
+        client=args.client,
+        eori=args.eori,
+        lang=args.lang,
+        services=args.service,
+        modes=args.mode,
+        kinds=args.kind,
+        role="admin" if args.admin else "client",
+    )
     store = _store(args)
-    try:
-        s = subs.add(
-            store,
-            channel=args.channel,
-            address=args.address,
-            client=args.client,
-            eori=args.eori,
-            lang=args.lang,
-            services=args.service,
-            modes=args.mode,
-            kinds=args.kind,
-            role="admin" if args.admin else "client",
-        )
-        with store.transaction() as session:  # joining mid-outage: the open alerts are owed too
-            owed = catch_up(session, s, now=datetime.now(UTC))
+    try:  # joining mid-outage: the open alerts are owed too
+        enrolled = enrol(store, spec, now=datetime.now(UTC))
     finally:
         store.close()
+    s = enrolled.subscriber
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
-    if owed:
-        print(f"{owed} message(s) about what is already open or planned are queued for it")
+    if enrolled.owed:
+        print(f"{enrolled.owed} message(s) about what is already open or planned are queued for it")
     return 0
 
 

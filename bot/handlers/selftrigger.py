@@ -18,7 +18,8 @@ from dataclasses import dataclass, replace
 from knowledge.documents import Document, load_documents
 from knowledge.procedures import fallback_for
 from knowledge.services import CANONICAL, find_services
-from relays.lifecycle import AlertState
+from relays import queries
+from relays.queries import Alert
 from relays.render import paris
 from relays.snapshot import MODES
 
@@ -104,10 +105,10 @@ def _title(ctx: Context, state: State) -> list[str | Span]:
     return ["🧭 ", b(ctx.t(f"Auto-déclenchement — {what}{mode}", f"Self-triggering — {what}{mode}")), "\n"]
 
 
-def _alerts_for(ctx: Context, service: str, mode: str | None) -> list[AlertState]:
+def _alerts_for(ctx: Context, service: str, mode: str | None) -> list[Alert]:
     return [
         a
-        for a in ctx.relay.store.open_alerts()
+        for a in queries.open_alerts(ctx.relay.store)
         if service in a.services and (mode is None or not a.modes or mode in a.modes)
     ]
 
@@ -316,7 +317,7 @@ def _ask_provider(ctx: Context, state: State, known: list[str | Span], edit: boo
     return reply(*known, lead, buttons=rows, edit=edit)
 
 
-def _alert_published(ctx: Context, state: State, alerts: list[AlertState], edit: bool) -> Reply:
+def _alert_published(ctx: Context, state: State, alerts: list[Alert], edit: bool) -> Reply:
     service = state.service_name or ""
     alert = alerts[0]
     when = paris(alert.published_at) if alert.published_at else "?"
