@@ -8,6 +8,7 @@ are the setting names in lower case (``meteo_url = "…"``).
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +24,8 @@ from pydantic_settings import (
 from relays.errors import ConfigError
 
 DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
+#: False while :meth:`Settings.defaults` builds settings that ignore the environment and the file.
+_CONFIGURED: ContextVar[bool] = ContextVar("configured", default=True)
 
 
 class Settings(BaseSettings):
@@ -104,11 +107,23 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not _CONFIGURED.get():
+            return (init_settings,)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config = os.environ.get("PRODOUANE_RELAY_CONFIG")
         if config:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         return tuple(sources)
+
+    @classmethod
+    def defaults(cls, **values: Any) -> Settings:
+        """``values`` over the defaults, ignoring the environment and the configuration file: for
+        runs that must not depend on them (``demo``, ``replay`` without ``--deliver``, tests)."""
+        token = _CONFIGURED.set(False)
+        try:
+            return cls(**values)
+        finally:
+            _CONFIGURED.reset(token)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

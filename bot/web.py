@@ -25,7 +25,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -36,9 +36,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from relays import queries
 from relays.errors import StoreError
-from relays.metrics import Metrics
 from relays.render import paris
 from relays.store import Store
+
+from .bootstrap import Relay, Route
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +53,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # a ?token= URL must not leak through links
     "Cache-Control": "no-store",
 }
-
-Clock = Callable[[], datetime]
-
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
@@ -164,17 +162,18 @@ def _token_ok(request: web.Request, expected: str) -> bool:
 
 
 def build_web_app(
-    store: Store,
-    *,
-    metrics: Metrics,
-    readiness: Callable[[], Readiness],
-    status_token: str | None,
-    poll_interval: float,
-    source_name: str = "meteo",
-    clock: Clock = lambda: datetime.now(UTC),
-    posts: Sequence[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = (),
+    relay: Relay, *, routes: Sequence[Route] = (), readiness: Callable[[], Readiness] | None = None
 ) -> web.Application:
-    """The aiohttp application of ``run``; see the module docstring for its routes."""
+    """The aiohttp application of ``run`` on the relay's parts; see the module docstring for its routes.
+
+    ``routes`` are the POST routes the chat front-ends need (their webhooks); ``readiness`` tells
+    when the source was last read (by default, from the store).
+    """
+    store, metrics, clock, source_name = relay.store, relay.metrics, relay.clock, relay.source_name
+    settings = relay.settings
+    status_token = settings.status_token.get_secret_value() if settings.status_token else None
+    poll_interval = settings.poll_interval
+    readiness = readiness or store_readiness(store, source_name)
     env = templates()
     max_age = timedelta(seconds=READY_INTERVALS * poll_interval)
     refresh = max(30, int(poll_interval))
@@ -267,7 +266,7 @@ def build_web_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/", status_page)
     app.router.add_get("/alerts/{alert_id}", alert_page)
-    for path, handler in posts:  # the chat platforms' webhooks (they verify their own secrets)
+    for path, handler in routes:  # the chat platforms' webhooks (they verify their own secrets)
         app.router.add_post(path, handler)
     return app
 

@@ -16,16 +16,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import open_store
+    from bot.bootstrap import bootstrap
     from bot.settings import load_settings
     from relays.audit import as_csv, as_json, as_table, audit
     from relays.errors import UsageError
 
-    store = open_store(load_settings(), args.db)
-    try:
-        rows = audit(store, args.alert)
-    finally:
-        store.close()
+    with bootstrap(load_settings(), database_url=args.db) as relay:
+        rows = audit(relay.store, args.alert)
     if args.alert and not rows:
         raise UsageError(f"no delivery recorded for alert {args.alert!r}")
     text = {"table": as_table, "csv": as_csv, "json": as_json}[args.format](rows)

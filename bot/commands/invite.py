@@ -24,17 +24,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import open_store
+    from bot.bootstrap import bootstrap
     from bot.settings import load_settings
     from relays.errors import UsageError
     from relays.invites import create_invite, list_invites
 
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
-    store = open_store(load_settings(), args.db)
-    try:
+    with bootstrap(load_settings(), database_url=args.db) as relay:
         if args.list:
-            for invite in list_invites(store):
+            for invite in list_invites(relay.store):
                 state = (
                     f"used {invite.used_at:%Y-%m-%d %H:%M} by {invite.used_by}"
                     if invite.used_at
@@ -48,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
             "address": args.address,
             "phone": args.phone,
         }
-        code = create_invite(store, args.client, profile)
-    finally:
-        store.close()
+        code = create_invite(relay.store, args.client, profile)
     print(f"invite code for {args.client.strip()}: {code} (single use, valid 30 days)")
     print("in the client's chat, send:")
     print(f"/start {code}")

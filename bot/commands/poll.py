@@ -8,8 +8,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import TYPE_CHECKING
 
 from relays.errors import UsageError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Relay
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,20 +25,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-async def _fetch(url: str, timeout: float) -> tuple[bytes, str | None]:
-    from relays.fetch import Fetcher, FetchError
+async def _fetch(relay: Relay, url: str) -> tuple[bytes, str | None]:
+    from relays.fetch import FetchError
 
-    fetcher = Fetcher(timeout=timeout)
-    try:
-        fetched = await fetcher.fetch(url)
-    except FetchError as exc:
-        raise UsageError(f"cannot fetch {url}: {exc}") from exc
-    finally:
-        await fetcher.aclose()
+    async with relay:
+        try:
+            fetched = await relay.fetcher.fetch(url)
+        except FetchError as exc:
+            raise UsageError(f"cannot fetch {url}: {exc}") from exc
     return fetched.body, fetched.content_type
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import bootstrap
     from bot.output import snapshot_lines, snapshot_record
     from bot.settings import load_settings
     from relays.meteo import PageError, parse_page
@@ -43,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     url = args.url or settings.meteo_url[0]
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must be an http(s) URL, not {url!r}")
-    body, content_type = asyncio.run(_fetch(url, args.timeout or settings.http_timeout))
+    if args.timeout:
+        settings = settings.model_copy(update={"http_timeout": args.timeout})
+    body, content_type = asyncio.run(_fetch(bootstrap(settings), url))
     try:
         snapshot = parse_page(body, location=url, content_type=content_type)
     except PageError as exc:

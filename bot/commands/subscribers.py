@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from contextlib import AsyncExitStack
 from dataclasses import asdict
 
 from relays.errors import UsageError
@@ -62,11 +61,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.set_defaults(func=run_test)
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from bot.bootstrap import open_store
+def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from bot.bootstrap import bootstrap
     from bot.settings import load_settings
 
-    return open_store(load_settings(), args.db)
+    return bootstrap(load_settings(), database_url=args.db)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -86,11 +85,8 @@ def run_add(args: argparse.Namespace) -> int:
         kinds=args.kind,
         role="admin" if args.admin else "client",
     )
-    store = _store(args)
-    try:  # joining mid-outage: the open alerts are owed too
-        enrolled = enrol(store, spec, now=datetime.now(UTC))
-    finally:
-        store.close()
+    with _relay(args) as relay:  # joining mid-outage: the open alerts are owed too
+        enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
     s = enrolled.subscriber
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
     if enrolled.owed:
@@ -113,11 +109,8 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 def run_list(args: argparse.Namespace) -> int:
     from relays import subscribers as subs
 
-    store = _store(args)
-    try:
-        everyone = subs.all_subscribers(store)
-    finally:
-        store.close()
+    with _relay(args) as relay:
+        everyone = subs.all_subscribers(relay.store)
     if args.json:
         for s in everyone:
             record = asdict(s)
@@ -150,31 +143,20 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
 def run_remove(args: argparse.Namespace) -> int:
     from relays import subscribers as subs
 
-    store = _store(args)
-    try:
-        s = _one(store, args.subscriber)
-        subs.remove(store, s.id)
-    finally:
-        store.close()
+    with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        subs.remove(relay.store, s.id)
     print(f"subscriber {s.id} ({s.client}) removed; its delivery history stays for the audit trail")
     return 0
 
 
 async def _send_test(args: argparse.Namespace) -> int:
-    from bot.bootstrap import build_channels
-    from bot.settings import load_settings
     from relays.channels.base import DeliveryError, Outgoing
     from relays.render import FORMATS
 
-    settings = load_settings()
-    store = _store(args)
-    try:
-        s = _one(store, args.subscriber)
-    finally:
-        store.close()
-    async with AsyncExitStack() as stack:
-        channels = await build_channels(settings, stack)
-        channel = channels.get(s.channel)
+    async with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        channel = relay.channels.get(s.channel)
         if channel is None:
             raise UsageError(
                 f"the {s.channel} channel is not configured (set PRODOUANE_RELAY_"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram_app import build_telegram_application
 from relays import invites
@@ -37,11 +38,11 @@ def world() -> Iterator[World]:
         store = scenario_store(f"sqlite:///{Path(folder) / 'fuzz.sqlite3'}")
         invites.redeem(store, invites.create_invite(store, "Fuzz <&> Co"), "telegram", "42")
         tg.set_chat(-100, type="supergroup", title="g")
+        settings = Settings.defaults(
+            telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]
+        )
         app = build_telegram_application(
-            Settings(telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]),
-            store,
-            clock=fixed_clock(),
-            rate_limit=False,
+            bootstrap(settings, store=store, clock=fixed_clock()), rate_limit=False
         )
         loop.run_until_complete(app.initialize())
         yield World(loop, TelegramUser(tg, app), tg)

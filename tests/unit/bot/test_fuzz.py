@@ -11,9 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import bootstrap
 from bot.handlers.markup import SLACK_LIMIT, slack_blocks, slack_mrkdwn, telegram_html, utf16_len
-from bot.handlers.replies import CALLBACK_MAX_BYTES, Context, Relay, Reply
+from bot.handlers.replies import CALLBACK_MAX_BYTES, BotRelay, Context, Reply
 from bot.handlers.router import BY_ALIAS, handle, handle_callback
+from bot.settings import Settings
 from relays import invites
 from relays.store import Store
 from tests.fakes._telegram_wire import html_error
@@ -84,14 +86,15 @@ contexts = st.fixed_dictionaries(
 
 
 @pytest.fixture(scope="module")
-def relay() -> Iterator[Relay]:
+def relay() -> Iterator[BotRelay]:
     with tempfile.TemporaryDirectory() as folder:
         store: Store = scenario_store(f"sqlite:///{Path(folder) / 'fuzz.sqlite3'}")
         for chat in ("42", "-100"):
             invites.redeem(
                 store, invites.create_invite(store, "Fuzz & <Co>", {"eori": "FR<1>"}), "telegram", chat
             )
-        yield Relay(store, admins=frozenset({"telegram:1", "slack:UADMIN01"}), clock=fixed_clock())
+        settings = Settings.defaults(admins=["telegram:1", "slack:UADMIN01"])
+        yield bootstrap(settings, store=store, clock=fixed_clock()).bots
         store.close()
 
 
@@ -117,7 +120,7 @@ def well_formed(result: Reply) -> None:
 )
 @given(text=command_strings, where=contexts)
 def test_any_message_gets_a_well_formed_reply_or_silence(
-    relay: Relay, text: str, where: dict[str, object]
+    relay: BotRelay, text: str, where: dict[str, object]
 ) -> None:
     result = handle(Context(relay=relay, bot_name="relay_bot", **where), text)  # type: ignore[arg-type]
     if result is not None:
@@ -126,5 +129,7 @@ def test_any_message_gets_a_well_formed_reply_or_silence(
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=callback_data, where=contexts)
-def test_any_button_data_gets_a_well_formed_reply(relay: Relay, data: str, where: dict[str, object]) -> None:
+def test_any_button_data_gets_a_well_formed_reply(
+    relay: BotRelay, data: str, where: dict[str, object]
+) -> None:
     well_formed(handle_callback(Context(relay=relay, **where), data))  # type: ignore[arg-type]
