@@ -11,6 +11,16 @@ answers: no entry names a document or a step.
 from __future__ import annotations
 
 EN_FR: dict[str, str] = {
+    # chat style
+    "nbr": "numéro",
+    "aug": "août",
+    "over": "fin",
+    "is over": "fin d'alerte",
+    "crashed": "panne dysfonctionnement",
+    "went down": "panne indisponibilité",
+    "platform": "plateforme",
+    "request": "demande",
+    "error": "dysfonctionnement erreur",
     # the procedure itself
     "self trigger": "auto-déclencher auto-déclenchement",
     "self activate": "auto-déclencher",
@@ -364,6 +374,33 @@ EN_FR: dict[str, str] = {
 }
 
 FR_FR: dict[str, str] = {
+    # SMS style and abbreviations ("c koi", "jpeux", "la decla", "pdt la panne")
+    "decla": "déclaration",
+    "declas": "déclarations",
+    "déclas": "déclarations",
+    "décla": "déclaration",
+    "nbr": "numéro",
+    "num": "numéro",
+    "n°": "numéro",
+    "tel": "téléphone",
+    "tél": "téléphone",
+    "mdp": "mot de passe",
+    "pb": "problème dysfonctionnement",
+    "pbm": "problème dysfonctionnement",
+    "souci": "problème dysfonctionnement",
+    "planté": "panne dysfonctionnement",
+    "plante": "panne dysfonctionnement",
+    "planter": "panne dysfonctionnement",
+    "en rade": "panne dysfonctionnement",
+    "hs": "panne indisponibilité",
+    "down": "panne indisponibilité",
+    "remarche": "fonctionne à nouveau reprise résolu",
+    "refonctionne": "fonctionne à nouveau reprise résolu",
+    "rétabli": "fonctionne à nouveau reprise résolu",
+    "coupure": "interruption",
+    "appli": "téléprocédure",
+    "application": "téléprocédure",
+    "clôturer la da": "clore la demande d'assistance",
     "contenir": "comporter mentions",
     "contient": "comporter mentions",
     "figurer": "comporter mentionner",
@@ -397,6 +434,7 @@ FR_FR: dict[str, str] = {
     "publier": "publication",
     "déclencher": "déclenchement",
     "auto déclencher": "auto-déclenchement",
+    "auto déclenchement": "auto-déclenchement",
     "réintégrer": "réintégration",
     "habiliter": "habilitation",
     "adhérer": "adhésion",
@@ -517,6 +555,16 @@ INTENT_EN: dict[str, str] = {
 }
 
 INTENT_FR: dict[str, str] = {
+    "jpeux": "possibilité droit",
+    "j peux": "possibilité droit",
+    "je peux": "possibilité droit",
+    "on peut": "possibilité droit",
+    "koi": "",
+    "c koi": "",
+    "kan": "quand",
+    "qd": "quand",
+    "cmt": "comment",
+    "koment": "comment",
     "puis je": "possibilité droit",
     "peut on": "possibilité droit",
     "pouvons nous": "possibilité droit",

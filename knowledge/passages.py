@@ -10,6 +10,7 @@ and "[…]" marking what was left out. A section that fits the budget is returne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 ELLIPSIS = "[…]"
@@ -91,3 +92,37 @@ def _cut(text: str, budget: int) -> str:
     cut = text[: budget - len(ELLIPSIS) - 1]
     end = max(cut.rfind(". "), cut.rfind(" ; "), cut.rfind(", "))
     return (cut[: end + 1] if end > budget // 2 else cut).rstrip() + " " + ELLIPSIS
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-Ý«\d])")
+
+
+def sentences(body: str) -> list[tuple[str, bool]]:
+    """The sentences of a section, each with whether it is a list item (marker removed)."""
+    out = []
+    for line in body.splitlines():
+        line = line.strip()
+        item = line.startswith("- ")
+        for piece in _SENTENCE_END.split(line.removeprefix("- ")):
+            if len(piece.strip()) > 3:
+                out.append((piece.strip(), item))
+    return out
+
+
+MAX_ITEMS_WITH_LEAD = 2  # "… dans deux cas :" is quoted with at most this many of its items
+
+
+def key_sentence(body: str, score: Callable[[str], float]) -> str:
+    """The sentence of ``body`` that best answers (the first one on a tie), quoted whole.
+
+    A sentence introducing a list ("En case 44 du DAU E/S :") comes with its first items.
+    """
+    items = sentences(body)
+    if not items:
+        return body.strip()
+    best = max(range(len(items)), key=lambda i: (score(items[i][0]), -i))
+    chosen = [items[best][0]]
+    if chosen[0].endswith(":"):
+        follow = items[best + 1 : best + 1 + MAX_ITEMS_WITH_LEAD]
+        chosen += [text for text, item in follow if item]
+    return " ".join(chosen)

@@ -25,8 +25,10 @@ from functools import cached_property
 import bm25s
 import numpy as np
 
+from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.intents import Intent, definitions, gives_contact
+from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
 
 HEADING_WEIGHT = 3  # how many times a heading is indexed
@@ -34,7 +36,9 @@ BOOST_COVERED = 1.4  # a document covering a service the question names
 BOOST_RELATED = 1.1  # a document written for a neighbouring service (fiche 4 for Delta G)
 DAMP_OTHER = 0.5  # a document covering none of the services the question names
 UNKNOWN_DF = 2  # the document frequency a word unknown to the corpus is weighed as
-UNKNOWN_NAME_FACTOR = 2.0  # ...times this for a capitalised one: a name the fiches never mention
+FILLER_ZIPF = 5.5  # an unknown word this common in everyday language weighs nothing ("encore", "still")
+RARE_ZIPF = 3.5  # ...and one this rare weighs as a specific word ("lithium", "passeport")
+NAME_SHARE = 0.5  # what a name the fiches never use weighs, as a share of a specific word
 SYNONYM_SHARE = 0.5  # what the other terms of one word add to its best term ("demande d'assistance")
 INTENT_WEIGHT = 0.5  # "comment", "can I": a hint at the heading, weaker than the topic words
 SERVICE_WORD_WEIGHT = 0.3  # a téléservice's name, once it has chosen the documents (boost above)
@@ -61,6 +65,12 @@ class Retrieval:
     vocab_coverage: float
     section_coverage: float
     known_groups: int
+    #: the weighted share of the question's known (domain) words the best section contains
+    domain_coverage: float = 0.0
+    #: how far the best section stands above the next one (0: a tie, 1: alone)
+    margin: float = 0.0
+    #: how many topic words the fiches do not know (details such as times and names excluded)
+    foreign_groups: int = 0
 
 
 class KnowledgeBase:
@@ -86,9 +96,9 @@ class KnowledgeBase:
         #: what each section is about: the terms of its own heading
         self.heading_terms = tuple(heading_terms)
         #: every word of the fiches, folded: tells a real cognate ("page") from a look-alike ("visa")
-        self.surface_words = frozenset(
-            fold(w) for doc, sec in self.entries for w in words(f"{doc.title} {sec.heading} {sec.body}")
-        )
+        surface = [w for doc, sec in self.entries for w in words(f"{doc.title} {sec.heading} {sec.body}")]
+        self.surface_words = frozenset(fold(w) for w in surface)
+        self._speller = Speller(surface, glossary_words())
         self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
         self.defines = tuple(definitions(s) for _, s in self.entries)
         covered = {n for d in self.documents for n in (*d.services, *d.related)}
@@ -122,16 +132,35 @@ class KnowledgeBase:
     def by_doc(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
 
-    def weight(self, group: TermGroup) -> float:
-        """How much a question word matters: the IDF of its rarest known term, or the maximum.
+    def weight(self, group: TermGroup, lang: str = "fr") -> float:
+        """How much a question word matters: the IDF of its rarest known term, or a foreign weight.
 
-        A capitalised word the fiches never use is a name (a place, a company, a product) they do
-        not speak of, and weighs double: "horaires du bureau de Roissy" is about Roissy.
+        A detail (a time, an amount, a name) weighs nothing. A word the fiches never use weighs as a
+        specific word when it is rare in everyday language ("lithium", "passeport": a topic the
+        fiches do not speak of), and nothing when it is common ("restent", "still", "company"):
+        everyday words say nothing about whether the fiches answer. An unknown acronym ("TVA",
+        "GUN") is a topic.
         """
+        if group.context:
+            # a name ("Roissy", "Le Havre") is part of the situation, but when the question says little
+            # else it is what the question is about: it weighs half a specific word; a number nothing
+            return 0.0 if group.word.isdigit() else NAME_SHARE * self.unknown_idf
         known = [self.idf[t] for t in group.terms if t in self.idf]
         if known:
             return max(known)
-        return self.unknown_idf * (UNKNOWN_NAME_FACTOR if group.word[:1].isupper() else 1.0)
+        word = group.word
+        if word.isupper() and len(word) > 1:
+            return self.unknown_idf
+        rare = (FILLER_ZIPF - zipf(fold(word) if lang == "en" else word, lang)) / (FILLER_ZIPF - RARE_ZIPF)
+        return self.unknown_idf * min(1.0, max(0.0, rare))
+
+    def covered_services(self) -> set[str]:
+        """The téléservices a document is written for (or about a neighbour of)."""
+        return {n for d in self.documents for n in (*d.services, *d.related)}
+
+    def correct(self, word: str) -> str | None:
+        """The word a misspelt question word stands for ("declartion" → "déclaration"), or None."""
+        return self._speller.correct(word)
 
     def knows(self, group: TermGroup) -> bool:
         return any(t in self.idf for t in group.terms)
@@ -220,16 +249,25 @@ class KnowledgeBase:
             if scores[i] > 0
         )
         topic = query.topic
-        weights = [self.weight(g) for g in topic]
+        weights = [self.weight(g, query.lang) for g in topic]
         total = sum(weights) or 1.0
         known = [self.knows(g) for g in topic]
         vocab_cov = sum(w for w, ok in zip(weights, known, strict=True) if ok) / total
         section_cov = self.section_coverage(query, hits[0]) if hits else 0.0
-        return Retrieval(query, hits, vocab_cov, section_cov, sum(known))
+        domain = [g for g, ok in zip(topic, known, strict=True) if ok]
+        domain_cov = (
+            self.section_coverage(Query(query.lang, tuple(domain)), hits[0]) if hits and domain else 0.0
+        )
+        margin = 1.0 - hits[1].score / hits[0].score if len(hits) > 1 else 1.0 if hits else 0.0
+        return Retrieval(
+            query, hits, vocab_cov, section_cov, sum(known), domain_cov, margin, len(known) - sum(known)
+        )
 
     def section_coverage(self, query: Query, hit: Hit) -> float:
         """The weighted share of the question's topic words present in the hit's section."""
-        weights = [self.weight(g) for g in query.topic]
+        # what is asked (the last sentence after a preamble, a follow-up's own words) weighs double,
+        # as in the ranking
+        weights = [self.weight(g, query.lang) * (ASKED_WEIGHT if g.asked else 1.0) for g in query.topic]
         terms = self.section_terms[hit.index]
         inside = sum(w for g, w in zip(query.topic, weights, strict=True) if set(g.terms) & terms)
         return inside / (sum(weights) or 1.0)

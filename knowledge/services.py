@@ -29,6 +29,11 @@ CANONICAL: tuple[str, ...] = (
     "GAMMA",
     "EMCS",
     "AUBETTE",
+    # Added later: chat buttons carry an index into this tuple, so new names go at the end.
+    "DELTA IE",
+    "GUN",
+    "SOPRANO",
+    "DEB",  # the déclaration d'échanges de biens: people ask about it; no fiche covers it
 )
 
 # Patterns run on folded text (upper case, accents removed, "@" read as "A", dashes, slashes, dots
@@ -38,6 +43,11 @@ CANONICAL: tuple[str, ...] = (
 _BOTH = r"(?:\s*(?:ET|&|,)\s*|\s+)"  # "Import et Export", "Import, Export", "Import Export"
 _D = r"DELT\s?A"  # "DELTA", "DELT@" (folded to DELTA) and "DELT A"
 _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    # DELTA IE (import/export declarations since 2025): "Delta IE", "Delt@ I/E", "DELTA IE volet export"
+    (
+        rf"\b{_D}\s*I\s*E\b(?:\s+(?:VOLETS?\s+)?(?:IMPORT|EXPORT)(?:{_BOTH}(?:IMPORT|EXPORT))?\b)?",
+        ("DELTA IE",),
+    ),
     (rf"\b{_D}\s*X\s*(?:IMPORT|IMP){_BOTH}(?:EXPORT|EXP)\b", ("DELTA X Import", "DELTA X Export")),
     (rf"\b{_D}\s*X\s*(?:EXPORT|EXP){_BOTH}(?:IMPORT|IMP)\b", ("DELTA X Import", "DELTA X Export")),
     (rf"\b{_D}\s*X\s*(?:IMPORT|IMP|I)\b", ("DELTA X Import",)),
@@ -49,6 +59,7 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (rf"\b{_D}\s*C\b", ("DELTA C",)),
     (rf"\b{_D}\s*D\b", ("DELTA D",)),
     (rf"\b{_D}\s*P\b", ("ICS",)),  # "ICS-Delta P" is ICS
+    (rf"\b{_D}\s*I\s*E\b", ("DELTA IE",)),
     (r"\bICS\s*2\b", ("ICS2",)),
     (r"\bICS\b", ("ICS",)),
     (r"\bECS\b", ("ECS",)),
@@ -57,12 +68,15 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
     (r"\bGAMMA\b", ("GAMMA",)),
     (r"\bEMCS\b", ("EMCS",)),
     (r"\bAUBETTE\b", ("AUBETTE",)),
+    (r"\bGUN\b", ("GUN",)),  # the guichet unique national
+    (r"\bSOPRANO\b", ("SOPRANO",)),
+    (r"\bDEB\b", ("DEB",)),
 )
 # One alternation, tried left to right at each position: the longest spellings win, and a matched
 # spelling is consumed (so "ICS2" is not read again as "ICS", nor "X IMPORT ET EXPORT" as "X").
 _ANY = re.compile("|".join(f"(?P<a{i}>{pattern})" for i, (pattern, _) in enumerate(_ALIASES)))
 # Where a service name can start: a cheap scan before the full alternation is tried there.
-_START = re.compile(r"\b(?:DELT|ICS|ECS|NCTS|NSTI|GAMMA|EMCS|AUBETTE)")
+_START = re.compile(r"\b(?:DELT|ICS|ECS|NCTS|NSTI|GAMMA|EMCS|AUBETTE|GUN|SOPRANO|DEB)")
 _NAMES = {f"a{i}": names for i, (_, names) in enumerate(_ALIASES)}
 
 

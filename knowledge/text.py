@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,6 +22,7 @@ import snowballstemmer
 from knowledge.glossary import EN_FR, FR_FR, INTENT_EN, INTENT_FR
 
 _WORD = re.compile(r"\d+|[^\W\d_]+")
+
 # "Prodou@ne": an "@" inside a word that is not an e-mail address stands for an "a".
 _AT_IN_WORD = re.compile(r"(?<=[^\W\d_])@(?=[^\W\d_]+\b(?!\.\w))")
 
@@ -46,7 +47,8 @@ STOP_FR: frozenset[str] = _wordlist(
     pendant lors quoi lequel laquelle lesquels auquel chez vers sans sous entre selon mettre
     met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
     concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin combien
-    mien miens mienne miennes
+    mien miens mienne miennes ca ça jai j'ai g pr ds pdt qd tt tjs tjrs bcp stp svp chui jsuis cc
+    vs vrmt mtn slt bjr dc depuis encore deja déjà toujours jamais
     """
 )
 STOP_EN: frozenset[str] = _wordlist(
@@ -61,7 +63,8 @@ STOP_EN: frozenset[str] = _wordlist(
     tell happen happens happened go goes going please thanks hello hi use used using way ok okay
     anything something everything there's what's it's i'm can't don't does't whats hows im
     without re ll ve one two three four five six seven eight nine ten found
-    seem seems seemed appear appears appeared cannot us
+    seem seems seemed appear appears appeared cannot us isn aren wasn weren don doesn didn won
+    wouldn shouldn couldn haven hasn hadn pls plz thx asap u ur r bc cuz coz b4 n
     """
 )
 # Words that only say which language a question is in.
@@ -71,7 +74,8 @@ _FR_MARKERS = _wordlist(
 )
 _EN_MARKERS = _wordlist(
     "the a an is are what which who how when where can do does i my we you for of in on to "
-    "should must during after with this that have has"
+    "should must during after with this that have has our was were will just or too it its "
+    "there their they any still already since from been be"
 )
 
 _FR = snowballstemmer.stemmer("french")
@@ -124,7 +128,9 @@ def analyse_fr(text: str) -> list[str]:
 def detect_lang(text: str) -> str:
     """ "fr" or "en": French unless the question reads as English (accents count for French)."""
     ws = [fold(w) for w in words(text)]
-    fr = sum(w in _FR_MARKERS for w in ws) + 2 * sum(c in "éèêàùçâîôû" for c in text.lower())
+    # Accents count, but not more than two words' worth: an English question may name "la météo
+    # des téléservices" and stay English.
+    fr = sum(w in _FR_MARKERS for w in ws) + min(2, sum(c in "éèêàùçâîôû" for c in text.lower()))
     en = sum(w in _EN_MARKERS for w in ws)
     return "en" if en > fr else "fr"
 
@@ -142,6 +148,9 @@ class TermGroup:
     #: in the question's last sentence, after a preamble giving context ("Bonjour, depuis ce matin
     #: … : peut-on passer en procédure de secours ?"): the words that say what is asked
     asked: bool = False
+    #: a detail of the operator's situation, not a topic: a time ("14h12"), an amount ("40 €"), a
+    #: name the fiches never use ("Roissy", "Saturday"). It never makes the engine decline.
+    context: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +160,12 @@ class Query:
 
     def terms(self, weak: bool = False) -> list[str]:
         """Every candidate term of the topic (or, with ``weak``, of the intent) groups, once."""
-        return unique(t for g in self.groups if g.weak == weak for t in g.terms)
+        return unique(t for g in self.groups if g.weak == weak and not g.context for t in g.terms)
 
     @property
     def topic(self) -> tuple[TermGroup, ...]:
-        return tuple(g for g in self.groups if not g.weak)
+        """The words that say what the question is about (not its intent, not its numbers)."""
+        return tuple(g for g in self.groups if not g.weak and not (g.context and g.word.isdigit()))
 
 
 def _phrases(table: dict[str, str], stem: bool) -> dict[tuple[str, ...], str]:
@@ -198,8 +208,29 @@ def _last_sentence_start(text: str) -> int:
     return before if before >= MIN_PREAMBLE_WORDS else 0
 
 
-def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[str] | None = None) -> Query:
-    """Turn a question into term groups, expanding glossary phrases (longest match first)."""
+
+
+def _is_detail(cased: str, folded: str, vocabulary: frozenset[str] | None) -> bool:
+    """A time, an amount or a name: part of the operator's situation, not of the question's topic."""
+    if vocabulary is not None and folded in vocabulary:
+        return False
+    if folded.isdigit() and not (vocabulary is not None and folded in vocabulary):
+        return True  # "14h12", "40 €", "15e": the unit letters are too short to be words
+    # A capitalised word (not an acronym) the fiches never use: a place, a person, a day, a company.
+    return cased[:1].isupper() and not cased.isupper() and vocabulary is not None
+
+
+def analyse_question(
+    text: str,
+    lang: str | None = None,
+    vocabulary: frozenset[str] | None = None,
+    correct: Callable[[str], str | None] | None = None,
+) -> Query:
+    """Turn a question into term groups, expanding glossary phrases (longest match first).
+
+    ``vocabulary`` is the folded words of the fiches; ``correct`` maps a misspelt word to the word
+    it most likely stands for ("declartion" → "declaration"), or None.
+    """
     lang = lang or detect_lang(text)
     asked_from = _last_sentence_start(text)
     tokens = words(text)
@@ -207,9 +238,14 @@ def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[s
     if len(cased) != len(tokens):  # lower() changed a word's shape: no case information
         cased = tokens
     cased[:1] = tokens[:1]  # a capital opening the question says nothing
+    if correct is not None:
+        for n, w in enumerate(tokens):
+            fixed = correct(w)
+            if fixed is not None:
+                tokens[n] = cased[n] = fixed
     folded = [fold(w) for w in tokens]
     en_keys = [stem_en(w) for w in folded]
-    stop = STOP_EN | STOP_FR if lang == "en" else STOP_FR
+    stop = STOP_EN | STOP_FR  # operators mix languages ("c'est quoi the deadline")
     groups: list[TermGroup] = []
     i = 0
     while i < len(tokens):
@@ -226,6 +262,10 @@ def analyse_question(text: str, lang: str | None = None, vocabulary: frozenset[s
         word, f = tokens[i], folded[i]
         i += 1
         if f in stop:
+            continue
+        time_of_day = f.isdigit() and i < len(folded) and folded[i] in ("h", "am", "pm")  # "10h", "9 am"
+        if time_of_day or _is_detail(cased[i - 1], f, vocabulary):
+            groups.append(TermGroup(cased[i - 1], (stem_fr(word),), False, False, True))
             continue
         candidates = [stem_fr(word)]
         if lang == "en":

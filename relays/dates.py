@@ -139,20 +139,44 @@ def parse_datetime(text: str) -> datetime | None:
 
 
 _PUBLISHED = re.compile(
-    r"(?:publi[ée]e?s?|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour|diffus[ée]e?|émis|emis|"
-    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du)\s*(?:le|du|:)?\s*",
+    r"(?:date\s+de\s+(?:premi[èe]re\s+)?publication|publi[ée]e?s?|publication|diffus[ée]e?|émis|emis|"
+    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du|published|posted)\s*(?:le|du|on|:)?\s*:?\s*",
+    re.IGNORECASE,
+)
+_UPDATED = re.compile(
+    r"(?:derni[èe]re\s+mise\s+[àa]\s+jour|date\s+de\s+mise\s+[àa]\s+jour|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour"
+    r"|modifi[ée]e?|actualis[ée]e?|updated|last\s+updated)\s*(?:le|du|on|:)?\s*:?\s*",
     re.IGNORECASE,
 )
 
 
-def parse_published(text: str) -> datetime | None:
-    """The publication moment: a date introduced by "Publié le", "mis à jour le", "… du", else None."""
-    for m in _PUBLISHED.finditer(text):
+def _labelled(pattern: re.Pattern[str], text: str) -> Found | None:
+    for m in pattern.finditer(text):
         tail = text[m.end() : m.end() + 80]
         found = find_datetimes(tail)
         if found and found[0].start <= 3:
-            return found[0].at
+            return found[0]
     return None
+
+
+def find_published(text: str) -> Found | None:
+    """The date a publication label introduces ("Publié le", "Date de publication :"), with whether
+    it gives the time — a bare day yields to a timed source that agrees with it."""
+    return _labelled(_PUBLISHED, text)
+
+
+def parse_updated(text: str) -> datetime | None:
+    """The moment a message says it was updated: "Mis à jour le …", "Dernière mise à jour : …"."""
+    found = _labelled(_UPDATED, text)
+    return found.at if found else None
+
+
+def parse_published(text: str, *, or_updated: bool = True) -> datetime | None:
+    """The publication moment: a date introduced by "Publié le", "Date de publication :", "… du";
+    failing that (unless ``or_updated`` is false), "Mis à jour le" — a message updated on a date was
+    published by then; else None."""
+    found = _labelled(_PUBLISHED, text) or (_labelled(_UPDATED, text) if or_updated else None)
+    return found.at if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,9 +194,9 @@ _RANGE_SAME_DAY = re.compile(
     re.IGNORECASE,
 )
 _RANGE_TWO_DAYS = re.compile(
-    rf"(?:du|depuis le|à partir du)\s+(?P<a>{DATE_RE.replace('?P<', '?P<a_')})\s*(?:à|a|,|-)?\s*"
+    rf"(?:du|depuis le|à partir du)\s+{_DAYNAME}(?P<a>{DATE_RE.replace('?P<', '?P<a_')})\s*(?:à|a|,|-)?\s*"
     r"(?P<ah>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<am>\d{2})?\s*"
-    rf"(?:au|jusqu'au|jusqu’au)\s+(?P<b>{DATE_RE.replace('?P<', '?P<b_')})\s*(?:à|a|,|-)?\s*"
+    rf"(?:au|jusqu'au|jusqu’au)\s+{_DAYNAME}(?P<b>{DATE_RE.replace('?P<', '?P<b_')})\s*(?:à|a|,|-)?\s*"
     r"(?P<bh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<bm>\d{2})?",
     re.IGNORECASE,
 )

@@ -7,11 +7,13 @@ or the page argument of ``replay``).
 
     Event
      ├── AlertOpened          an alert published by the CID for some téléservices/modes
+     ├── AlertUpdated         an open alert requalified (red ↔ black) or widened to more services/modes
      ├── BulletinPublished    a numbered BIP about an open alert
      ├── AlertClosed          a fin d'alerte (or, marked ``inferred``, a silent disappearance)
      ├── InterruptionPlanned  a planned interruption announced with its window
      ├── SourceDegraded       the page could not be read for a while (admins only)
      ├── SourceRecovered      the page can be read again (admins only)
+     ├── UnattributedMessage  a message naming no téléservice we can identify (admins only)
      └── SubscriberDeactivated a subscriber's address refused delivery for good (admins only)
 """
 
@@ -48,6 +50,15 @@ class AlertEvent(Event):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlertOpened(AlertEvent):
     kind: ClassVar[str] = "alert_opened"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertUpdated(AlertEvent):
+    """The alert's state after the change; ``changes`` names what changed ("level", "services",
+    "modes"), ``published_at`` is the publication of the message that said so."""
+
+    changes: tuple[str, ...] = ()
+    kind: ClassVar[str] = "alert_updated"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +100,18 @@ class SourceRecovered(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class UnattributedMessage(Event):
+    """A message that is clearly an alert, bulletin, end or notice but names no téléservice the
+    relay can identify: shown to the admins with its page, never relayed to clients."""
+
+    item_kind: str
+    title: str = ""
+    text: str = ""
+    published_at: datetime | None = None
+    kind: ClassVar[str] = "unattributed_message"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubscriberDeactivated(Event):
     subscriber_id: int
     client: str
@@ -102,16 +125,30 @@ EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
         AlertOpened,
+        AlertUpdated,
         BulletinPublished,
         AlertClosed,
         InterruptionPlanned,
         SourceDegraded,
         SourceRecovered,
+        UnattributedMessage,
         SubscriberDeactivated,
     )
 }
-CLIENT_KINDS: tuple[str, ...] = ("alert_opened", "bulletin", "alert_closed", "interruption_planned")
-ADMIN_KINDS: tuple[str, ...] = ("source_degraded", "source_recovered", "subscriber_deactivated")
+#: Chat buttons carry an index into this tuple: new kinds go at the end.
+CLIENT_KINDS: tuple[str, ...] = (
+    "alert_opened",
+    "bulletin",
+    "alert_closed",
+    "interruption_planned",
+    "alert_updated",
+)
+ADMIN_KINDS: tuple[str, ...] = (
+    "source_degraded",
+    "source_recovered",
+    "unattributed_message",
+    "subscriber_deactivated",
+)
 
 
 def stable_id(*parts: object) -> str:

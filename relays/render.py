@@ -22,12 +22,14 @@ from .dates import PARIS
 from .events import (
     AlertClosed,
     AlertOpened,
+    AlertUpdated,
     BulletinPublished,
     Event,
     InterruptionPlanned,
     SourceDegraded,
     SourceRecovered,
     SubscriberDeactivated,
+    UnattributedMessage,
 )
 
 FORMATS = {"telegram": "html", "slack": "mrkdwn", "apprise": "plain", "console": "plain", "memory": "plain"}
@@ -61,7 +63,7 @@ _L = {
         "bulletin": "BIP n°{n}",
         "bulletin_nonum": "Bulletin d'information",
         "end": "FIN D'ALERTE",
-        "inferred": "L'alerte n'apparaît plus sur la météo des téléservices sans message de fin "
+        "inferred": "L'alerte n'apparaît plus sur la météo des services en ligne sans message de fin "
         "d'alerte : vérifiez auprès du SAU du CID (09 702 80 100) avant de reprendre.",
         "published": "Publié par le CID le {t}",
         "planned": "INTERRUPTION PROGRAMMÉE",
@@ -73,16 +75,24 @@ _L = {
         "interruption_start": "DÉBUT DE L'INTERRUPTION PROGRAMMÉE",
         "interruption_start_text": "Les services ci-dessus sont interrompus jusqu'au {t} : reportez vos "
         "formalités ou passez en procédure de secours jusqu'au message de fin d'alerte.",
-        "source": "Source : météo des téléservices (Prodouane)",
+        "source": "Source : météo des services en ligne (douane.gouv.fr)",
         "degraded": "SOURCE EN PANNE (administrateurs)",
-        "degraded_text": "La météo des téléservices ne peut plus être lue depuis le {t} "
+        "degraded_text": "La météo des services en ligne ne peut plus être lue depuis le {t} "
         "({n} relevés en échec : {r}). Aucune alerte n'est close tant que la page est illisible.",
         "recovered": "SOURCE RÉTABLIE (administrateurs)",
-        "recovered_text": "La météo des téléservices est de nouveau lisible (en panne depuis le {t}).",
+        "recovered_text": "La météo des services en ligne est de nouveau lisible (en panne depuis le {t}).",
         "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
         "deactivated_text": "{c} ({ch} {a}) ne reçoit plus les alertes : {r}",
         "all": "tous téléservices",
-        "reopened": "L'alerte réapparaît sur la météo des téléservices : elle n'était pas terminée "
+        "requalified": "Alerte requalifiée en {level}",
+        "level_red": "alerte rouge",
+        "level_black": "alerte noire",
+        "widened": "Alerte étendue",
+        "now_covers": "L'alerte concerne désormais : {what}",
+        "unattributed": "MESSAGE NON ATTRIBUÉ (administrateurs)",
+        "unattributed_text": "Ce message de la météo ne nomme aucun téléservice que le relais reconnaisse : "
+        "il n'a été transmis à aucun client. Vérifiez la page ({source}) et prévenez vos clients si besoin.",
+        "reopened": "L'alerte réapparaît sur la météo des services en ligne : elle n'était pas terminée "
         "(sa fin avait été déduite de son absence). La procédure de secours reste en vigueur.",
     },
     "en": {
@@ -92,7 +102,7 @@ _L = {
         "bulletin": "Bulletin no. {n}",
         "bulletin_nonum": "Information bulletin",
         "end": "END OF ALERT",
-        "inferred": "The alert no longer appears on the météo des téléservices, without an "
+        "inferred": "The alert no longer appears on the météo des services en ligne, without an "
         "end-of-alert message: check with the CID support desk (SAU, +33 9 702 80 100) before resuming.",
         "published": "Published by the CID on {t}",
         "planned": "PLANNED INTERRUPTION",
@@ -104,17 +114,25 @@ _L = {
         "interruption_start": "PLANNED INTERRUPTION STARTS NOW",
         "interruption_start_text": "The services above are interrupted until {t}: postpone your formalities "
         "or switch to the fallback procedure until the end-of-alert message.",
-        "source": "Source: météo des téléservices (Prodouane)",
+        "source": "Source: météo des services en ligne (douane.gouv.fr)",
         "degraded": "SOURCE BROKEN (admins)",
-        "degraded_text": "The météo des téléservices page cannot be read since {t} ({n} failed polls: {r}). "
-        "No alert is closed while the page is unreadable.",
+        "degraded_text": "The météo des services en ligne page cannot be read since {t} "
+        "({n} failed polls: {r}). No alert is closed while the page is unreadable.",
         "recovered": "SOURCE RECOVERED (admins)",
-        "recovered_text": "The météo des téléservices page can be read again (broken since {t}).",
+        "recovered_text": "The météo des services en ligne page can be read again (broken since {t}).",
         "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
         "deactivated_text": "{c} ({ch} {a}) no longer receives alerts: {r}",
         "all": "all téléservices",
-        "reopened": "The alert is back on the météo des téléservices: it had not ended (its end had been "
-        "inferred from its absence). The fallback procedure still applies.",
+        "requalified": "Alert requalified as a {level}",
+        "level_red": "red alert",
+        "level_black": "black alert",
+        "widened": "Alert widened",
+        "now_covers": "The alert now covers: {what}",
+        "unattributed": "UNATTRIBUTED MESSAGE (admins)",
+        "unattributed_text": "This message of the météo names no téléservice the relay recognises: it was "
+        "sent to no client. Check the page ({source}) and tell your clients if needed.",
+        "reopened": "The alert is back on the météo des services en ligne: it had not ended "
+        "(its end had been inferred from its absence). The fallback procedure still applies.",
     },
 }
 
@@ -163,11 +181,27 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
         lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
         guidance = fallback_for(services, lang)
         lines += ["", e(guidance.summary)]
+    elif isinstance(event, AlertUpdated):
+        if "level" in event.changes and event.level in ("red", "black"):
+            icon = "⚫ " if event.level == "black" else "🔴 "
+            head = words["requalified"].format(level=words[f"level_{event.level}"])
+        else:
+            icon, head = "📣 ", words["widened"]
+        lines += [icon + m.bold(f"{head} — {what}")]
+        if {"services", "modes"} & set(event.changes):
+            lines.append(words["now_covers"].format(what=what))
+        if event.title:
+            lines.append(e(event.title))
+        if event.text:
+            lines.append(e(event.text))
+        lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
+        lines += ["", e(fallback_for(services, lang).summary)]
     elif isinstance(event, BulletinPublished):
         head = (
             words["bulletin"].format(n=event.number) if event.number is not None else words["bulletin_nonum"]
         )
-        lines += ["ℹ️ " + m.bold(f"{head} — {what}")]
+        level = f" · {words[f'level_{event.level}']}" if event.level in ("red", "black") else ""
+        lines += ["ℹ️ " + m.bold(f"{head} — {what}{level}")]
         if event.text:
             lines.append(e(event.text))
         lines.append(words["published"].format(t=paris(event.published_at or event.detected_at)))
@@ -213,6 +247,17 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
         ]
     elif isinstance(event, SourceRecovered):
         lines += ["✅ " + m.bold(words["recovered"]), words["recovered_text"].format(t=paris(event.since))]
+    elif isinstance(event, UnattributedMessage):
+        lines += [
+            "⚠️ " + m.bold(words["unattributed"]),
+            e(words["unattributed_text"].format(source=event.source)),
+        ]
+        if event.title:
+            lines.append(e(event.title))
+        if event.text:
+            lines.append(e(event.text))
+        if event.published_at:
+            lines.append(words["published"].format(t=paris(event.published_at)))
     elif isinstance(event, SubscriberDeactivated):
         lines += [
             "⚠️ " + m.bold(words["deactivated"]),
@@ -224,15 +269,40 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
         ]
     else:
         lines.append(e(f"{event.kind}: {event.id}"))
-    if event.kind not in ("source_degraded", "source_recovered", "subscriber_deactivated"):
+    if event.kind not in (
+        "source_degraded",
+        "source_recovered",
+        "subscriber_deactivated",
+        "unattributed_message",
+    ):
         lines.append(words["source"])
-    return _fit("\n".join(lines), fmt)
+    return "\n".join(lines)
 
 
-def _fit(text: str, fmt: str) -> str:
-    """Keep within the platforms' message limits, cutting at a line boundary."""
-    limit = TELEGRAM_LIMIT if fmt == "html" else SLACK_LIMIT if fmt == "mrkdwn" else 20_000
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 2].rsplit("\n", 1)[0]
-    return cut + "\n…"
+def split_text(text: str, limit: int, *, measure: Callable[[str], int] = len) -> list[str]:
+    """``text`` in ordered parts of at most ``limit`` (as ``measure`` counts), cut at line breaks,
+    else at spaces — never inside a word, a markup tag or an entity — each part after the first
+    numbered "(k/n)" so that a reader knows more follows. A text that fits is one part."""
+    if measure(text) <= limit:
+        return [text]
+    room = limit - 12  # the "(k/n)" marker and its line break
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while measure(line) > room:
+            cut = line[:room].rfind(" ")
+            cut = cut if cut > room // 2 else room
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip()
+        pieces.append(line)
+    parts: list[str] = []
+    current = ""
+    for piece in pieces:
+        candidate = f"{current}\n{piece}" if current else piece
+        if current and measure(candidate) > room:
+            parts.append(current)
+            current = piece
+        else:
+            current = candidate
+    parts.append(current)
+    n = len(parts)
+    return [part if k == 1 else f"({k}/{n})\n{part}" for k, part in enumerate(parts, start=1)]

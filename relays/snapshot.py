@@ -45,11 +45,14 @@ class Item:
     title: str
     text: str
     published_at: datetime | None = None
-    level: str | None = None  # "red" | "black" | None
+    updated_at: datetime | None = None  # "Mis à jour le …", when the message says it
+    level: str | None = None  # "red" | "black" | None: an alert's level, or the level a BIP announces
     number: int | None = None  # BIP number
     starts_at: datetime | None = None
     ends_at: datetime | None = None
-    parent: int | None = None  # index in Snapshot.items of the alert a nested BIP belongs to
+    parent: int | None = None  # index in Snapshot.items of the alert a BIP belongs to
+    #: where each reading came from (``poll --once --explain``): (what, "value: element and words")
+    why: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,17 @@ class Snapshot:
     statuses: tuple[ServiceStatus, ...] = ()
     size: int = 0
     all_clear: bool = field(default=False)  # the page says in words that nothing is wrong
+    newest: datetime | None = None  # the latest publication or update date the page shows
+
+    def unattributed(self) -> list[Item]:
+        """Messages that are clearly alerts, bulletins, ends or notices but name no téléservice."""
+        return [
+            i
+            for i in self.items
+            if not i.services
+            and i.kind is not ItemKind.INFORMATION
+            and not (i.kind is ItemKind.BULLETIN and i.parent is not None)
+        ]
 
     def alerts(self) -> list[Item]:
         return [i for i in self.items if i.kind is ItemKind.ALERT]

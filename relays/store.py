@@ -78,6 +78,12 @@ class AlertRow(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     inferred_close: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reopened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    announced_services: Mapped[list[str] | None] = mapped_column(JSON)
+    announced_modes: Mapped[list[str] | None] = mapped_column(JSON)
+    stated_level: Mapped[str | None] = mapped_column(String(16))
+    old_ends: Mapped[list[str] | None] = mapped_column(JSON)
+    aliases: Mapped[list[str] | None] = mapped_column(JSON)
+    level_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EventRow(Base):
@@ -102,6 +108,7 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    high_water: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SubscriberRow(Base):
@@ -196,6 +203,10 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+#: How many recently closed alerts a poll compares its messages with (a stale copy, an old message).
+RECENT_CLOSED = 50
+
+
 class Store:
     """The relay's database. Build it with :meth:`open`; nothing connects at import time."""
 
@@ -244,18 +255,7 @@ class Store:
 
     def _prior(self, session: Session, source_name: str, observation: Snapshot | Failure) -> Prior:
         row = session.get(SourceRow, source_name, with_for_update=True)
-        source = (
-            SourceState(name=source_name)
-            if row is None
-            else SourceState(
-                name=row.name,
-                consecutive_bad=row.consecutive_bad,
-                degraded=row.degraded,
-                bad_since=row.bad_since,
-                last_error=row.last_error,
-                last_ok_at=row.last_ok_at,
-            )
-        )
+        source = SourceState(name=source_name) if row is None else _source_state(row)
         open_rows = session.scalars(select(AlertRow).where(AlertRow.status == "open")).all()
         if isinstance(observation, Failure):
             return Prior(source=source, open_alerts=tuple(_alert_state(r) for r in open_rows))
@@ -263,6 +263,12 @@ class Store:
         known_rows = (
             session.scalars(select(AlertRow).where(AlertRow.id.in_(alert_ids))).all() if alert_ids else []
         )
+        recent_rows = session.scalars(
+            select(AlertRow)
+            .where(AlertRow.status == "closed")
+            .order_by(AlertRow.closed_at.desc())
+            .limit(RECENT_CLOSED)
+        ).all()
         related = {r.id for r in open_rows} | alert_ids
         known_events = set(session.scalars(select(EventRow.id).where(EventRow.alert_id.in_(related))).all())
         if event_ids:
@@ -271,6 +277,7 @@ class Store:
             source=source,
             open_alerts=tuple(_alert_state(r) for r in open_rows),
             known_alerts=tuple(_alert_state(r) for r in known_rows),
+            recent_closed=tuple(_alert_state(r) for r in recent_rows),
             known_event_ids=frozenset(known_events),
         )
 
@@ -284,6 +291,12 @@ class Store:
             row.title, row.text, row.published_at = alert.title, alert.text, alert.published_at
             row.status, row.absent_polls, row.closed_at = alert.status, alert.absent_polls, alert.closed_at
             row.inferred_close, row.reopened = alert.inferred_close, alert.reopened
+            row.announced_services, row.announced_modes = (
+                list(alert.announced_services),
+                list(alert.announced_modes),
+            )
+            row.stated_level, row.level_at = alert.stated_level, alert.level_at
+            row.old_ends, row.aliases = list(alert.old_ends), list(alert.aliases)
         session.flush()
         for event_ in outcome.events:
             session.add(
@@ -307,6 +320,7 @@ class Store:
             source.bad_since,
         )
         row_s.last_error, row_s.last_ok_at, row_s.last_poll_at = source.last_error, source.last_ok_at, now
+        row_s.high_water = source.high_water
         session.flush()
 
     # --- reads -------------------------------------------------------------------------------
@@ -336,16 +350,19 @@ class Store:
     def source(self, name: str) -> SourceState | None:
         with self.sessions() as session:
             row = session.get(SourceRow, name)
-            if row is None:
-                return None
-            return SourceState(
-                name=row.name,
-                consecutive_bad=row.consecutive_bad,
-                degraded=row.degraded,
-                bad_since=row.bad_since,
-                last_error=row.last_error,
-                last_ok_at=row.last_ok_at,
-            )
+            return None if row is None else _source_state(row)
+
+
+def _source_state(row: SourceRow) -> SourceState:
+    return SourceState(
+        name=row.name,
+        consecutive_bad=row.consecutive_bad,
+        degraded=row.degraded,
+        bad_since=row.bad_since,
+        last_error=row.last_error,
+        last_ok_at=row.last_ok_at,
+        high_water=row.high_water,
+    )
 
 
 def _alert_state(row: AlertRow) -> AlertState:
@@ -362,4 +379,10 @@ def _alert_state(row: AlertRow) -> AlertState:
         closed_at=row.closed_at,
         inferred_close=bool(row.inferred_close),
         reopened=row.reopened or 0,
+        announced_services=tuple(row.announced_services or row.services),
+        announced_modes=tuple(row.announced_modes if row.announced_modes is not None else row.modes),
+        stated_level=row.stated_level,
+        level_at=row.level_at,
+        old_ends=tuple(row.old_ends or ()),
+        aliases=tuple(row.aliases or ()),
     )

@@ -58,7 +58,9 @@ class Subscriber:
             return False
         if event.kind in ADMIN_KINDS:
             return self.role == "admin"
-        if self.kinds and event.kind not in self.kinds:
+        # whoever wants the alerts wants to know when one is requalified or widened
+        follows = event.kind == "alert_updated" and "alert_opened" in self.kinds
+        if self.kinds and event.kind not in self.kinds and not follows:
             return False
         services = getattr(event, "services", ()) or ()
         if self.services and services and not set(self.services) & set(services):

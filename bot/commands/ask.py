@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -31,6 +32,10 @@ def register(subparsers: Any) -> None:
         metavar="FILE",
         help='read JSON lines {"q": ...} from FILE ("-" for stdin); write one JSON object per line',
     )
+    parser.add_argument(
+        "--db",
+        help="SQLAlchemy URL of the store whose open alerts the answer follows (default: the configured one)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -43,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
         questions = _read_batch(args.batch)
         from knowledge.answers import answer
 
+        live = open_alerts(args.db)
         for q in questions:
-            sys.stdout.write(json.dumps(to_json(answer(q)), ensure_ascii=False) + "\n")
+            sys.stdout.write(json.dumps(to_json(answer(q, live=live)), ensure_ascii=False) + "\n")
             sys.stdout.flush()
         return 0
 
@@ -53,12 +59,48 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError('give a question, e.g. ask "Puis-je auto-déclencher la procédure de secours ?"')
     from knowledge.answers import answer
 
-    result = answer(question)
+    result = answer(question, live=open_alerts(args.db))
     if args.json:
         print(json.dumps(to_json(result), ensure_ascii=False))
     else:
         print(render(result))
     return 0
+
+
+def open_alerts(url: str | None) -> list[dict[str, Any]]:
+    """The store's open alerts, as the answer engine reads them; none when the store cannot be read.
+
+    A missing SQLite file is not created, and a database that is absent, unreachable or not yet
+    migrated only means the answer comes without alerts (logged at debug level, nothing shown).
+    """
+    try:
+        if url is None:
+            from bot.settings import load_settings
+
+            settings = load_settings()
+            default = settings.data_dir.resolve() / "prodouane-relay.sqlite3"
+            url = settings.database_url or f"sqlite:///{default}"
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            return []
+        from relays.store import Store
+
+        store = Store.open(url, migrate=False)
+        try:
+            return [
+                {
+                    "services": a.services,
+                    "modes": a.modes,
+                    "level": a.level,
+                    "published_at": a.published_at,
+                    "title": a.title,
+                }
+                for a in store.open_alerts()
+            ]
+        finally:
+            store.close()
+    except Exception as exc:  # an unreadable store must not stop an answer
+        logging.getLogger(__name__).debug("ask: open alerts not read from the store: %s", exc)
+        return []
 
 
 def to_json(result: Answer) -> dict[str, Any]:

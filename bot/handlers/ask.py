@@ -1,13 +1,18 @@
 """``ask QUESTION`` and plain messages: the answer engine, with its citation and the live alerts.
 
-The open alerts of the store are passed as ``live`` so an answer about a téléservice that is down
-starts by saying so. A question about self-triggering ("puis-je auto-déclencher ?", "can I
-self-trigger?") starts the guided check of :mod:`bot.handlers.selftrigger` instead.
+The open alerts of the store are passed as ``live`` so an answer during an outage starts by
+saying so. A question about self-triggering ("puis-je auto-déclencher ?", "can I self-trigger?")
+starts the guided check of :mod:`bot.handlers.selftrigger` instead. The last question each user
+asked in each chat is remembered for :data:`FOLLOW_UP` (in memory, at most :data:`REMEMBERED`
+conversations), so "et pour GAMMA ?" right after a question is read with that question's subject.
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from knowledge.answers import answer
@@ -32,6 +37,26 @@ def wants_selftrigger(text: str) -> bool:
     """ "Puis-je auto-déclencher ?", "can I self-trigger for Delta G?", or just "auto-déclenchement"."""
     folded = fold(text)
     return bool(_SELFTRIGGER.search(folded)) and (len(folded) <= 40 or bool(_MAY.search(folded)))
+
+
+FOLLOW_UP = timedelta(minutes=10)  # a message this soon after a question may be a fragment of it
+REMEMBERED = 10_000  # conversations remembered at most (least recently used forgotten first)
+
+_lock = threading.Lock()
+_last: OrderedDict[tuple[str, str, str], tuple[str, datetime]] = OrderedDict()
+
+
+def _previous(ctx: Context, question: str) -> str | None:
+    """The question this user asked in this chat within :data:`FOLLOW_UP`; ``question`` becomes it."""
+    key, now = (ctx.platform, ctx.chat_id, ctx.user_id), ctx.relay.clock()
+    with _lock:
+        before = _last.pop(key, None)
+        _last[key] = (question, now)
+        while len(_last) > REMEMBERED:
+            _last.popitem(last=False)
+    if before is None or not timedelta(0) <= now - before[1] <= FOLLOW_UP:
+        return None
+    return before[0]
 
 
 def live(ctx: Context) -> list[dict[str, Any]]:
@@ -61,7 +86,7 @@ def ask(ctx: Context, args: str) -> Reply:
         )
     if wants_selftrigger(question):
         return selftrigger.start(ctx, question)
-    result = answer(question, live=live(ctx))
+    result = answer(question, live=live(ctx), previous=_previous(ctx, question))
     parts: list[str | Span] = [result.text]
     if result.sources:
         en = result.lang == "en"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from relays.channels.base import utf16_len
 from relays.render import MARKUPS, SLACK_LIMIT, TELEGRAM_LIMIT
 
 from .replies import Reply, Span
@@ -20,10 +21,6 @@ __all__ = ["SLACK_LIMIT", "TELEGRAM_LIMIT", "slack_blocks", "slack_mrkdwn", "tel
 
 SLACK_SECTION = 3000  # characters in one section block (a message's text holds SLACK_LIMIT)
 ELLIPSIS = "\n…"
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _fit(

@@ -27,7 +27,9 @@ too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
 
 from relays.errors import (
@@ -93,3 +95,43 @@ def split_ref(ref: str, address: str) -> str:
     if owner != address:
         raise ValueError(f"thread_ref {ref!r} does not belong to {address!r}")
     return platform_id
+
+
+#: A later part of a long message is retried in place at most this often, when the platform asks
+#: to wait at most ``_PART_WAIT`` seconds; beyond that the whole message is retried by the outbox.
+_PART_ATTEMPTS = 3
+_PART_WAIT = 30.0
+
+
+async def send_in_parts(
+    send_one: Callable[[Outgoing], Awaitable[str]],
+    message: Outgoing,
+    limit: int,
+    *,
+    measure: Callable[[str], int] = len,
+    reply_to_first: bool = True,
+) -> str:
+    """Send a text over the platform's limit as ordered, numbered parts, all in the message's thread:
+    later parts reply to the first (Telegram) or join the thread it is in (Slack). Returns the
+    first part's reference, so the delivery is one message to the outbox and the audit."""
+    from relays.render import split_text
+
+    parts = split_text(message.text, limit, measure=measure)
+    first = await send_one(replace(message, text=parts[0]))
+    thread = first if reply_to_first or message.thread_ref is None else message.thread_ref
+    for part in parts[1:]:
+        for attempt in range(1, _PART_ATTEMPTS + 1):
+            try:
+                await send_one(replace(message, text=part, thread_ref=thread))
+                break
+            except TransientError as exc:
+                wait = exc.retry_after if exc.retry_after is not None else 2.0 * attempt
+                if attempt == _PART_ATTEMPTS or wait > _PART_WAIT:
+                    raise
+                await asyncio.sleep(wait)
+    return first
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2

@@ -39,9 +39,11 @@ from relays.channels.base import (
     Outgoing,
     PermanentError,
     TransientError,
+    send_in_parts,
     split_ref,
 )
 from relays.pacing import Pacer
+from relays.render import SLACK_LIMIT
 
 __all__ = ["SlackChannel", "slack_pacer"]
 
@@ -117,7 +119,13 @@ class SlackChannel:
         await self.aclose()
 
     async def send(self, message: Outgoing) -> str:
-        """Post ``message``; returns ``"<channel>:<ts>"``."""
+        """Post ``message`` (a text over a section block's room in numbered parts, in its thread);
+        returns ``"<channel>:<ts>"`` of the (first) message."""
+        if message.format == "slack-blocks":
+            return await self._send_one(message)
+        return await send_in_parts(self._send_one, message, SLACK_LIMIT, reply_to_first=False)
+
+    async def _send_one(self, message: Outgoing) -> str:
         channel = message.address
         kwargs = self._arguments(message)
         await self.start()

@@ -53,9 +53,12 @@ from relays.channels.base import (
     Outgoing,
     PermanentError,
     TransientError,
+    send_in_parts,
     split_ref,
+    utf16_len,
 )
 from relays.pacing import Pacer
+from relays.render import TELEGRAM_LIMIT
 
 __all__ = ["TelegramChannel", "telegram_pacer"]
 
@@ -147,7 +150,11 @@ class TelegramChannel:
         await self.aclose()
 
     async def send(self, message: Outgoing) -> str:
-        """Send ``message``; returns ``"<chat_id>:<message_id>"``."""
+        """Send ``message`` (in numbered parts, each replying to the first, when it is over Telegram's
+        4,096 characters); returns ``"<chat_id>:<message_id>"`` of the (first) message."""
+        return await send_in_parts(self._send_one, message, TELEGRAM_LIMIT, measure=utf16_len)
+
+    async def _send_one(self, message: Outgoing) -> str:
         if message.format not in _PARSE_MODES:
             raise ValueError(f"TelegramChannel cannot send format {message.format!r}")
         chat = message.address

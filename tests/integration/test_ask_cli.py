@@ -39,7 +39,7 @@ def test_json_abstention(capsys: pytest.CaptureFixture[str]) -> None:
 def test_batch_answers_every_line_in_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     questions = [
         "Que mettre en case 44 du DAU ?",
-        "Quelle est la météo à Lyon ?",
+        "Quel est le taux de TVA sur le vin ?",
         "What is GPS used for in GAMMA?",
     ]
     batch = tmp_path / "q.jsonl"
@@ -136,3 +136,57 @@ def test_the_real_command_reports_errors_on_one_line() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.strip().startswith("prodouane-relay ask:")
+
+
+SAMPLE = REPO / "relays" / "samples"
+
+
+def _alert_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A store in which the sample scenario's Delta G alert is open."""
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    pages = sorted(SAMPLE.glob("*/02-alerte-delta-g.html"))
+    assert main(["replay", "--db", url, str(pages[0])]) == 0
+    capsys.readouterr()
+    return url
+
+
+def test_ask_follows_the_open_alert_when_the_question_names_no_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _alert_store(tmp_path, capsys)
+    assert main(["ask", "--db", url, "tout est planté depuis 10h, je fais quoi ?"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Une alerte est en cours pour DELTA G")
+    assert "suivez-la ainsi que les BIP" in out
+
+
+def test_ask_batch_reads_the_alerts_once_and_keeps_the_contract(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = _alert_store(tmp_path, capsys)
+    batch = tmp_path / "q.jsonl"
+    batch.write_text(
+        json.dumps({"q": "Delta G en panne, puis-je auto-déclencher ?"}) + "\n", encoding="utf-8"
+    )
+    assert main(["ask", "--db", url, "--batch", str(batch)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answer"].startswith("Une alerte est en cours pour DELTA G")
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:////nonexistent/dir/relay.db", "postgresql+psycopg://x@127.0.0.1:1/none"]
+)
+def test_ask_without_a_readable_store_answers_without_alerts(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ask", "--db", url, "Que mettre en case 44 du DAU ?"]) == 0
+    captured = capsys.readouterr()
+    assert "50000" in captured.out and "alerte" not in captured.out.split("\n")[0].lower()
+    assert captured.err == ""
+
+
+def test_ask_does_not_create_the_default_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PRODOUANE_RELAY_DATABASE_URL", raising=False)
+    assert main(["ask", "Que mettre en case 44 du DAU ?"]) == 0
+    assert not (tmp_path / "data").exists()

@@ -58,6 +58,21 @@ async def test_a_thread_ref_threads_the_message() -> None:
     assert [e["thread_ts"] for e in sl.sent_to("C1")] == [None, ts, ts]
 
 
+async def test_a_long_message_goes_out_whole_in_parts_in_the_alerts_thread() -> None:
+    paragraph = " ".join(f"*mot{i}*" for i in range(1500))  # ~11,000 characters
+    with FakeSlack(limits=SlackLimits.off()) as sl:
+        unpaced = Pacer(global_rate=None, per_key_rate=None, group_rate=None)
+        async with SlackChannel(sl.token, base_url=f"{sl.url}/api/", pacer=unpaced) as slack:
+            alert = await slack.send(Outgoing("C1", "alerte"))
+            ref = await slack.send(Outgoing("C1", paragraph, thread_ref=alert, format="mrkdwn"))
+
+    ts = alert.split(":")[1]
+    parts = sl.sent_to("C1")[1:]
+    assert len(parts) >= 3 and {p["thread_ts"] for p in parts} == {ts}
+    assert ref == f"C1:{parts[0]['ts']}"
+    assert all(f"*mot{i}*" in " ".join(p["text"] for p in parts) for i in range(1500))
+
+
 async def test_blocks_travel_as_a_json_document(sl: FakeSlack, slack: SlackChannel) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*DELTA G*"}}]
     document = json.dumps({"text": "DELTA G", "blocks": blocks})

@@ -66,6 +66,26 @@ async def test_a_thread_ref_makes_a_reply() -> None:
     assert reply != bare != gone
 
 
+async def test_a_long_message_goes_out_whole_in_numbered_parts_replying_to_the_first() -> None:
+    unlimited = Pacer(global_rate=None, per_key_rate=None, group_rate=None)
+    paragraph = " ".join(f"<b>mot{i}</b> &amp;" for i in range(900))  # ~12,000 characters of HTML
+    with FakeTelegram(limits=TelegramLimits.off()) as tg:
+        async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot", pacer=unlimited) as channel:
+            alert = await channel.send(Outgoing("-100", "alerte"))
+            ref = await channel.send(
+                Outgoing("-100", f"BIP n°1\n{paragraph}", thread_ref=alert, format="html")
+            )
+
+    first, *rest = tg.sent_to(-100)[1:]
+    assert ref == f"-100:{first['message_id']}" and first["reply_to_message_id"] == int(alert.split(":")[1])
+    assert len(rest) >= 2 and all(r["reply_to_message_id"] == first["message_id"] for r in rest)
+    assert [r["text"].split("\n")[0] for r in rest] == [
+        f"({k}/{len(rest) + 1})" for k in range(2, len(rest) + 2)
+    ]
+    words = " ".join([first["text"], *(r["text"] for r in rest)])
+    assert all(f"<b>mot{i}</b>" in words for i in range(900))
+
+
 async def test_a_429_storm_is_transient_and_carries_retry_after(tg: FakeTelegram) -> None:
     tg.fail_next(3, status=429, retry_after=1)
     async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot") as channel:
@@ -77,7 +97,9 @@ async def test_a_429_storm_is_transient_and_carries_retry_after(tg: FakeTelegram
             (1.0, "rate_limited")
         }
         assert all(isinstance(e.__cause__, RetryAfter) for e in errors if isinstance(e, BaseException))
-        refused_at = max(r["at"] for r in tg.requests_for("sendMessage") if str(r["params"]["chat_id"]) == "1")
+        refused_at = max(
+            r["at"] for r in tg.requests_for("sendMessage") if str(r["params"]["chat_id"]) == "1"
+        )
 
         await channel.send(Outgoing("1", "after the storm"))
 

@@ -62,9 +62,9 @@ async def test_every_subscriber_gets_its_messages_threaded_under_its_own_copy_of
         assert [m["text"].splitlines()[0] for m in everyone] == [
             "🛠 <b>INTERRUPTION PROGRAMMÉE — DELTA G, DELTA X Import, DELTA X Export, DELTA T, ICS2 (EDI/DTI)</b>",
             "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>",
-            "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>",
+            "ℹ️ <b>BIP n°1 — DELTA G (EDI) · alerte rouge</b>",
             "⚫ <b>ALERTE NOIRE — ICS2 (EDI/DTI)</b>",
-            "ℹ️ <b>BIP n°2 — DELTA G (EDI)</b>",
+            "ℹ️ <b>BIP n°2 — DELTA G (EDI) · alerte rouge</b>",
             "✅ <b>FIN D'ALERTE — DELTA G (EDI)</b>",
             "✅ <b>FIN D'ALERTE — ICS2 (EDI/DTI)</b>",
         ]
@@ -258,5 +258,5 @@ async def test_the_outbox_keeps_event_order_per_subscriber_when_the_alert_is_bei
         await drain(store, tg)
         texts = [m["text"].splitlines()[0] for m in tg.sent_to(801)]
     assert texts.index("🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>") < texts.index(
-        "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>"
+        "ℹ️ <b>BIP n°1 — DELTA G (EDI) · alerte rouge</b>"
     )

@@ -90,7 +90,7 @@ def test_the_standby_takes_over_polling_and_nobody_gets_an_event_twice(pg_url: s
                 {
                     "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>": 1,
                     "🛠 <b>INTERRUPTION PROGRAMMÉE — DELTA G, DELTA X Import, DELTA X Export, DELTA T, ICS2 (EDI/DTI)</b>": 1,
-                    "ℹ️ <b>BIP n°1 — DELTA G (EDI)</b>": 1,
+                    "ℹ️ <b>BIP n°1 — DELTA G (EDI) · alerte rouge</b>": 1,
                     "⚫ <b>ALERTE NOIRE — ICS2 (EDI/DTI)</b>": 1,
                     "✅ <b>FIN D'ALERTE — DELTA G (EDI)</b>": 1,
                 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from knowledge.documents import DOC_IDS, DocumentError, load_documents, parse
 from knowledge.services import CANONICAL
 
-SEEDS = Path(__file__).resolve().parents[3] / ".." / "shared" / "seeds"
+# Copies of the five public DGDDI seed documents (shared/seeds), so a clean clone can check them.
+SEEDS = Path(__file__).resolve().parents[2] / "data" / "seeds"
 SEED_FILES = {
     "fiche-1": "000_9d8109aef78c5c07.txt",
     "fiche-4": "001_721295b516557103.txt",
@@ -86,17 +88,55 @@ def test_gamma_keeps_its_fallback_procedure_in_full() -> None:
         assert phrase in fallback
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared seeds not available next to the repository")
-@pytest.mark.parametrize("doc_id", ["fiche-1", "fiche-4", "fiche-9"])
-def test_fiche_paragraphs_are_the_official_wording(doc_id: str) -> None:
-    raw = (SEEDS / SEED_FILES[doc_id]).read_text(encoding="utf-8")
-    seed = _norm(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", raw))  # links read as their text
-    doc = next(d for d in load_documents() if d.id == doc_id)
-    for section in doc.sections:
-        for para in section.body.split("\n\n"):
-            for line in para.splitlines():
-                text = line.removeprefix("- ")
-                assert _norm(text) in seed, f"{doc_id}#{section.id}: not verbatim: {text[:80]}"
+def _plain(text: str) -> str:
+    """Text without markup (links, HTML tags, emphasis, list and heading markers) or extra spaces."""
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link reads as its text
+    text = re.sub(r"<sup>.*?</sup>", "", text)  # footnote calls
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    text = text.replace("**", "").replace("\\*", "*").replace("’", "'")
+    text = re.sub(r"(?m)^\s*(?:#+|[-*•▶►■□]|\d+\s*-)\s+", " ", text)
+    text = re.sub(r"(?<!\w)[*_](?=\w)|(?<=\w)[*_](?!\w)", "", text)
+    text = re.sub(r"\s+", " ", text)
+    return re.sub(r" (?=[.,;:!?)])", "", text).strip()
+
+
+def _sentences(body: str) -> list[str]:
+    out = []
+    for line in body.splitlines():
+        for sentence in re.split(r"(?<=[.!?;:])\s+", _plain(line)):
+            sentence = sentence.rstrip(".;:, ")
+            if sentence:
+                out.append(sentence)
+    return out
+
+
+@pytest.mark.parametrize("doc", load_documents(), ids=lambda d: d.id)
+def test_every_sentence_is_the_official_wording(doc) -> None:  # type: ignore[no-untyped-def]
+    seed = _plain((SEEDS / SEED_FILES[doc.id]).read_text(encoding="utf-8"))
+    added = [
+        f"{section.id}: {sentence}"
+        for section in doc.sections
+        for sentence in _sentences(section.body)
+        if sentence not in seed
+    ]
+    assert added == []
+
+
+def test_the_gamma_membership_form_keeps_its_edi_section() -> None:
+    gamma = next(d for d in load_documents() if d.id == "gamma")
+    text = " ".join(s.body for s in gamma.sections)
+    assert "tous les messages électroniques entrants" in text
+    assert "sous forme de message EDI" in text
+    assert "N° SIRET de votre prestataire EDI" in text
+    assert "transmettre signé" not in text
+
+
+def test_the_seed_copies_match_the_shared_seeds() -> None:
+    shared = Path(__file__).resolve().parents[3] / ".." / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not next to the repository")
+    for name in SEED_FILES.values():
+        assert (SEEDS / name).read_bytes() == (shared / name).read_bytes(), name
 
 
 def test_a_file_without_front_matter_is_refused() -> None:

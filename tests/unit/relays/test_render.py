@@ -4,8 +4,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from relays.events import AlertClosed, AlertOpened, BulletinPublished, InterruptionPlanned, SourceDegraded
-from relays.render import render
+from relays.events import (
+    AlertClosed,
+    AlertOpened,
+    AlertUpdated,
+    BulletinPublished,
+    InterruptionPlanned,
+    SourceDegraded,
+    UnattributedMessage,
+)
+from relays.render import render, split_text
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 HOSTILE = "Panne <b>grave</b> & <script>x()</script> <!channel> <https://evil|clic>"
@@ -122,7 +130,8 @@ def test_admin_messages_have_no_client_footer() -> None:
     assert "SOURCE EN PANNE" in text and "3 relevés en échec : timeout" in text and "Source :" not in text
 
 
-def test_long_messages_fit_telegram() -> None:
+def test_long_messages_are_split_into_numbered_parts_and_never_cut() -> None:
+    words = " ".join(f"mot{i}" for i in range(1500))  # one 9,000-character paragraph
     bip = BulletinPublished(
         id="A1:bip:1",
         source="s",
@@ -130,7 +139,62 @@ def test_long_messages_fit_telegram() -> None:
         alert_id="A1",
         services=("DELTA G",),
         modes=("EDI",),
-        text="x" * 3000 + "\n" + "y" * 3000,
+        text="x & y " * 400 + "\n" + words,
         number=1,
     )
-    assert len(render(bip, "notify", lang="fr", fmt="html")) <= 4096
+    text = render(bip, "notify", lang="fr", fmt="html")
+    parts = split_text(text, 4096)
+    assert len(parts) >= 3 and all(len(p) <= 4096 for p in parts)
+    assert parts[1].startswith(f"(2/{len(parts)})")
+    joined = " ".join(p.split("\n", 1)[1] if i else p for i, p in enumerate(parts))
+    assert "mot0 " in joined and "mot1499" in joined and "Source :" in parts[-1]
+    assert all(p.count("&amp;") == p.count("&") for p in parts)  # no entity cut in two
+
+
+def test_a_requalification_says_the_new_level_and_what_it_means_for_gamma() -> None:
+    update = AlertUpdated(
+        id="A1:updated:x",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("GAMMA",),
+        modes=("DTI",),
+        level="black",
+        title="BIP n°2 – GAMMA",
+        text="L'alerte rouge est requalifiée en alerte noire.",
+        published_at=NOW,
+        changes=("level",),
+    )
+    fr = render(update, "notify", lang="fr", fmt="html")
+    assert fr.startswith("⚫ <b>Alerte requalifiée en alerte noire — GAMMA (DTI)</b>")
+    assert "alerte rouge ou noire" in fr  # GAMMA: a red or black alert is what authorises the fallback
+    en = render(update, "notify", lang="en", fmt="plain")
+    assert "ALERT REQUALIFIED AS A BLACK ALERT" in en  # plain text: the head line in capitals
+
+
+def test_a_widened_alert_says_what_it_now_covers() -> None:
+    update = AlertUpdated(
+        id="A1:updated:y",
+        source="s",
+        detected_at=NOW,
+        alert_id="A1",
+        services=("DELTA X Import", "DELTA X Export"),
+        modes=("EDI", "DTI"),
+        level="red",
+        changes=("services", "modes"),
+    )
+    text = render(update, "notify", lang="fr", fmt="plain")
+    assert text.startswith("📣 ALERTE ÉTENDUE")
+    assert "désormais : DELTA X Import, DELTA X Export (EDI/DTI)" in text
+
+
+def test_an_unattributed_message_tells_the_admins_it_went_to_no_client() -> None:
+    held = UnattributedMessage(
+        id="U1", source="https://www.douane.gouv.fr/meteo", detected_at=NOW, item_kind="alert", title="ALERTE"
+    )
+    text = render(held, "notify", lang="fr", fmt="plain")
+    assert (
+        "MESSAGE NON ATTRIBUÉ" in text
+        and "transmis à aucun client" in text
+        and "douane.gouv.fr/meteo" in text
+    )

@@ -1,0 +1,71 @@
+"""Reading misspelt and SMS-style words as the words the fiches (or the glossary) use.
+
+Operators type fast: "declartion", "procedur", "auto-declenchment", "reintegrer" without accents,
+"triggerd". A word neither the fiches, the glossary nor the stop-word lists know is compared with
+the known words at one edit (a letter added, dropped, changed or two swapped: Damerau distance 1)
+through a deletion index (the SymSpell idea: a word and its one-letter deletions meet a known
+word's one-letter deletions), and read as the most frequent known word found. Short words (under
+five letters) are left alone: at that length one edit turns a word into another real word.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from knowledge.glossary import EN_FR, FR_FR, INTENT_EN, INTENT_FR
+from knowledge.text import STOP_EN, STOP_FR, fold, words
+
+MIN_LENGTH = 5  # shorter words are not corrected
+MIN_LENGTH_CHANGED = 6  # ...and a letter changed or swapped only from this length ("decla" is not "delta")
+
+
+def glossary_words() -> list[str]:
+    """Every word of the glossary's keys (English and French), lower case."""
+    return [w for table in (EN_FR, FR_FR, INTENT_EN, INTENT_FR) for key in table for w in words(key)]
+
+
+def _deletions(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+class Speller:
+    """Corrects a word at one edit from a known word; built once from the fiches' words."""
+
+    def __init__(self, corpus_words: Iterable[str], glossary: Iterable[str]) -> None:
+        counts: Counter[str] = Counter()
+        self._form: dict[str, str] = {}
+        for w in corpus_words:
+            key = fold(w)
+            counts[key] += 1
+            self._form.setdefault(key, w.lower())
+        for w in glossary:
+            key = fold(w)
+            counts[key] += 0  # known, but the fiches' own words win a tie
+            self._form.setdefault(key, w.lower())
+        self._counts = counts
+        self._stop = STOP_FR | STOP_EN
+        self._index: dict[str, set[str]] = {}
+        for key in counts:
+            if len(key) >= MIN_LENGTH - 1 and key.isalpha():
+                for d in _deletions(key):
+                    self._index.setdefault(d, set()).add(key)
+
+    def knows(self, word: str) -> bool:
+        key = fold(word)
+        return key in self._counts or key in self._stop
+
+    def correct(self, word: str) -> str | None:
+        key = fold(word)
+        if len(key) < MIN_LENGTH or not key.isalpha() or key in self._counts or key in self._stop:
+            return None
+        found: set[str] = set(self._index.get(key, ()))  # a letter was dropped
+        for d in _deletions(key):
+            if d in self._counts and len(d) >= MIN_LENGTH - 1:  # a letter was added
+                found.add(d)
+            if len(key) >= MIN_LENGTH_CHANGED:  # a letter changed, or two were swapped
+                found |= {k for k in self._index.get(d, set()) if len(k) == len(key)}
+        if not found:
+            return None
+        best = max(sorted(found), key=lambda k: (k[0] == key[0], self._counts[k]))
+        return self._form[best]

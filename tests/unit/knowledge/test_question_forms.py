@@ -1,0 +1,64 @@
+"""Question forms the engine must read right: "how do I obtain X", "at what hours", context first."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answers import answer
+from knowledge.text import analyse_fr, analyse_question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "comment créer une entreprise ?",
+        "Comment obtenir un numéro EORI ?",
+        "Comment devenir entrepositaire agréé ?",
+        "How do I reset my Prodouane password?",
+        "Comment obtenir un numéro d'accises ?",
+        "How do I change the email address on my Prodouane account?",
+        "Comment ouvrir un compte en banque ?",
+    ],
+)
+def test_how_to_obtain_something_the_fiches_only_mention_abstains(question: str) -> None:
+    assert answer(question).abstained
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("Comment créer un compte Prodouane ?", "ii-compte"),
+        ("How do I get access to GAMMA for my company?", "iii-habilitation"),
+        (
+            "Goods are not in approved premises, how do I get release during the fallback?",
+            "etape-3-mainlevee",
+        ),
+    ],
+)
+def test_how_to_obtain_what_a_section_is_about_is_answered(question: str, section: str) -> None:
+    result = answer(question)
+    assert not result.abstained
+    assert result.sources[0].section == section
+
+
+def test_at_what_hours_is_a_when_question() -> None:
+    result = answer("At what hours can I trigger the fallback procedure?")
+    assert not result.abstained
+    assert result.sources[0].section == "etape-4"
+    assert "24 heures sur 24" in result.text
+
+
+def test_the_last_sentence_of_a_long_question_is_what_is_asked() -> None:
+    query = analyse_question(
+        "Hi, we're an express courier importing through Delta X and we declared on paper manifests. "
+        "Once it's back, which declarations do we have to re-enter?"
+    )
+    asked = {g.word for g in query.groups if g.asked}
+    assert "re enter" in asked
+    assert "manifests" not in asked
+    assert not any(g.asked for g in analyse_question("Which declarations do we have to re-enter?").groups)
+
+
+def test_prodou_at_ne_reads_as_prodouane_but_e_mail_addresses_stay_whole() -> None:
+    assert analyse_fr("Prodou@ne") == analyse_fr("Prodouane")
+    assert "prodouan" not in analyse_fr("cid-sau@douane.finances.gouv.fr")
