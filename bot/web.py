@@ -54,6 +54,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
     """What ``/readyz`` needs besides the store: when the source was last read successfully."""

@@ -14,11 +14,19 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.output import event_line
+from bot.settings import Settings
+from relays import subscribers as subs
+from relays.channels.console import ConsoleChannel
 from relays.errors import UsageError
+from relays.sample_source import SampleSite, sample_pages
+from relays.scheduler import add_poll_job, build_scheduler
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="poll the bundled sample scenario on 127.0.0.1 and print each event")
+    p = sub.add_parser("demo", help=summary("demo"))
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
     p.add_argument("--pages", type=Path, help="a folder of *.html pages to play instead of the bundled one")
     p.add_argument("--db", help="SQLAlchemy URL of the store to use (default: a fresh temporary SQLite file)")
@@ -26,14 +34,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _demo(args: argparse.Namespace, db_url: str) -> int:
-    from bot.bootstrap import bootstrap
-    from bot.output import event_line
-    from bot.settings import Settings
-    from relays import subscribers as subs
-    from relays.channels.console import ConsoleChannel
-    from relays.sample_source import SampleSite, sample_pages
-    from relays.scheduler import add_poll_job, build_scheduler
-
     pages = sample_pages(args.pages)
     site = SampleSite(pages)
     url = await site.start()

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import argparse
 
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.settings import load_settings
+from relays.errors import UsageError
+from relays.invites import create_invite, list_invites
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("invite", help="create a single-use invite code for a client's chat")
+    p = sub.add_parser("invite", help=summary("invite"))
     p.add_argument("client", nargs="?", help="the client's name")
     p.add_argument("--eori", help="the client's EORI number")
     p.add_argument("--company", help="raison sociale (default: the client's name)")
@@ -24,11 +30,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import bootstrap
-    from bot.settings import load_settings
-    from relays.errors import UsageError
-    from relays.invites import create_invite, list_invites
-
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
     with bootstrap(load_settings(), database_url=args.db) as relay:

@@ -8,16 +8,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from typing import TYPE_CHECKING
 
+from bot.bootstrap import Relay, bootstrap
+from bot.commands import summary
+from bot.output import snapshot_lines, snapshot_record
+from bot.settings import load_settings
 from relays.errors import UsageError
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Relay
+from relays.fetch import FetchError
+from relays.meteo import PageError, parse_page
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("poll", help="fetch the météo page and print the parsed snapshot")
+    p = sub.add_parser("poll", help=summary("poll"))
     p.add_argument("--once", action="store_true", required=True, help="fetch once and exit")
     p.add_argument("--url", help="the page to read (default: the configured METEO_URL)")
     p.add_argument("--json", action="store_true", help="print the snapshot as one JSON object")
@@ -26,8 +28,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _fetch(relay: Relay, url: str) -> tuple[bytes, str | None]:
-    from relays.fetch import FetchError
-
     async with relay:
         try:
             fetched = await relay.fetcher.fetch(url)
@@ -37,11 +37,6 @@ async def _fetch(relay: Relay, url: str) -> tuple[bytes, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import bootstrap
-    from bot.output import snapshot_lines, snapshot_record
-    from bot.settings import load_settings
-    from relays.meteo import PageError, parse_page
-
     settings = load_settings()
     url = args.url or settings.meteo_url[0]
     if not url.startswith(("http://", "https://")):

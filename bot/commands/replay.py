@@ -15,18 +15,23 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from bot.bootstrap import Relay, bootstrap
+from bot.commands import summary
+from bot.output import event_line
+from bot.settings import Settings, load_settings
+from relays import queries
 from relays.errors import UsageError
-
-if TYPE_CHECKING:
-    from bot.bootstrap import Relay
+from relays.events import to_record
+from relays.fetch import FetchError
+from relays.poller import read_page
+from relays.sender import Report
 
 URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("replay", help="feed pages (files or URLs) through the lifecycle and print the events")
+    p = sub.add_parser("replay", help=summary("replay"))
     p.add_argument("pages", nargs="+", metavar="PAGE_OR_URL")
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.add_argument(
@@ -56,7 +61,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 async def _read_all(relay: Relay, locations: list[str]) -> list[tuple[str, bytes, str | None]]:
     """Every page, read before anything is recorded: a missing file or a dead URL stops it all."""
-    from relays.fetch import FetchError
 
     pages: list[tuple[str, bytes, str | None]] = []
     for location in locations:
@@ -80,9 +84,6 @@ async def _read_all(relay: Relay, locations: list[str]) -> list[tuple[str, bytes
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import bootstrap
-    from bot.settings import Settings, load_settings
-
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
     # Only delivering needs the configuration (channels, tokens): a plain replay never reads it.
@@ -104,12 +105,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace, relay: Relay) -> int:
-    from bot.output import event_line
-    from relays import queries
-    from relays.events import to_record
-    from relays.poller import read_page
-    from relays.sender import Report
-
     async with relay:
         pages = await _read_all(relay, args.pages)
         store = relay.store

@@ -6,13 +6,14 @@ import argparse
 import asyncio
 
 from bot.bootstrap import bootstrap
+from bot.commands import summary
 from bot.service import install_signal_handlers, serve
 from bot.settings import Settings, load_settings
 from relays.logs import configure_logging
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("run", help="run everything: poller, sender, Telegram and Slack bots, web server")
+    p = sub.add_parser("run", help=summary("run"))
     p.set_defaults(func=run)
 
 

@@ -11,12 +11,20 @@ import argparse
 import asyncio
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime
 
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.settings import load_settings
+from relays import subscribers as subs
+from relays.channels.base import DeliveryError, Outgoing
+from relays.enrolment import enrol
 from relays.errors import UsageError
+from relays.render import FORMATS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("subscribers", help="add, list, remove or test subscribers")
+    p = sub.add_parser("subscribers", help=summary("subscribers"))
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
@@ -62,18 +70,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from bot.bootstrap import bootstrap
-    from bot.settings import load_settings
 
     return bootstrap(load_settings(), database_url=args.db)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from relays import subscribers as subs
-    from relays.enrolment import enrol
-
     spec = subs.new(
         channel=args.channel,
         address=args.address,
@@ -107,8 +108,6 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from relays import subscribers as subs
-
     with _relay(args) as relay:
         everyone = subs.all_subscribers(relay.store)
     if args.json:
@@ -132,7 +131,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _one(store, key: str):  # type: ignore[no-untyped-def]
-    from relays import subscribers as subs
 
     found = subs.find(store, key)
     if found is None:
@@ -141,8 +139,6 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from relays import subscribers as subs
-
     with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
         subs.remove(relay.store, s.id)
@@ -151,9 +147,6 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 async def _send_test(args: argparse.Namespace) -> int:
-    from relays.channels.base import DeliveryError, Outgoing
-    from relays.render import FORMATS
-
     async with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
         channel = relay.channels.get(s.channel)
