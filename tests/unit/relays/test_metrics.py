@@ -18,7 +18,7 @@ from relays.poller import read_page
 from relays.sender import Sender
 from relays.store import EventRow, Store, make_engine
 
-SCENARIO = Path(__file__).resolve().parents[2] / "relays" / "samples" / "scenario"
+SCENARIO = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"
 
 
 @pytest.fixture
