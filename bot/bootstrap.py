@@ -14,7 +14,8 @@ The parts and the way data flows between them::
     metrics ◀─ poller, sender; leadership: which instance polls
 
 Every entry point gets its parts from here: the commands (``run``, ``demo``, ``replay``,
-``poll``, ``subscribers``…), ``run``'s service, the web app and the bots; tests call
+``poll``, ``subscribers``…), ``run``'s service (which adds the chat front-ends the settings ask
+for), the web app and the bots; tests call
 :func:`bootstrap` with fakes as overrides (a store, channels, a clock, a console stream) — cosmicpython's
 ``bootstrap.py`` is the model. A part's module is imported when the part is first built, so a
 command pays only for what it uses: ``subscribers list`` never loads a chat library.
@@ -26,11 +27,11 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Self, TextIO
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
 from relays.channels.base import Channel
 from relays.channels.console import ConsoleChannel
@@ -41,8 +42,6 @@ from .handlers.replies import BotRelay
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from relays.fetch import Fetcher
     from relays.leader import Leadership
     from relays.metrics import Metrics
@@ -50,28 +49,9 @@ if TYPE_CHECKING:
     from relays.poller import Poller
     from relays.sender import Sender
 
-__all__ = ["Clock", "Frontend", "Relay", "Route", "bootstrap"]
+__all__ = ["Clock", "Relay", "bootstrap"]
 
 Clock = Callable[[], datetime]
-#: A POST route a front-end needs on the web server (a platform's webhook): path, handler.
-Route = tuple[str, Callable[["web.Request"], Awaitable["web.StreamResponse"]]]
-
-
-class Frontend(Protocol):
-    """A chat front-end ``run`` starts: its webhook routes, then ``start()``, then ``aclose()``."""
-
-    name: str
-
-    @property
-    def routes(self) -> Sequence[Route]:
-        """POST routes the web server must serve for this front-end (its webhook), if any."""
-        ...
-
-    async def start(self) -> None:
-        """Connect (long polling, Socket Mode) or register the webhook; the web server listens already."""
-        ...
-
-    async def aclose(self) -> None: ...
 
 
 def _now() -> datetime:
@@ -246,25 +226,6 @@ class Relay:
             channels=self.channels if self.settings.sender_enabled else {},
             clock=self.clock,
         )
-
-    @cached_property
-    def frontends(self) -> list[Frontend]:
-        """The chat front-ends the configuration enables (a token, and a mode that is not off).
-
-        Building them checks their configuration (:class:`~relays.errors.ConfigError`); nothing
-        connects until ``start()``.
-        """
-        settings = self.settings
-        chosen: list[Frontend] = []
-        if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
-            from .telegram_app import TelegramBot
-
-            chosen.append(TelegramBot(self))
-        if settings.slack_bot_token is not None and settings.slack_mode != "off":
-            from .slack_app import SlackBot
-
-            chosen.append(SlackBot(self))
-        return chosen
 
     # --- closing --------------------------------------------------------------------------------
     def _built(self, name: str) -> bool:

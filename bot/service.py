@@ -20,19 +20,54 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from typing import Any, Protocol
 
 from relays.errors import ConfigError
 from relays.scheduler import add_poll_job, build_scheduler
 
-from .bootstrap import Frontend, Relay
-from .web import build_web_app, start_web, stop_web
+from .bootstrap import Relay
+from .web import Route, build_web_app, start_web, stop_web
 
 log = logging.getLogger(__name__)
 
 RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # seconds between attempts to start a front-end
+
+
+class Frontend(Protocol):
+    """A chat front-end: its webhook routes, then ``start()`` once the web server listens, ``aclose()``."""
+
+    name: str
+
+    @property
+    def routes(self) -> Sequence[Route]:
+        """POST routes the web server must serve for this front-end (its webhook), if any."""
+        ...
+
+    async def start(self) -> None:
+        """Connect (long polling, Socket Mode) or register the webhook."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def frontends(relay: Relay) -> list[Frontend]:
+    """The chat front-ends the settings enable (a token, and a mode that is not off), over the bots'
+    relay. Building them checks their configuration (:class:`~relays.errors.ConfigError`); nothing
+    connects until ``start()``. A platform's library is imported only when it is enabled.
+    """
+    settings = relay.settings
+    chosen: list[Frontend] = []
+    if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
+        from .telegram_app import TelegramBot
+
+        chosen.append(TelegramBot(relay.bots, settings))
+    if settings.slack_bot_token is not None and settings.slack_mode != "off":
+        from .slack_app import SlackBot
+
+        chosen.append(SlackBot(relay.bots, settings))
+    return chosen
 
 
 async def serve(relay: Relay, stop: asyncio.Event) -> None:
@@ -50,18 +85,18 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
             tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        frontends = relay.frontends  # a configuration error stops here, before anything listens
-        for frontend in frontends:
+        chosen = frontends(relay)  # a configuration error stops here, before anything listens
+        for frontend in chosen:
             stack.push_async_callback(frontend.aclose)
         if settings.web_enabled:
-            routes = [route for frontend in frontends for route in frontend.routes]
+            routes = [route for frontend in chosen for route in frontend.routes]
             runner = await start_web(
                 build_web_app(relay, routes=routes), settings.web_host, settings.web_port
             )
             stack.push_async_callback(stop_web, runner)
             host, port = runner.addresses[0][:2]
             log.warning("web server on http://%s:%s (status page, /healthz, /readyz, /metrics)", host, port)
-        for frontend in frontends:
+        for frontend in chosen:
             await _start(frontend, tasks)
         log.warning(
             "prodouane-relay running as %s (poller %s, sender %s)",

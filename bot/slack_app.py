@@ -34,12 +34,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from relays import subscribers as subs
 from relays.errors import ConfigError
 
-from .bootstrap import Relay, Route
 from .handlers.markup import slack_blocks, slack_mrkdwn
 from .handlers.replies import BotRelay, Context, Reply
 from .handlers.router import help_reply, resolve, respond_callback
 from .handlers.router import respond as route
 from .settings import Settings
+from .web import Route
 
 __all__ = ["COMMAND", "SlackBot", "build_slack_app", "http_handler", "start_socket_mode"]
 
@@ -83,18 +83,18 @@ def _payload(reply: Reply) -> dict[str, Any]:
 
 
 def build_slack_app(
-    relay: Relay,
+    bots: BotRelay,
+    settings: Settings,
     *,
     client: AsyncWebClient | None = None,
     socket_mode: bool = False,
     process_before_response: bool = False,
 ) -> AsyncApp:
-    """The Slack app on the relay's parts (``relay.bots``), configured but not started.
+    """The Slack app over the bots' relay (``bootstrap(…).bots``), configured but not started.
 
     HTTP mode needs ``slack_signing_secret`` (requests are verified; keep it that way); Socket
     Mode does not use it. ``client`` defaults to an ``AsyncWebClient`` on ``slack_api_url``.
     """
-    settings = relay.settings
     if settings.slack_bot_token is None:
         raise ConfigError("the Slack app needs PRODOUANE_RELAY_SLACK_BOT_TOKEN")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
@@ -109,7 +109,6 @@ def build_slack_app(
         request_verification_enabled=not socket_mode,
         process_before_response=process_before_response,
     )
-    bots = relay.bots
 
     @app.command(re.compile(rf"^({re.escape(COMMAND)}|/relay)$"))
     async def on_command(
@@ -230,21 +229,20 @@ class SlackBot:
 
     name = "slack"
 
-    def __init__(self, relay: Relay) -> None:
-        settings = relay.settings
+    def __init__(self, bots: BotRelay, settings: Settings) -> None:
         self.settings = settings
         self.routes: list[Route] = []
         self._socket: AsyncSocketModeHandler | None = None
         if settings.slack_mode == "socket":
             if settings.slack_app_token is None:
                 raise ConfigError("slack_mode=socket needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
-            self.app = build_slack_app(relay, socket_mode=True)
+            self.app = build_slack_app(bots, settings, socket_mode=True)
         else:
             if settings.slack_signing_secret is None or not settings.web_enabled:
                 raise ConfigError(
                     "slack_mode=http needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET and the web server"
                 )
-            self.app = build_slack_app(relay)
+            self.app = build_slack_app(bots, settings)
             self.routes.append(("/slack/events", http_handler(self.app)))
 
     async def start(self) -> None:

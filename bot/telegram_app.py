@@ -51,11 +51,11 @@ from telegram.ext import (
 from relays import subscribers as subs
 from relays.errors import ConfigError
 
-from .bootstrap import Relay, Route
 from .handlers.markup import telegram_html
 from .handlers.replies import BotRelay, Context, Reply
 from .handlers.router import COMMANDS, respond, respond_callback
 from .settings import Settings
+from .web import Route
 
 __all__ = [
     "TelegramBot",
@@ -244,12 +244,12 @@ async def on_error(update: object, context: Ctx) -> None:
             await context.bot.send_message(chat_id=chat.id, text=APOLOGY)
 
 
-def build_telegram_application(relay: Relay, *, rate_limit: bool = True) -> TelegramApp:
-    """The bot on the relay's parts (``relay.bots``), configured but not started (nothing connects).
+def build_telegram_application(bots: BotRelay, settings: Settings, *, rate_limit: bool = True) -> TelegramApp:
+    """The bot over the bots' relay (``bootstrap(…).bots``), configured but not started.
 
-    ``rate_limit`` paces replies to Telegram's flood limits and retries a 429 once.
+    Nothing connects here. ``rate_limit`` paces replies to Telegram's flood limits and retries a
+    429 once.
     """
-    settings = relay.settings
     if settings.telegram_bot_token is None:
         raise ConfigError("the Telegram bot needs PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN")
     builder = (
@@ -261,7 +261,7 @@ def build_telegram_application(relay: Relay, *, rate_limit: bool = True) -> Tele
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=1))  # type: ignore[arg-type]
     app: TelegramApp = builder.build()
-    app.bot_data["relay"] = relay.bots
+    app.bot_data["relay"] = bots
     fresh = filters.UpdateType.MESSAGE  # not edits, not channel posts
     names = [name for c in COMMANDS for name in (c.name, *c.aliases)]
     app.add_handler(CommandHandler(names, on_command, filters=fresh))
@@ -362,10 +362,9 @@ class TelegramBot:
 
     name = "telegram"
 
-    def __init__(self, relay: Relay) -> None:
-        settings = relay.settings
+    def __init__(self, bots: BotRelay, settings: Settings) -> None:
         self.settings = settings
-        self.app = build_telegram_application(relay)
+        self.app = build_telegram_application(bots, settings)
         self.routes: list[Route] = []
         if settings.telegram_mode == "webhook":
             if not settings.telegram_webhook_url or not settings.web_enabled:

@@ -39,7 +39,7 @@ from relays.errors import StoreError
 from relays.render import paris
 from relays.store import Store
 
-from .bootstrap import Relay, Route
+from .bootstrap import Relay
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # a ?token= URL must not leak through links
     "Cache-Control": "no-store",
 }
+#: A POST route the web server serves for a chat front-end (its webhook): path, handler.
+Route = tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 @dataclass(frozen=True, slots=True)

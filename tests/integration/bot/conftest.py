@@ -69,7 +69,7 @@ def memory() -> MemoryChannel:
 @pytest.fixture
 async def app(settings: Settings, store: Store, memory: MemoryChannel) -> AsyncIterator[TelegramApp]:
     relay = bootstrap(settings, store=store, channels={"telegram": memory}, clock=fixed_clock())
-    application = build_telegram_application(relay, rate_limit=False)
+    application = build_telegram_application(relay.bots, settings, rate_limit=False)
     await application.initialize()
     yield application
     await application.shutdown()

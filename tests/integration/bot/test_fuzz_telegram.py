@@ -63,9 +63,8 @@ def world() -> Iterator[World]:
             telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]
         )
         with stores.fresh() as store:
-            app = build_telegram_application(
-                bootstrap(settings, store=store, clock=fixed_clock()), rate_limit=False
-            )
+            bots = bootstrap(settings, store=store, clock=fixed_clock()).bots
+            app = build_telegram_application(bots, settings, rate_limit=False)
         loop.run_until_complete(app.initialize())
         yield World(loop, TelegramUser(tg, app), tg, settings, stores)
         loop.run_until_complete(app.shutdown())

@@ -123,7 +123,7 @@ class SlackUser:
 @pytest.fixture
 async def slack(settings: Settings, store: Store, sl: FakeSlack) -> AsyncIterator[SlackUser]:
     relay = bootstrap(settings, store=store, channels={"slack": MemoryChannel("slack")}, clock=fixed_clock())
-    app = build_slack_app(relay)
+    app = build_slack_app(relay.bots, settings)
     web_app = web.Application()
     web_app.router.add_post("/slack/events", http_handler(app))
     async with TestClient(TestServer(web_app)) as client:

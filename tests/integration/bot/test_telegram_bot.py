@@ -259,7 +259,7 @@ async def test_real_long_polling_answers_pushed_messages(
     from bot.bootstrap import bootstrap
     from bot.telegram_app import build_telegram_application
 
-    app = build_telegram_application(bootstrap(settings, store=store), rate_limit=True)
+    app = build_telegram_application(bootstrap(settings, store=store).bots, settings, rate_limit=True)
     await start_polling(app)
     try:
         tg.push_message(42, "/aide")

@@ -32,9 +32,8 @@ async def main() -> None:
         settings = Settings.defaults(
             telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]
         )
-        app = build_telegram_application(
-            bootstrap(settings, store=store, clock=fixed_clock()), rate_limit=False
-        )
+        bots = bootstrap(settings, store=store, clock=fixed_clock()).bots
+        app = build_telegram_application(bots, settings, rate_limit=False)
         await app.initialize()
         user = TelegramUser(tg, app)
         shown = 0
