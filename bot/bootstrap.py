@@ -2,7 +2,7 @@
 
     relay = bootstrap(settings)       # nothing is built and nothing connects yet
     relay.poller, relay.sender, …     # each part is built the first time it is asked for
-    await relay.aclose()              # closes what was built here, last built first
+    await relay.aclose()              # closes what was built here
 
 The parts and the way data flows between them::
 
@@ -15,11 +15,11 @@ The parts and the way data flows between them::
 
 Every entry point gets its parts from here: the commands (``run``, ``demo``, ``replay``,
 ``poll``, ``subscribers``…), ``run``'s service (which adds the chat front-ends the settings ask
-for), the web app and the bots; tests call
-:func:`bootstrap` with fakes as overrides (a store, channels, a clock, a console stream) — cosmicpython's
+for, over :attr:`Relay.bots`), the web app; and the tests, which call :func:`bootstrap` with
+fakes as overrides (a store, channels, a clock, a console stream) — cosmicpython's
 ``bootstrap.py`` is the model. A part's module is imported when the part is first built, so a
-command pays only for what it uses: ``subscribers list`` never loads a chat library.
-What a caller passes in stays the caller's to close.
+command pays only for what it uses: ``subscribers list`` never loads a chat library. What a
+caller passes in stays the caller's to close.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from types import TracebackType
@@ -65,7 +65,6 @@ def bootstrap(
     database_url: str | None = None,
     channels: Mapping[str, Channel] | None = None,
     console: TextIO | None = None,
-    urls: Sequence[str] | None = None,
     source_name: str = "meteo",
     clock: Clock | None = None,
     metrics: Metrics | None = None,
@@ -75,7 +74,7 @@ def bootstrap(
 
     ``store`` (or ``database_url``) instead of the configured database; ``channels`` instead of
     those the tokens enable; ``console``: where the console channel writes (stdout by default);
-    ``urls`` instead of ``METEO_URL``; ``source_name`` names the polled source in the store;
+    ``source_name`` names the polled source in the store;
     ``clock`` for every part that reads the time; ``one_off``: a command beside ``run`` (``replay
     --deliver``, ``demo``), which gets a name of its own rather than this instance's.
     """
@@ -85,7 +84,6 @@ def bootstrap(
         database_url=database_url,
         channels=channels,
         console=console,
-        urls=urls,
         source_name=source_name,
         clock=clock or _now,
         metrics=metrics,
@@ -104,7 +102,6 @@ class Relay:
         database_url: str | None,
         channels: Mapping[str, Channel] | None,
         console: TextIO | None,
-        urls: Sequence[str] | None,
         source_name: str,
         clock: Clock,
         metrics: Metrics | None,
@@ -113,7 +110,6 @@ class Relay:
         self.settings = settings
         self.clock = clock
         self.source_name = source_name
-        self.urls = list(urls or settings.meteo_url)
         self.rules = Rules(
             degraded_after=settings.degraded_after, close_after_absent=settings.close_after_absent
         )
@@ -155,7 +151,7 @@ class Relay:
         return Poller(
             self.store,
             self.fetcher,
-            self.urls,
+            self.settings.meteo_url,
             source_name=self.source_name,
             rules=self.rules,
             on_events=self.fanout,

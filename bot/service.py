@@ -5,7 +5,7 @@
 subscribers), in this order: the poll job (polling first: a chat platform that is down must not
 delay it) and the sender, then the web server with the routes the front-ends need, then the
 front-ends themselves — one that cannot reach its platform now is retried in the background while
-relaying goes on; a configuration error stops the process before anything listens.
+relaying goes on. A configuration error stops the process before anything starts.
 
 Several instances may share one PostgreSQL database: only the leader polls (see
 ``relays.leader``), every instance sends (the outbox is claimed with ``SKIP LOCKED``).
@@ -76,6 +76,7 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
     tasks: list[asyncio.Task[Any]] = []
     async with AsyncExitStack() as stack:
         stack.push_async_callback(relay.aclose)
+        chosen = frontends(relay)  # a configuration error stops here, before anything starts
         scheduler = build_scheduler()
         if settings.poller_enabled:
             add_poll_job(
@@ -85,7 +86,6 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
             tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        chosen = frontends(relay)  # a configuration error stops here, before anything listens
         for frontend in chosen:
             stack.push_async_callback(frontend.aclose)
         if settings.web_enabled:
