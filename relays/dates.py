@@ -4,17 +4,59 @@ The météo page writes local Paris time in many shapes: "Publié le 03/12/2026 
 "du 3 décembre 2026 à 10 h 32", "03/12/26 - 10:32", "le mardi 8 décembre 2026 de 9h00 à 17h00",
 "du lundi 14 décembre 2026 à 20h00 au mardi 15 décembre 2026 à 6h00". Everything is stored and
 compared as aware UTC; the Europe/Paris offset (winter +01:00, summer +02:00) is applied here and
-nowhere else. Functions are pure and never raise on odd text: they return None or nothing.
+nowhere else. Functions never raise on odd text: they return None or nothing. A date written
+without its year ("le 3 décembre", "le 24/11 à 10h32") is the nearest such day not more than six
+months after the *reference day*: the page's own newest full date when the parser sets it with
+:func:`around`, else today.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+_REFERENCE: ContextVar[Callable[[], date | None] | None] = ContextVar("reference_day", default=None)
+
+
+@contextmanager
+def around(day: Callable[[], date | None]) -> Iterator[None]:
+    """Read yearless dates, within the block, as the nearest such day around ``day()`` — asked for
+    only when such a date turns up, then kept (None: today)."""
+    cache: list[date | None] = []
+
+    def once() -> date | None:
+        if not cache:
+            cache.append(None)  # while the reference is being found, yearless dates read around today
+            cache[0] = day()
+        return cache[0]
+
+    token = _REFERENCE.set(once)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
+def _reference() -> date:
+    day = _REFERENCE.get()
+    return (day() if day is not None else None) or datetime.now(UTC).date()
+
+
+def _yearless(month: int, day: int) -> date:
+    today = _reference()
+    guess = date(today.year, month, day)
+    if guess > today + timedelta(days=183):
+        return guess.replace(year=today.year - 1)
+    if guess < today - timedelta(days=183):
+        return guess.replace(year=today.year + 1)
+    return guess
+
 
 MONTHS = {
     "janvier": 1,
@@ -63,6 +105,9 @@ DATE_RE = (
 TIME_RE = r"(?P<hh>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<mm>\d{2})?(?![\d])"
 
 _DATE = re.compile(DATE_RE, re.IGNORECASE)
+_DAY_MONTH_TIME = re.compile(
+    rf"(?<![\d/.])(?P<nd>\d{{1,2}})/(?P<nm>\d{{1,2}})(?![\d/])\s*(?:à|a|-|,|–)\s*{TIME_RE}", re.IGNORECASE
+)
 _TIME = re.compile(TIME_RE)
 # "DATE [à|-|,] TIME" — the time must follow the date closely to belong to it.
 _DATETIME = re.compile(rf"{DATE_RE}(?:\s*(?:à|a|-|,|–|T)?\s*(?:{TIME_RE}))?", re.IGNORECASE)
@@ -82,9 +127,7 @@ def _date_from(m: re.Match[str]) -> date | None:
             month = MONTHS[g["tm"].lower()]
             return date(int(g["ty"]), month, int(g["td"]))
         if g.get("ud"):
-            today = datetime.now(UTC).date()
-            guess = date(today.year, MONTHS[g["um"].lower()], int(g["ud"]))
-            return guess.replace(year=today.year - 1) if guess > today + timedelta(days=183) else guess
+            return _yearless(MONTHS[g["um"].lower()], int(g["ud"]))
     except (ValueError, KeyError):
         return None
     return None
@@ -126,7 +169,17 @@ def find_datetimes(text: str) -> list[Found]:
             continue
         clock = _time_from(m.group("hh"), m.group("mm"))
         found.append(Found(paris_to_utc(day, clock), clock is not None, m.start(), m.end()))
-    return found
+    for m in _DAY_MONTH_TIME.finditer(text):  # "le 24/11 à 10h32": only with its time, never "24/7"
+        if any(f.start <= m.start() < f.end for f in found):
+            continue
+        clock = _time_from(m.group("hh"), m.group("mm"))
+        try:
+            day = _yearless(int(m.group("nm")), int(m.group("nd")))
+        except ValueError:
+            continue
+        if clock is not None:
+            found.append(Found(paris_to_utc(day, clock), True, m.start(), m.end()))
+    return sorted(found, key=lambda f: f.start)
 
 
 def parse_datetime(text: str) -> datetime | None:
@@ -234,6 +287,40 @@ def _overnight(text: str) -> Window | None:
     return Window(start, end) if end > start else None
 
 
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_WEEKDAY_RANGE = re.compile(
+    r"\bdu\s+(?P<d1>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:à\s+|a\s+)?"
+    r"(?P<h1>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m1>\d{2})?\s*"
+    r"(?:au|jusqu'au|jusqu’au)\s+(?P<d2>lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)\s+(?:à\s+|a\s+)?"
+    r"(?P<h2>\d{1,2})\s*(?:heures?|h|H|:)\s*(?P<m2>\d{2})?",
+    re.IGNORECASE,
+)
+
+
+def _weekday_range(text: str) -> Window | None:
+    """ "du vendredi 18h au lundi 6h, soit du vendredi 11 décembre 2026 au lundi 14 décembre 2026":
+    days named with their times, and the dates given in the same sentence."""
+    m = _WEEKDAY_RANGE.search(text)
+    if not m:
+        return None
+    sentence_end = text.find(".", m.end())
+    days = [
+        f.at.astimezone(PARIS).date()
+        for f in find_datetimes(text[m.end() : sentence_end if sentence_end > 0 else None])
+    ]
+    first = _WEEKDAYS.index(m.group("d1").lower())
+    last = _WEEKDAYS.index(m.group("d2").lower())
+    start_day = next((d for d in days if d.weekday() == first), None)
+    end_day = next(
+        (d for d in days if d.weekday() == last and start_day is not None and d >= start_day), None
+    )
+    t1, t2 = _time_from(m.group("h1"), m.group("m1")), _time_from(m.group("h2"), m.group("m2"))
+    if start_day is None or end_day is None or t1 is None or t2 is None:
+        return None
+    start, end = paris_to_utc(start_day, t1), paris_to_utc(end_day, t2)
+    return Window(start, end) if end > start else None
+
+
 def _prefixed_date(m: re.Match[str], prefix: str) -> date | None:
     inner = _DATE.fullmatch(m.group(prefix).strip())
     return _date_from(inner) if inner else None
@@ -245,9 +332,14 @@ def parse_window(text: str) -> Window | None:
     An end before the start on the same day is read as the next day (e.g. "de 22h à 2h"); "la nuit
     du 9 au 10 janvier, de 22h à 4h" starts on the 9th.
     """
+    # "de 20h à minuit" ends at the next day's midnight; "jusqu'à midi"
+    text = _MIDNIGHT.sub(r"\g<1>24h00", _NOON.sub(r"\g<1>12h00", text))
     overnight = _overnight(text)
     if overnight is not None:
         return overnight
+    weekdays = _weekday_range(text)
+    if weekdays is not None:
+        return weekdays
     m2 = _RANGE_TWO_DAYS.search(text)
     if m2:
         d1, d2 = _prefixed_date(m2, "a"), _prefixed_date(m2, "b")
@@ -263,7 +355,13 @@ def parse_window(text: str) -> Window | None:
         if day and t1 and t2:
             start = paris_to_utc(day, t1)
             end = paris_to_utc(day, t2)
-            if end <= start:
+            if m1.group("h2") == "24":  # midnight at the end of the day
+                end = paris_to_utc(day + timedelta(days=1), time(0, 0))
+            elif end <= start:
                 end = paris_to_utc(day + timedelta(days=1), t2)
             return Window(start, end)
     return None
+
+
+_MIDNIGHT = re.compile(r"(\b(?:à|a|et|jusqu'à|jusqu’à|-|–)\s*)minuit\b", re.IGNORECASE)
+_NOON = re.compile(r"(\b(?:à|a|et|de|entre|jusqu'à|jusqu’à|-|–)\s*)midi\b", re.IGNORECASE)

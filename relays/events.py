@@ -11,6 +11,7 @@ or the page argument of ``replay``).
      ├── BulletinPublished    a numbered BIP about an open alert
      ├── AlertClosed          a fin d'alerte (or, marked ``inferred``, a silent disappearance)
      ├── InterruptionPlanned  a planned interruption announced with its window
+     ├── InterruptionCancelled an announced interruption withdrawn ("… est annulée")
      ├── SourceDegraded       the page could not be read for a while (admins only)
      ├── SourceRecovered      the page can be read again (admins only)
      ├── UnattributedMessage  a message naming no téléservice we can identify (admins only)
@@ -86,6 +87,21 @@ class InterruptionPlanned(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class InterruptionCancelled(Event):
+    """``interruption_id`` names the ``InterruptionPlanned`` event it withdraws."""
+
+    interruption_id: str
+    services: tuple[str, ...]
+    modes: tuple[str, ...]
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    published_at: datetime | None = None
+    title: str = ""
+    text: str = ""
+    kind: ClassVar[str] = "interruption_cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceDegraded(Event):
     reason: str
     failures: int
@@ -129,6 +145,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         BulletinPublished,
         AlertClosed,
         InterruptionPlanned,
+        InterruptionCancelled,
         SourceDegraded,
         SourceRecovered,
         UnattributedMessage,
@@ -142,6 +159,7 @@ CLIENT_KINDS: tuple[str, ...] = (
     "alert_closed",
     "interruption_planned",
     "alert_updated",
+    "interruption_cancelled",
 )
 ADMIN_KINDS: tuple[str, ...] = (
     "source_degraded",

@@ -38,6 +38,7 @@ from .events import (
     AlertUpdated,
     BulletinPublished,
     Event,
+    InterruptionCancelled,
     InterruptionPlanned,
     SourceDegraded,
     SourceRecovered,
@@ -76,6 +77,9 @@ class AlertState:
     #: ids of the other messages taken for this alert (re-dated, re-titled, undated copies), so
     #: the same page read again finds the same alert, open or closed
     aliases: tuple[str, ...] = ()
+    #: the bulletins already told for this alert (by what they say), so that a BIP stays with the
+    #: alert it was first told for, even once another alert on the same téléservice is the only open one
+    bips: tuple[str, ...] = ()
     stated_level: str | None = None  # the level its own message stated when last seen
     level_at: datetime | None = None  # when the message that set the current level was published
 
@@ -177,7 +181,9 @@ def candidate_ids(snapshot: Snapshot) -> tuple[set[str], set[str]]:
     """The alert ids and event ids a snapshot could produce, so the store can look them up."""
     alerts = {alert_id(i) for i in snapshot.alerts() if i.services}
     events = {f"{a}:opened" for a in alerts}
-    events |= {interruption_id(i) for i in snapshot.items if i.kind is ItemKind.PLANNED and i.services}
+    planned = [i for i in snapshot.items if i.kind is ItemKind.PLANNED and i.services]
+    events |= {interruption_id(i) for i in planned}
+    events |= {f"{interruption_id(i)}:cancelled" for i in planned if i.cancelled}
     events |= {unattributed_id(i) for i in snapshot.unattributed()}
     return alerts, events
 
@@ -268,8 +274,10 @@ def _alerts(work: _Work) -> None:
     known = {a.id: a for a in work.prior.known_alerts}
     order = sorted(
         (i for i, item in enumerate(work.snapshot.items) if item.kind is ItemKind.ALERT and item.services),
-        # oldest first; copies published together in a stable order whatever the page's order
+        # dated messages first, oldest first (an undated summary — a banner "Alerte en cours sur …" —
+        # is then taken for the alert it sums up); copies in a stable order whatever the page's order
         key=lambda i: (
+            _moment(work.snapshot.items[i]) is None,
             _moment(work.snapshot.items[i]) or datetime.min.replace(tzinfo=UTC),
             alert_id(work.snapshot.items[i]),
         ),
@@ -450,7 +458,14 @@ def _level_from_table(item: Item, snapshot: Snapshot) -> str | None:
 def _bulletins(work: _Work) -> None:
     """Each new BIP of an open alert, in number order; a BIP that requalifies its alert updates it."""
     bulletins = [(i, it) for i, it in enumerate(work.snapshot.items) if it.kind is ItemKind.BULLETIN]
+    told = {key: alert.id for alert in (*work.prior.recent_closed, *work.open.values()) for key in alert.bips}
+    told.update({key: alert.id for alert in work.changed.values() for key in alert.bips})
     for _, item in sorted(bulletins, key=lambda p: (p[1].number or 0, p[1].published_at or work.now)):
+        key = _bip_key(item)
+        if key in told:  # already told, for the alert it was first taken for
+            if told[key] in work.open:
+                work.seen.add(told[key])
+            continue
         target = _bulletin_target(item, work)
         if target is None:
             continue
@@ -458,6 +473,8 @@ def _bulletins(work: _Work) -> None:
         bid = bulletin_id(target.id, item)
         if bid in work.prior.known_event_ids or any(e.id == bid for e in work.events):
             continue
+        target = work.keep(replace(target, bips=(*target.bips, key)))
+        told[key] = target.id
         if item.level is not None and item.level != target.level:
             newer = (
                 item.published_at is None or target.level_at is None or item.published_at >= target.level_at
@@ -482,6 +499,11 @@ def _bulletins(work: _Work) -> None:
                 number=item.number,
             )
         )
+
+
+def _bip_key(item: Item) -> str:
+    stamp = item.published_at.isoformat() if item.published_at else None
+    return stable_id(item.number, item.services, stamp, fold(item.title), item.text[:200])
 
 
 def _bulletin_target(item: Item, work: _Work) -> AlertState | None:
@@ -540,10 +562,11 @@ def _ended_before(alert: AlertState, item: Item, snapshot: Snapshot) -> bool:
     cannot be shown to follow the fin: it is taken for the alert that fin ends."""
     if item.published_at is None:
         return False
+    scope = alert.announced_services or alert.services  # a fin of a part it had: it is still that alert
     for end in snapshot.items:
-        if end.kind is not ItemKind.END or not set(end.services) & set(alert.services):
+        if end.kind is not ItemKind.END or not set(end.services) & set(scope):
             continue
-        if not _overlaps(end.modes, alert.modes) or end.published_at is None:
+        if not _overlaps(end.modes, alert.announced_modes or alert.modes) or end.published_at is None:
             continue
         after_alert = alert.published_at is None or end.published_at >= alert.published_at
         if after_alert and end.published_at <= item.published_at:
@@ -655,6 +678,9 @@ def _interruptions(work: _Work) -> None:
     for item in work.snapshot.items:
         if item.kind is not ItemKind.PLANNED or not item.services:
             continue
+        if item.cancelled:
+            _withdraw(item, work)
+            continue
         iid = interruption_id(item)
         best = notices.get(iid)
         if best is None or _fuller(item) > _fuller(best):
@@ -674,6 +700,29 @@ def _interruptions(work: _Work) -> None:
                 text=item.text,
             )
         )
+
+
+def _withdraw(item: Item, work: _Work) -> None:
+    """A notice withdrawing an interruption that was announced: once; one never announced (or whose
+    window the notice does not give) is nothing to withdraw."""
+    iid = interruption_id(item)
+    if iid not in work.prior.known_event_ids and not any(e.id == iid for e in work.events):
+        return
+    work.emit(
+        InterruptionCancelled(
+            id=f"{iid}:cancelled",
+            source=work.location,
+            detected_at=work.now,
+            interruption_id=iid,
+            services=item.services,
+            modes=item.modes,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            published_at=item.published_at,
+            title=item.title,
+            text=item.text,
+        )
+    )
 
 
 def _fuller(item: Item) -> tuple[bool, bool, str]:

@@ -25,6 +25,7 @@ from .events import (
     AlertUpdated,
     BulletinPublished,
     Event,
+    InterruptionCancelled,
     InterruptionPlanned,
     SourceDegraded,
     SourceRecovered,
@@ -67,6 +68,8 @@ _L = {
         "d'alerte : vérifiez auprès du SAU du CID (09 702 80 100) avant de reprendre.",
         "published": "Publié par le CID le {t}",
         "planned": "INTERRUPTION PROGRAMMÉE",
+        "cancelled": "INTERRUPTION ANNULÉE",
+        "cancelled_text": "L'interruption programmée {window} n'aura pas lieu.",
         "window": "Du {a} au {b} (heure de Paris)",
         "deadline": "Réintégrez les déclarations déposées en procédure de secours avant le {t} "
         "(24 h après la fin d'alerte, Fiche 4, étape 4).",
@@ -106,6 +109,8 @@ _L = {
         "end-of-alert message: check with the CID support desk (SAU, +33 9 702 80 100) before resuming.",
         "published": "Published by the CID on {t}",
         "planned": "PLANNED INTERRUPTION",
+        "cancelled": "INTERRUPTION CANCELLED",
+        "cancelled_text": "The planned interruption {window} will not take place.",
         "window": "From {a} to {b} (Paris time)",
         "deadline": "Reintegrate the declarations lodged under the fallback procedure before {t} "
         "(24 h after the end of alert, Fiche 4, step 4).",
@@ -240,6 +245,14 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
             if event.text:
                 lines.append(e(event.text))
         lines += ["", e(fallback_for(services, lang).summary)] if purpose != "interruption_reminder" else []
+    elif isinstance(event, InterruptionCancelled):
+        window = words["window"].format(a=paris(event.starts_at), b=paris(event.ends_at))
+        lines += [
+            "🗓 " + m.bold(f"{words['cancelled']} — {what}"),
+            words["cancelled_text"].format(window=window.lower()),
+        ]
+        if event.text:
+            lines.append(e(event.text))
     elif isinstance(event, SourceDegraded):
         lines += [
             "⚠️ " + m.bold(words["degraded"]),

@@ -51,6 +51,7 @@ class Item:
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     parent: int | None = None  # index in Snapshot.items of the alert a BIP belongs to
+    cancelled: bool = False  # a notice withdrawing a planned interruption
     #: where each reading came from (``poll --once --explain``): (what, "value: element and words")
     why: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 

@@ -83,6 +83,7 @@ class AlertRow(Base):
     stated_level: Mapped[str | None] = mapped_column(String(16))
     old_ends: Mapped[list[str] | None] = mapped_column(JSON)
     aliases: Mapped[list[str] | None] = mapped_column(JSON)
+    bips: Mapped[list[str] | None] = mapped_column(JSON)
     level_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -296,7 +297,7 @@ class Store:
                 list(alert.announced_modes),
             )
             row.stated_level, row.level_at = alert.stated_level, alert.level_at
-            row.old_ends, row.aliases = list(alert.old_ends), list(alert.aliases)
+            row.old_ends, row.aliases, row.bips = list(alert.old_ends), list(alert.aliases), list(alert.bips)
         session.flush()
         for event_ in outcome.events:
             session.add(
@@ -385,4 +386,5 @@ def _alert_state(row: AlertRow) -> AlertState:
         level_at=row.level_at,
         old_ends=tuple(row.old_ends or ()),
         aliases=tuple(row.aliases or ()),
+        bips=tuple(row.bips or ()),
     )

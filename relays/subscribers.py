@@ -58,8 +58,11 @@ class Subscriber:
             return False
         if event.kind in ADMIN_KINDS:
             return self.role == "admin"
-        # whoever wants the alerts wants to know when one is requalified or widened
-        follows = event.kind == "alert_updated" and "alert_opened" in self.kinds
+        # whoever wants the alerts wants to know when one is requalified or widened, and whoever
+        # wants the planned interruptions, when one is withdrawn
+        follows = (event.kind == "alert_updated" and "alert_opened" in self.kinds) or (
+            event.kind == "interruption_cancelled" and "interruption_planned" in self.kinds
+        )
         if self.kinds and event.kind not in self.kinds and not follows:
             return False
         services = getattr(event, "services", ()) or ()

@@ -32,12 +32,14 @@ KIND_NAMES = {
     "alert_closed": ("fins d'alerte", "ends of alert"),
     "interruption_planned": ("interruptions programmées", "planned interruptions"),
     "alert_updated": ("requalifications", "requalifications"),
+    "interruption_cancelled": ("interruptions annulées", "cancelled interruptions"),
 }
 _KIND_WORDS = {
     "alert_opened": {"alert_opened", "alerte", "alertes", "alert", "alerts", "ouverture", "opened"},
     "bulletin": {"bulletin", "bulletins", "bip", "bips"},
     "alert_closed": {"alert_closed", "fin", "fins", "end", "ends", "closed", "cloture"},
     "alert_updated": {"alert_updated", "requalification", "requalifications", "update", "updates"},
+    "interruption_cancelled": {"interruption_cancelled", "annulation", "annulations", "cancelled"},
     "interruption_planned": {
         "interruption_planned",
         "interruption",

@@ -17,6 +17,7 @@ never add or close anything.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from bs4.dammit import UnicodeDammit
 from lxml import etree
@@ -24,10 +25,12 @@ from lxml.etree import _Element as HtmlElement
 
 from knowledge.services import fold
 
+from ..dates import PARIS, around, find_datetimes
 from ..snapshot import ItemKind, Snapshot
 from . import feed, html, items, table
 from .errors import PageError
 from .html_text import tag_of
+from .message import Message
 from .words import ALL_CLEAR, CAPTCHA_PAGE, MAINTENANCE_PAGE, classify, find_modes
 
 __all__ = ["PageError", "classify", "explain_lines", "find_modes", "parse_page"]
@@ -46,7 +49,9 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         raise PageError("empty", "the page has no content")
     if feed.looks_like_feed(raw, content_type):
         found = feed.messages(raw)
-        built = items.build(found, [], ())
+        dated = [d for m in found if (d := m.feed_published or m.feed_updated) is not None]
+        with around(lambda: max(dated).astimezone(PARIS).date() if dated else None):
+            built = items.build(found, [], ())
         if not built and found:
             raise PageError("unrecognised", "the feed has no recognisable message")
         return _snapshot(location, built, [], raw, all_clear=False)
@@ -63,8 +68,12 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if tag_of(el) in html.PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
             _drop(el)
     statuses, tables = table.status_tables(root)
-    built = items.build(html.messages(page, tables), statuses, table.vocabulary(statuses))
-    page_text = fold(" ".join(page.itertext()))
+    found = html.messages(page, tables)
+    with around(lambda: _reference_day(found)):
+        built = items.build(found, statuses, table.vocabulary(statuses))
+    page_text = (
+        fold(" ".join(page.itertext())) if not any(i.kind is not ItemKind.INFORMATION for i in built) else ""
+    )
     if not built and not statuses:
         if CAPTCHA_PAGE.search(page_text):
             raise PageError("captcha", "an anti-bot or access-denied page")
@@ -73,6 +82,14 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if not ALL_CLEAR.search(page_text):
             raise PageError("unrecognised", "no status table and no message found")
     return _snapshot(location, built, statuses, raw, all_clear=bool(ALL_CLEAR.search(page_text)))
+
+
+def _reference_day(found: list[Message]) -> date | None:
+    """The newest full date the page's messages write: yearless dates are read around that day."""
+    moments = [m.time_attr or m.date_before for m in found if m.time_attr or m.date_before]
+    for message in found:
+        moments += [f.at for f in find_datetimes(f"{message.title}\n{message.body[:2000]}")]
+    return max(m for m in moments if m is not None).astimezone(PARIS).date() if moments else None
 
 
 def _snapshot(location: str, built: list, statuses: list, raw: bytes, *, all_clear: bool) -> Snapshot:  # type: ignore[type-arg]
@@ -107,7 +124,7 @@ def explain_lines(snapshot: Snapshot) -> list[str]:
         )
         count = len({s.service for s in snapshot.statuses})
         lines.append(f"status table: {count} téléservices; not ok: {', '.join(down) or 'none'}")
-    if snapshot.all_clear:
+    if snapshot.all_clear and not snapshot.alerts():
         lines.append("the page says no alert is in progress")
     return lines
 

@@ -18,11 +18,11 @@ from itertools import islice
 
 from lxml.etree import _Element as HtmlElement
 
-from knowledge.services import fold
+from knowledge.services import find_services, fold
 
 from ..dates import DATE_RE, PARIS, find_datetimes, parse_datetime
 from ..snapshot import ItemKind
-from .html_text import clean, describe, tag_of, text_of
+from .html_text import clean, describe, short_text_of, tag_of, text_of
 from .message import Message
 from .words import classify, is_label_only
 
@@ -50,6 +50,7 @@ class _Heading:
     text: str
     node: HtmlElement
     container: HtmlElement | None
+    box: bool = False  # a generic box (div/span/p) read as a title, not a title element
 
 
 @dataclass(slots=True)
@@ -99,27 +100,49 @@ def _starts_its_line(el: HtmlElement) -> bool:
 
 
 def _is_pseudo_heading(el: HtmlElement) -> bool:
-    """A title that is not an <hN>: role=heading, a CMS title box, a bold line opening its block,
-    a <summary>/<dt>/<legend>/<caption>, an accordion button — when it reads like a message title."""
+    """A title that is not an <hN>: role=heading, a box that reads as a title line, a bold line
+    opening its block, a <summary>/<dt>/<legend>/<caption>, an accordion button — when it reads
+    like a message title."""
     tag = tag_of(el)
-    if el.get("role") != "heading":
-        if tag in ("div", "span", "p"):
-            # A generic box is a title only when it says so ("card-header", "fr-notice__title"):
-            # never a body paragraph that starts with "Alerte …".
-            if not _TITLE_CLASS.search(str(el.get("class") or "")):
-                return False
-        elif tag not in _PSEUDO_HEADING_TAGS:
-            return False
-    text = text_of(el)
-    if not text or len(text) > 160:
+    if el.get("role") != "heading" and tag not in _PSEUDO_HEADING_TAGS | {"div", "span", "p"}:
+        return False
+    text = short_text_of(el, 160)
+    if not text:
         return False
     if el.get("role") == "heading":
         return True
     if classify(text) is ItemKind.INFORMATION:
         return False
-    if tag in ("div", "span", "p", "dt", "summary", "legend", "caption", "button"):
+    if tag in ("div", "span", "p"):
+        return _title_box(el, text)
+    if tag in ("dt", "summary", "legend", "caption", "button"):
         return True
     return _starts_its_line(el)  # <strong>/<b>: only when it opens its line
+
+
+def _title_box(el: HtmlElement, text: str) -> bool:
+    """A generic box read as a title, whatever its classes: one short line (not two sentences, not
+    a bare badge word) that opens the box it sits in and is followed by the message's text.
+    Classes saying "title"/"header" only make a longer line acceptable."""
+    if is_label_only(text) or any(tag_of(child) in _BLOCK_TAGS - {"br"} for child in el):
+        return False
+    if any(
+        tag_of(br) == "br" and ((br.tail or "").strip() or br.getnext() is not None) for br in el.iter("br")
+    ):
+        return False  # a title, then a line under it: the title is the first line's element
+    hinted = bool(_TITLE_CLASS.search(str(el.get("class") or "")))
+    if not hinted and (len(text) > 120 or re.search(r"[.!?;]\s+\S", text.rstrip(".!? "))):
+        return False
+    parent = el.getparent()
+    if parent is None or (parent.text or "").strip():
+        return False
+    for sibling in el.itersiblings(preceding=True):
+        if (sibling.tail or "").strip() or (isinstance(sibling.tag, str) and text_of(sibling)):
+            return False
+    following = (el.tail or "").strip() or any(
+        (isinstance(s.tag, str) and text_of(s)) or (s.tail or "").strip() for s in el.itersiblings()
+    )
+    return bool(following) or hinted
 
 
 def _is_label(el: HtmlElement, text: str) -> bool:
@@ -128,7 +151,7 @@ def _is_label(el: HtmlElement, text: str) -> bool:
         return False
     if _BADGE_CLASS.search(str(el.get("class") or "")):
         return True
-    if len(text) > 25 or not is_label_only(text) or classify(text) is ItemKind.INFORMATION:
+    if len(text) > 25 or not is_label_only(text):
         return False
     parent = el.getparent()
     alone = parent is not None and not (parent.text or "").strip() and not (el.tail or "").strip()
@@ -165,6 +188,10 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
       runs on in the untitled paragraphs after it;
 
     provided that parent titles nothing else (it is not a list of messages)."""
+    while (up := box.getparent()) is not None and len(up) == 1 and not (up.text or "").strip():
+        if tag_of(up) in ("body", "main", "html"):
+            break
+        box = up  # a wrapper around the box only: its siblings are the box's
     parent = box.getparent()
     if parent is None or tag_of(parent) in ("body", "main", "html"):
         return box
@@ -172,8 +199,10 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
     extra = len(text_of(box)) - len(text_of(heading))
     if (extra > 160 and not inline) or not any(text_of(sibling) for sibling in box.itersiblings()):
         return box
-    if any(h is not heading and not _inside(h, box) for h in parent.xpath(_HEADING_XPATH)):
-        return box  # the parent holds other titled blocks (nested bulletins, a list): keep to the box
+    rank = HEADING_TAGS.get(tag_of(heading), 7)
+    for other in parent.xpath(_HEADING_XPATH):
+        if other is not heading and not _inside(other, box) and HEADING_TAGS[tag_of(other)] <= rank:
+            return box  # the parent holds other titles of the same rank (a list of messages)
     classes = set(str(box.get("class") or "").split())
     for sibling in parent:
         if sibling is box or tag_of(sibling) != tag_of(box) or not _titled(sibling):
@@ -204,9 +233,14 @@ def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
                 level = HEADING_TAGS.get(tag)
                 if level is None and _is_pseudo_heading(child):
                     level = 7
-                text = text_of(child) if level is not None or tag in _LABEL_TAGS else ""
+                if level is not None:
+                    text = text_of(child)
+                else:
+                    text = (short_text_of(child, 40) or "") if tag in _LABEL_TAGS else ""
                 if level is not None and text:
-                    out.append(_Heading(level, text, child, _container(child)))
+                    out.append(
+                        _Heading(level, text, child, _container(child), box=tag in ("div", "span", "p"))
+                    )
                 elif tag == "button":
                     pass  # a control ("Fermer", "Voir plus"), not text of the message
                 elif _is_label(child, text):
@@ -240,6 +274,7 @@ class _Block:
     labels: list[str] = field(default_factory=list)
     time: str | None = None
     body: str = ""
+    links: set[str] = field(default_factory=set)  # lines of its text that are whole links
 
 
 def _inside(node: HtmlElement, container: HtmlElement) -> bool:
@@ -289,6 +324,17 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
             open_blocks = list(stack)
             while stack and not _encloses(stack[-1], token):
                 stack.pop()
+            if (
+                token.box
+                and stack
+                and _is_message(stack[-1])
+                and not _same_title(stack[-1].heading.text, token.text)  # a relayed copy is the message
+                and classify(token.text) is not ItemKind.BULLETIN
+            ):
+                # a line of a titled message that reads like a title ("Alerte sur DELTA G : …")
+                # is its text, not a second message; its bulletins are messages of their own
+                stack[-1].texts.append((f"\n{token.text}\n", token.node, False))
+                continue
             block = _Block(token, stack[-1] if stack else None)
             if token.container is not None:
                 for previous in reversed(open_blocks):
@@ -309,6 +355,9 @@ def _blocks(stream: list[_Token]) -> list[_Block]:
             owner_block.texts.append((token.text, token.owner, False))
     for block in blocks:
         block.labels = [text.strip() for text, _, is_label in block.texts if is_label]
+        block.links = {
+            clean(text) for text, owner, _ in block.texts if owner is not None and tag_of(owner) == "a"
+        }
         lines = [clean(line) for line in "".join(text for text, _, _ in block.texts).split("\n")]
         block.body = "\n".join(line for line in lines if line)
     return _merge_labels(blocks)
@@ -418,6 +467,8 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
         head, rest = group[0], "\n".join(group[1:])
         if classify(head, rest) is ItemKind.INFORMATION:
             continue
+        if any(link and link in head for link in block.links) and not _own_text(rest, block.links):
+            continue  # "Derniers messages": a link to a message, with its date, is not the message
         out.append(Message(title=head, body=rest, where=f"a line under {message.where}"))
     return out
 
@@ -480,6 +531,8 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
     out: list[Message] = []
     index_of: dict[int, int] = {}
     for block in _blocks(tokens(page, tables)):
+        if _teaser(block):
+            continue
         own = Message(
             title=block.heading.text,
             body=block.body,
@@ -493,6 +546,8 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
             parent = parent.parent
         own.parent = index_of[id(parent)] if parent is not None else None
         lines = _dated_paragraphs(block, own)
+        if lines == [] and _link_list(block):
+            continue  # "Derniers messages": links to messages, each with its date
         if lines:  # a section heading holding messages written as lines: the lines are the messages
             for message in lines:
                 message.parent = own.parent
@@ -507,12 +562,57 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
     return _without_wrappers(out)
 
 
+def _own_text(body: str, links: set[str] = frozenset()) -> bool:  # type: ignore[assignment]
+    """Whether a text says something beyond dates ("03/12/2026", "Publié le …", "il y a 2 h") and
+    links to other pages."""
+    for line in body.split("\n"):
+        for link in links:
+            line = line.replace(link, " ") if link else line
+        rest = line
+        for found in reversed(find_datetimes(line)):
+            rest = rest[: found.start] + rest[found.end :]
+        if re.search(r"[A-Za-zÀ-ÿ]{3,}", DATELINE.sub("", rest.strip())) and len(rest.strip()) > 12:
+            return True
+    return False
+
+
+def _link_list(block: _Block) -> bool:
+    """A block whose text is only links (titles of other pages) and dates."""
+    linked = any(link and link in line for line in block.body.split("\n") for link in block.links)
+    return linked and not _own_text(block.body, block.links)
+
+
+def _teaser(block: _Block) -> bool:
+    """A title that is a link to the message's own page, with nothing but a date under it (a list of
+    recent messages, a tile "À lire aussi"): a reference to a message, not the message."""
+    node = block.heading.node
+    linked = (
+        tag_of(node) == "a"
+        or any(tag_of(a) == "a" for a in node.iterancestors())
+        or (len(node) >= 1 and all(tag_of(child) == "a" for child in node) and not (node.text or "").strip())
+    )
+    return linked and not _own_text(block.body, block.links)
+
+
 def _same_title(a: str, b: str) -> bool:
     def key(title: str) -> str:
         return re.sub(r"[^A-Z0-9]", "", fold(re.sub(r"^\s*\[[^\]]{1,40}\]", "", title)))
 
     ka, kb = key(a), key(b)
     return bool(ka) and (ka == kb or (len(kb) >= 12 and kb in ka) or (len(ka) >= 12 and ka in kb))
+
+
+def _relays(post: Message, quote: Message) -> bool:
+    """Whether ``post`` relays the message ``quote`` it holds: the same title, or the same kind of
+    message on the same téléservices ("Alerte DGDDI : DELTA T indisponible" quoting "ALERTE ROUGE –
+    DELTA T – EDI")."""
+    if _same_title(post.title, quote.title):
+        return True
+    kind = classify(quote.title)
+    if kind in (ItemKind.INFORMATION, ItemKind.BULLETIN) or classify(post.title) is not kind:
+        return False
+    named = set(find_services(post.title))
+    return bool(named) and named == set(find_services(quote.title))
 
 
 def _without_wrappers(found: list[Message]) -> list[Message]:
@@ -522,7 +622,7 @@ def _without_wrappers(found: list[Message]) -> list[Message]:
     wrappers: dict[int, int] = {}
     for index, message in enumerate(found):
         parent = message.parent
-        if parent is not None and parent not in wrappers and _same_title(found[parent].title, message.title):
+        if parent is not None and parent not in wrappers and _relays(found[parent], message):
             wrappers[parent] = index
     if not wrappers:
         return found

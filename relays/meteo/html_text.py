@@ -68,3 +68,17 @@ def block_text(el: HtmlElement) -> str:
     walk(el)
     lines = (clean(line) for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def short_text_of(el: HtmlElement, limit: int) -> str | None:
+    """The element's text if it is at most ``limit`` characters (roughly, before cleaning), else
+    None — without reading all of a large element: titles and badges are short."""
+    parts: list[str] = []
+    size = 0
+    for piece in el.itertext():
+        size += len(piece)
+        if size > 2 * limit + 40:
+            return None
+        parts.append(piece)
+    text = clean(" ".join(parts))
+    return text if len(text) <= limit else None

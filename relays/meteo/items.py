@@ -11,12 +11,14 @@ instructions); the status table last, and only for what the message does not say
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from knowledge.services import find_services
 
-from ..dates import find_datetimes, find_published, parse_datetime, parse_updated, parse_window
+from ..dates import PARIS, find_datetimes, find_published, parse_updated, parse_window
 from ..snapshot import MODES, Item, ItemKind, ServiceState, ServiceStatus
 from .html import DATELINE
 from .message import Message
@@ -26,6 +28,7 @@ from .words import (
     clauses,
     find_level,
     find_modes,
+    is_cancellation,
     is_label_only,
     mode_mentions,
     named_as_service,
@@ -149,51 +152,72 @@ def _dates(message: Message, kind: ItemKind) -> tuple[datetime | None, datetime 
     only a date, a date just before the title — else the first that gives a day."""
     text = f"{message.title}\n{message.body}\n" + "\n".join(message.labels)
     updated = parse_updated(text) or message.feed_updated
-    labelled = find_published(text)
-    opening = None
-    if kind is not ItemKind.PLANNED:  # a bare date at the very start ("03/12/26 - 10:32 ...")
-        opening = next(iter(find_datetimes(message.title) or find_datetimes(message.body[:40])), None)
-    candidates: list[tuple[datetime | None, bool, str]] = [
-        (
-            labelled.at if labelled else None,
-            bool(labelled and labelled.has_time),
-            "publication label in the text",
-        ),
-        (message.feed_published, True, "feed date"),
-        (
-            parse_datetime(message.title) if kind is ItemKind.BULLETIN else None,
-            kind is ItemKind.BULLETIN and any(f.has_time for f in find_datetimes(message.title)),
-            "bulletin title",
-        ),
-        (message.time_attr, True, "<time datetime>"),
-        (
-            opening.at if opening else None,
-            bool(opening and opening.has_time),
-            "date at the start of the message",
-        ),
-        (_date_line(message.body), True, "a line of the message holding only its date"),
-        (message.date_before, True, "date written before the title"),
-    ]
-    for moment, timed, why in candidates:
-        if moment is not None and timed:
+    day_only: tuple[datetime, str] | None = None
+    for found, why in _date_sources(message, kind, text):
+        if found is None:
+            continue
+        moment, timed = found
+        if timed:
             return moment, updated, why
-    for moment, _, why in candidates:
-        if moment is not None:
-            return moment, updated, why + " (a day, no time)"
+        day_only = day_only or (moment, why)
+    if day_only is not None:
+        moment, why = day_only
+        clock = _TIME_LINE.search(text)
+        if clock is not None:  # "Publié le : 09/03/2026" … "Heure : 14h15" in another cell
+            local = moment.astimezone(PARIS).replace(
+                hour=int(clock.group(1)), minute=int(clock.group(2) or 0)
+            )
+            return local.astimezone(UTC), updated, why + " with the time written apart"
+        return moment, updated, why + " (a day, no time)"
     if updated is not None:
         return updated, updated, "update date"
     return None, None, "none found"
 
 
+def _date_sources(
+    message: Message, kind: ItemKind, text: str
+) -> Iterator[tuple[tuple[datetime, bool] | None, str]]:
+    """Where a message's date may be read, most telling first; each read only when asked."""
+    labelled = find_published(text)
+    yield ((labelled.at, labelled.has_time) if labelled else None), "publication label in the text"
+    if message.feed_published is not None:
+        yield (message.feed_published, True), "feed date"
+    if kind is ItemKind.BULLETIN:
+        titled = find_datetimes(message.title)
+        yield ((titled[0].at, any(f.has_time for f in titled)) if titled else None), "bulletin title"
+    if message.time_attr is not None:
+        yield (message.time_attr, True), "<time datetime>"
+    if kind is not ItemKind.PLANNED:  # a bare date at the very start ("03/12/26 - 10:32 ...")
+        opening = next(iter(find_datetimes(message.title) or find_datetimes(message.body[:40])), None)
+        yield ((opening.at, opening.has_time) if opening else None), "date at the start of the message"
+    line = _date_line(message.body)
+    yield ((line, True) if line else None), "a line of the message holding only its date"
+    if message.date_before is not None:
+        yield (message.date_before, True), "date written before the title"
+
+
 def _date_line(body: str) -> datetime | None:
-    """A short line that is nothing but a date and time ("08/09/26 - 10:12" in a card's detail)."""
+    """A short line that is a date and time, perhaps with a relative one ("08/09/26 - 10:12",
+    "17.02.2026 – 08h47 · il y a 5 minutes"): a card's detail line dates the card."""
     for line in body.split("\n"):
-        if len(line) > 40:
+        line = line.strip(" ·•|–-")
+        if len(line) > 60:
             continue
         found = find_datetimes(line)
-        if found and found[0].has_time and (found[0].end - found[0].start) >= 0.6 * len(line.strip()):
+        if not found or not found[0].has_time:
+            continue
+        covers = (found[0].end - found[0].start) >= 0.6 * len(line)
+        if covers or (found[0].start <= 3 and _RELATIVE.fullmatch(line[found[0].end :].strip(" ·•|–-,"))):
             return found[0].at
     return None
+
+
+_TIME_LINE = re.compile(
+    r"(?im)^\W*(?:heure|horaire|time)\s*(?:de\s+publication)?\s*:?\s*(\d{1,2})\s*[h:]\s*(\d{2})?\b"
+)
+_RELATIVE = re.compile(
+    r"(?:il\s+y\s+a\s+\d+\s*\w+|\d+\s*\w+\s+ago|\(heure\s+de\s+paris\)|heure\s+de\s+paris)?", re.I
+)
 
 
 def _without_dateline(body: str) -> str:
@@ -268,10 +292,12 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
                 parent = messages[parent].parent
             nested_in[len(items)] = item_of.get(parent) if parent is not None else None
         starts_at = ends_at = None
+        cancelled = False
         if kind is ItemKind.PLANNED:
             window = parse_window(message.body) or parse_window(message.title)
             if window is not None:
                 starts_at, ends_at = window.starts_at, window.ends_at
+            cancelled = is_cancellation(message.title, message.body)
         item_of[index] = len(items)
         why = {
             "title": f"{message.title[:80]!r} from {message.where}",
@@ -282,6 +308,9 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
         }
         if kind in (ItemKind.ALERT, ItemKind.BULLETIN):
             why["level"] = f"{level or '–'}: {level_why}"
+        if kind is ItemKind.PLANNED:
+            span = f"{starts_at.isoformat()} → {ends_at.isoformat()}" if starts_at and ends_at else "–"
+            why["window"] = span + (" (withdrawn: the notice cancels it)" if cancelled else "")
         items.append(
             Item(
                 kind=kind,
@@ -295,6 +324,7 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
                 number=number,
                 starts_at=starts_at,
                 ends_at=ends_at,
+                cancelled=cancelled,
                 why=tuple(why.items()),
             )
         )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.services import CANONICAL, find_services, fold
 
@@ -39,7 +40,26 @@ _PLANNED = re.compile(
     r"|\bMAINTENANCE\s+PROGRAMMEE\b|\bOPERATIONS?\s+(?:TECHNIQUES?\s+)?DE\s+MAINTENANCE\b"
     r"|\bPLANNED\s+(?:MAINTENANCE|OUTAGE|INTERRUPTION)\b"
 )
-_FUTURE = re.compile(r"\bSERA\b|\bSERONT\b|\bPREVUE?S?\b|\bPROGRAMMEE?S?\b|\bPLANIFIEE?S?\b|\bAURA\s+LIEU\b")
+_FUTURE = re.compile(
+    r"\bSERA\b|\bSERONT\b|\bPREVUE?S?\b|\bPROGRAMMEE?S?\b|\bPLANIFIEE?S?\b|\bAURA\s+LIEU\b"
+    r"|\bRENDRA\b|\bRENDRONT\b|\bENTRAINERA\b|\bENTRAINERONT\b|\bWILL\s+BE\b"
+)
+_UNAVAILABLE = re.compile(
+    r"\bINDISPONIB\w*|\bINACCESSIBLES?\b|\bINTERROMPUE?S?\b|\bINTERRUPTIONS?\b|\bCOUPURES?\b"
+    r"|\bMAINTENANCE\b|\bINTERVENTIONS?\b|\bUNAVAILABLE\b"
+)
+# "L'intervention prévue le 16 juin … est annulée", "Annulation de la maintenance …"
+_CANCELLED = re.compile(
+    r"\bANNUL(?:E|EE|EES|ES|ATION)\b|\bN\s?AURA\s+PAS\s+LIEU\b|\bCANCELL?ED\b"
+    r"|\bREPORTEE?S?\s+(?:A\s+UNE\s+DATE\s+ULTERIEURE|SINE\s+DIE)\b"
+)
+
+
+def is_cancellation(title: str, body: str) -> bool:
+    """Whether a notice withdraws a planned interruption rather than announcing one."""
+    return bool(_CANCELLED.search(fold(title)) or _CANCELLED.search(fold(body)[:300]))
+
+
 _ALERT = re.compile(
     r"\bALERTE\b|\bINCIDENT\b|\bDYSFONCTIONNEMENTS?\b|\bINDISPONIB\w*|\bPANNE\b|\bPERTURBATIONS?\b"
     r"|\bINTERRUPTION\b|\bALERT\b|\bOUTAGE\b"
@@ -115,15 +135,25 @@ def classify(title: str, body: str = "") -> ItemKind:
         if not _ALERT_WORD.search(t) and _FUTURE.search(b) and _has_window(body):
             return ItemKind.PLANNED
         return ItemKind.ALERT
-    # The body decides only for a notice (a window in the future tense) and a text that opens on
-    # the word ALERTE; a list of other messages' titles ("Articles récents") is not their fin.
+    # The body decides only for a notice (a window, in the future, of something unavailable) and a
+    # text that opens on the word ALERTE; a list of other messages' titles is not their fin.
     opening = b[:80]
-    if _PLANNED.search(b) and _has_window(body):
+    if (_PLANNED.search(b) and _has_window(body)) or _announces_unavailability(body):
         return ItemKind.PLANNED
     # A body that opens on the word ("<b>ALERTE</b> : DELTA G …" in a history table row).
     if re.match(r"\W*ALERTE\b", opening) and _says_alert(opening[:40]):
         return ItemKind.ALERT
     return ItemKind.INFORMATION
+
+
+def _announces_unavailability(body: str) -> bool:
+    """One sentence saying that something will be unavailable during a window ("une intervention
+    technique rendra ECS inaccessible le mardi 16 juin 2026 entre 6h et 9h30")."""
+    for sentence in re.split(r"(?<=[.!?])\s+|\n+", body):
+        folded = fold(sentence)
+        if _UNAVAILABLE.search(folded) and _FUTURE.search(folded) and _has_window(sentence):
+            return True
+    return False
 
 
 def _has_window(text: str) -> bool:
@@ -137,7 +167,7 @@ def is_label_only(title: str) -> bool:
     a badge above the real title, not a message of its own."""
     rest = fold(title)
     rest = re.sub(
-        r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU"
+        r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU|EDI|DTI"
         r"|MAINTENANCE|INTERRUPTION|PROGRAMMEE?|INCIDENT|LEVEE|RED|BLACK|NEW|ACTIVE|CLOSED?|TERMINEE?)\b",
         " ",
         rest,
@@ -195,13 +225,13 @@ def bulletin_number(text: str) -> int | None:
 
 
 # --- clauses, negation, instructions -------------------------------------------------------------
-_CLAUSE_SPLIT = re.compile(r"(?<=[.;!?])\s+|\n+|\s+(?=MAIS\b)|\s+(?=BUT\b)")
+_CLAUSE_SPLIT = re.compile(r"(?<=[.;!?])\s+|\n+|\s+(?=MAIS\b)|\s+(?=BUT\b)|\s+:\s+")
 # A clause saying something is NOT concerned: its services/modes are removed from the message.
 _UNAFFECTED = re.compile(
     r"\b(?:N\s?(?:EST|SONT|ONT)\s+PAS|NE\s+SONT\s+PAS|NE\s+SONT\s+NULLEMENT|PAS|NON|NULLEMENT|AUCUNEMENT)\s+"
     r"(?:\w+\s+){0,2}?(?:IMPACTEE?S?|CONCERNEE?S?|AFFECTEE?S?|TOUCHEE?S?|PERTURBEE?S?)\b"
     r"|\bFONCTIONNE(?:NT)?\s+(?:\w+\s+)?NORMALEMENT\b|\bRESTE(?:NT)?\s+(?:\w+\s+)?(?:DISPONIBLES?|ACCESSIBLES?"
-    r"|OPERATIONNEL\w*|FONCTIONNEL\w*)\b|\bN\s?EST\s+PAS\s+EN\s+CAUSE\b|\bNE\s+SONT\s+PAS\s+EN\s+CAUSE\b"
+    r"|OPERATIONNEL\w*|FONCTIONNEL\w*|POSSIBLES?|UTILISABLES?|OUVERTE?S?)\b|\bN\s?EST\s+PAS\s+EN\s+CAUSE\b|\bNE\s+SONT\s+PAS\s+EN\s+CAUSE\b"
     r"|\bNOT\s+(?:AFFECTED|IMPACTED|CONCERNED)\b|\bUNAFFECTED\b|\bWORKS?\s+NORMALLY\b"
     r"|\bPAS\s+D\s?IMPACT\b|\bSANS\s+IMPACT\b|\bAUCUN\s+IMPACT\b"
 )
@@ -213,7 +243,7 @@ _INSTRUCTION = re.compile(
     r"|EN\s+CAS\s+D|SI\s|S\s?IL\s|LES\s+OPERATEURS|IL\s+EST\s+RAPPELE|VOUS\s+POUVEZ|MERCI\s+DE|INSTRUCTIONS?"
     r"|PLEASE|REMINDER)"
 )
-_ONLY = re.compile(r"\b(?:UNIQUEMENT|SEULEMENT|EXCLUSIVEMENT|ONLY)\b")
+_ONLY = re.compile(r"\b(?:UNIQUEMENT|SEULEMENT|EXCLUSIVEMENT|SEULE?S?|ONLY)\b")
 
 
 # "Pour ECS, …" / "Pour les déclarations en DTI : …": an instruction addressed to another service.
@@ -231,9 +261,11 @@ def is_instruction(clause: str) -> bool:
     return m is not None and bool(find_services(m.group("who")) or _modes_of(m.group("who")))
 
 
-def clauses(text: str) -> list[str]:
-    """The text cut into clauses (sentences, lines, "mais …"), each folded."""
-    return [c for c in (fold(part).strip() for part in _CLAUSE_SPLIT.split(text)) if c]
+@lru_cache(maxsize=2048)
+def clauses(text: str) -> tuple[str, ...]:
+    """The text cut into clauses (sentences, lines, "mais …"), each folded (cached: the services,
+    the modes and the narrowing of one message all read its clauses)."""
+    return tuple(c for c in (fold(part).strip() for part in _CLAUSE_SPLIT.split(text)) if c)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("level_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("old_ends", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("aliases", sa.JSON(), nullable=True))
+        batch.add_column(sa.Column("bips", sa.JSON(), nullable=True))
     with op.batch_alter_table("sources") as batch:
         batch.add_column(sa.Column("high_water", sa.DateTime(), nullable=True))
 
@@ -35,6 +36,7 @@ def downgrade() -> None:
     with op.batch_alter_table("sources") as batch:
         batch.drop_column("high_water")
     with op.batch_alter_table("alerts") as batch:
+        batch.drop_column("bips")
         batch.drop_column("aliases")
         batch.drop_column("old_ends")
         batch.drop_column("level_at")
