@@ -4,7 +4,8 @@
 :func:`enqueue_hook`), so an event never exists without its deliveries nor the reverse: one row
 per matching active subscriber and purpose (:func:`planned`), each unique per (event,
 subscriber, purpose), so enqueueing twice does nothing. Reminders are created only when their
-moment is still ahead; a re-announced interruption cancels the old window's pending reminders.
+moment is still ahead; a re-announced interruption cancels the old window's pending reminders,
+and a withdrawn one (``InterruptionCancelled``) its own.
 :func:`catch_up` gives a subscriber who joins mid-outage what is already open.
 """
 
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from .events import AlertClosed, Event, InterruptionPlanned, load
+from .events import AlertClosed, Event, InterruptionCancelled, InterruptionPlanned, load
 from .outbox import DeliveryStatus, Policy, Purpose
 from .render import deadline_applies, deadline_of
 from .store import AlertRow, DeliveryRow, EventRow
@@ -63,6 +64,8 @@ def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Pol
     for event in events:
         if isinstance(event, InterruptionPlanned):
             _supersede_reminders(session, event)
+        if isinstance(event, InterruptionCancelled):
+            _skip_reminders(session, [event.interruption_id], f"withdrawn by {event.id}")
         for subscriber in subscribers:
             if not subscriber.wants(event):
                 continue
@@ -99,15 +102,26 @@ def _supersede_reminders(session: Session, event: InterruptionPlanned) -> None:
         and row.payload.get("title") == event.title
     ]
     if earlier:
-        session.execute(
-            update(DeliveryRow)
-            .where(
-                DeliveryRow.event_id.in_(earlier),
-                DeliveryRow.purpose != Purpose.NOTIFY,
-                DeliveryRow.status == DeliveryStatus.PENDING,
-            )
-            .values(status=DeliveryStatus.SKIPPED, last_error=f"superseded by {event.id}")
+        _skip_reminders(session, earlier, f"superseded by {event.id}")
+
+
+def _skip_reminders(session: Session, interruption_ids: list[str], why: str) -> None:
+    """The pending reminders of these interruptions will not be sent (``why`` says so)."""
+    session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.event_id.in_(interruption_ids),
+            DeliveryRow.purpose != Purpose.NOTIFY,
+            DeliveryRow.status == DeliveryStatus.PENDING,
         )
+        .values(status=DeliveryStatus.SKIPPED, last_error=why)
+    )
+
+
+def withdrawn(session: Session) -> set[str]:
+    """The ids of the planned interruptions a later announcement cancelled."""
+    rows = session.scalars(select(EventRow.payload).where(EventRow.kind == InterruptionCancelled.kind))
+    return {str(payload.get("interruption_id")) for payload in rows}
 
 
 def catch_up(session: Session, subscriber: Subscriber, *, now: datetime) -> int:
@@ -116,10 +130,11 @@ def catch_up(session: Session, subscriber: Subscriber, *, now: datetime) -> int:
     open_alerts = list(session.scalars(select(AlertRow.id).where(AlertRow.status == "open")))
     wanted = [f"{alert_id}:opened" for alert_id in open_alerts]
     rows = list(session.scalars(select(EventRow).where(EventRow.id.in_(wanted)))) if wanted else []
+    cancelled = withdrawn(session)
     rows += [
         row
         for row in session.scalars(select(EventRow).where(EventRow.kind == InterruptionPlanned.kind))
-        if (row.payload.get("ends_at") or "") > now.isoformat()
+        if (row.payload.get("ends_at") or "") > now.isoformat() and row.id not in cancelled
     ]
     mine = select(DeliveryRow.event_id).where(DeliveryRow.subscriber_id == subscriber.id)
     have = set(session.scalars(mine))

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from . import events as ev
 from .audit import AuditRow, audit
 from .errors import StoreError
+from .fanout import withdrawn
 from .outbox import DeliveryStatus
 from .store import AlertRow, DeliveryRow, EventRow, SourceRow, Store, SubscriberRow
 
@@ -343,7 +344,10 @@ def _upcoming(session: Session, now: datetime) -> tuple[Interruption, ...]:
         .limit(INTERRUPTIONS_SCANNED)
     )
     found: list[Interruption] = []  # latest announcement first, so it wins a tie
+    cancelled = withdrawn(session)
     for row in rows:
+        if row.id in cancelled:
+            continue
         event = ev.load(row.payload)
         assert isinstance(event, ev.InterruptionPlanned)
         if event.ends_at is not None:
@@ -361,7 +365,7 @@ def _upcoming(session: Session, now: datetime) -> tuple[Interruption, ...]:
 
 def upcoming_interruptions(store: Store, now: datetime) -> tuple[Interruption, ...]:
     """Planned interruptions not over yet (by the end of their window, else by its start; one with no
-    window at all is not listed), soonest first."""
+    window at all, or withdrawn since, is not listed), soonest first."""
     with _reading(store) as session:
         return _upcoming(session, now)
 

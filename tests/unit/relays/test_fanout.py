@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from relays import queries
 from relays import subscribers as subs
 from relays.channels.memory import MemoryChannel
+from relays.events import Event, InterruptionCancelled, InterruptionPlanned, dump
+from relays.fanout import catch_up, enqueue
 from relays.sender import Sender
-from relays.store import DeliveryRow, Store
+from relays.store import DeliveryRow, EventRow, Store
 from tests.support.pages import T0, alert, memory_subscriber, page, poll
 
 
@@ -60,3 +64,50 @@ async def test_a_subscriber_joining_mid_outage_is_told_of_the_open_alert_first(s
     texts = [m.text.splitlines()[0] for m in channel.sent]
     assert texts[0].startswith("🔴 ALERTE — DELTA G") and texts[1].startswith("ℹ️ BIP N°1")
     assert channel.sent[1].thread_ref == channel.delivered[0].ref  # the BIP replies to its copy of the alert
+
+
+def record(store: Store, *events: Event) -> None:
+    with store.transaction() as session:
+        for event in events:
+            session.add(
+                EventRow(
+                    id=event.id,
+                    kind=event.kind,
+                    source="p",
+                    detected_at=event.detected_at,
+                    payload=dump(event),
+                )
+            )
+        enqueue(session, list(events), now=T0)
+
+
+def test_a_withdrawn_interruption_is_neither_reminded_nor_shown_nor_owed_to_a_newcomer(store: Store) -> None:
+    with store.transaction() as session:
+        session.add(memory_subscriber("a", "A"))
+    window = {"starts_at": T0 + timedelta(days=5), "ends_at": T0 + timedelta(days=5, hours=8)}
+    planned = InterruptionPlanned(
+        id="I1", source="p", detected_at=T0, services=("DELTA T",), modes=(), **window
+    )
+    record(store, planned)
+    cancelled = InterruptionCancelled(
+        id="I1:cancelled",
+        source="p",
+        detected_at=T0,
+        interruption_id="I1",
+        services=("DELTA T",),
+        modes=(),
+        **window,
+    )
+    record(store, cancelled)
+    with store.sessions() as session:
+        rows = {(r.event_id, r.purpose): r.status for r in session.query(DeliveryRow)}
+    assert rows == {
+        ("I1", "notify"): "pending",  # already told: the withdrawal follows it
+        ("I1", "interruption_reminder"): "skipped",
+        ("I1", "interruption_start"): "skipped",
+        ("I1:cancelled", "notify"): "pending",
+    }
+    assert queries.upcoming_interruptions(store, T0) == ()
+    late = subs.add(store, channel="console", address="late", client="Late")
+    with store.transaction() as session:
+        assert catch_up(session, late, now=T0) == 0
