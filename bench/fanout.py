@@ -24,11 +24,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from relays.channels.telegram import TelegramChannel  # noqa: E402
-from relays.outbox import Sender, enqueue_hook  # noqa: E402
+from bot.bootstrap import bootstrap  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 from relays.poller import read_page  # noqa: E402
 from relays.sample_source import sample_pages  # noqa: E402
-from relays.store import Store, SubscriberRow  # noqa: E402
+from relays.store import SubscriberRow  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 
 RATE = 30.0
@@ -42,44 +42,43 @@ def alert_only_page() -> bytes:
 
 
 async def run(n: int) -> dict[str, float | int]:
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        chats = [str(10_000 + i) for i in range(n)]
-        now = datetime.now(UTC)
-        with store.transaction() as session:
-            session.add_all(
-                SubscriberRow(
-                    channel="telegram",
-                    address=chat,
-                    client=f"Client {chat}",
-                    lang="fr",
-                    services=[],
-                    modes=[],
-                    kinds=[],
-                    role="client",
-                    active=True,
-                    paused=False,
-                    profile={},
-                    created_at=now,
+    with tempfile.TemporaryDirectory() as tmp, FakeTelegram() as tg:
+        settings = Settings.defaults(telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot")
+        async with bootstrap(settings, database_url=f"sqlite:///{Path(tmp) / 'bench.sqlite3'}") as relay:
+            store = relay.store
+            chats = [str(10_000 + i) for i in range(n)]
+            now = datetime.now(UTC)
+            with store.transaction() as session:
+                session.add_all(
+                    SubscriberRow(
+                        channel="telegram",
+                        address=chat,
+                        client=f"Client {chat}",
+                        lang="fr",
+                        services=[],
+                        modes=[],
+                        kinds=[],
+                        role="client",
+                        active=True,
+                        paused=False,
+                        profile={},
+                        created_at=now,
+                    )
+                    for chat in chats
                 )
-                for chat in chats
+            sender = relay.sender
+            t0 = time.perf_counter()
+            events = store.record_poll(
+                "bench",
+                "bench",
+                read_page("bench", alert_only_page()),
+                now=datetime.now(UTC),
+                on_events=relay.fanout,
             )
-        with FakeTelegram() as tg:
-            async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot") as channel:
-                sender = Sender(store, {"telegram": channel})
-                t0 = time.perf_counter()
-                events = store.record_poll(
-                    "bench",
-                    "bench",
-                    read_page("bench", alert_only_page()),
-                    now=datetime.now(UTC),
-                    on_events=enqueue_hook(),
-                )
-                report = await sender.drain()
-                elapsed = time.perf_counter() - t0
-            counts = Counter(m["chat_id"] for m in tg.sent)
-            throttled = tg.throttled
-        store.close()
+            report = await sender.drain()
+            elapsed = time.perf_counter() - t0
+        counts = Counter(m["chat_id"] for m in tg.sent)
+        throttled = tg.throttled
     assert [e.kind for e in events] == ["alert_opened"]
     bound = n / RATE
     return {

@@ -1,51 +1,261 @@
-"""The composition root: settings in, store, channels, poller and sender out.
+"""The composition root: settings in, a :class:`Relay` out, with every part wired once, here.
 
-Entry points (CLI commands, the long-running ``run``) call these builders and nothing else
-constructs infrastructure; tests call them with local fake servers' URLs in the settings.
-Nothing here connects at import time.
+    relay = bootstrap(settings)       # nothing is built and nothing connects yet
+    relay.poller, relay.sender, …     # each part is built the first time it is asked for
+    await relay.aclose()              # closes what was built here
+
+The parts and the way data flows between them::
+
+    fetcher ─▶ poller ─▶ store.record_poll ─(same transaction)─▶ fanout: deliveries
+                         (page → snapshot → events)                   │
+                                         sender ◀─── claims ──────────┘
+                                           └─▶ channels (Telegram, Slack, Apprise, console)
+    store ─▶ relays.queries ─▶ web app (status page), bots (Telegram, Slack), CLI commands
+    metrics ◀─ poller, sender; leadership: which instance polls
+
+Every entry point gets its parts from here: the commands (``run``, ``demo``, ``replay``,
+``poll``, ``subscribers``…), ``run``'s service (which adds the chat front-ends the settings ask
+for, over :attr:`Relay.bots`), the web app; and the tests, which call :func:`bootstrap` with
+fakes as overrides (a store, channels, a clock, a console stream) — cosmicpython's
+``bootstrap.py`` is the model. A part's module is imported when the part is first built, so a
+command pays only for what it uses: ``subscribers list`` never loads a chat library. What a
+caller passes in stays the caller's to close.
 """
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
-from typing import TextIO
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TextIO
 
-from relays.channels.apprise_channel import AppriseChannel
 from relays.channels.base import Channel
 from relays.channels.console import ConsoleChannel
 from relays.lifecycle import Rules
-from relays.store import Store
+from relays.store import EventHook, Store
 
+from .handlers.replies import BotRelay
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from relays.fetch import Fetcher
+    from relays.leader import Leadership
+    from relays.metrics import Metrics
+    from relays.pacing import Pacer
+    from relays.poller import Poller
+    from relays.sender import Sender
 
-def open_store(settings: Settings, url: str | None = None) -> Store:
-    return Store.open(url or settings.resolved_database_url())
+__all__ = ["Clock", "Relay", "bootstrap"]
+
+Clock = Callable[[], datetime]
 
 
-def rules(settings: Settings) -> Rules:
-    return Rules(degraded_after=settings.degraded_after, close_after_absent=settings.close_after_absent)
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
-async def build_channels(
-    settings: Settings, stack: AsyncExitStack, *, console: TextIO | None = None
-) -> dict[str, Channel]:
-    """Every channel the configuration enables (Telegram and Slack need their tokens)."""
-    channels: dict[str, Channel] = {"apprise": AppriseChannel(), "console": ConsoleChannel(console)}
-    if settings.telegram_bot_token is not None:
-        from relays.channels.telegram import TelegramChannel, telegram_pacer
+def bootstrap(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    database_url: str | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    console: TextIO | None = None,
+    source_name: str = "meteo",
+    clock: Clock | None = None,
+    metrics: Metrics | None = None,
+    one_off: bool = False,
+) -> Relay:
+    """The relay these settings describe; every keyword replaces the part it names.
 
-        telegram = TelegramChannel(
-            settings.telegram_bot_token.get_secret_value(),
-            base_url=settings.telegram_api_url,
-            pacer=telegram_pacer(settings.telegram_rate),
+    ``store`` (or ``database_url``) instead of the configured database; ``channels`` instead of
+    those the tokens enable; ``console``: where the console channel writes (stdout by default);
+    ``source_name`` names the polled source in the store;
+    ``clock`` for every part that reads the time; ``one_off``: a command beside ``run`` (``replay
+    --deliver``, ``demo``), which gets a name of its own rather than this instance's.
+    """
+    return Relay(
+        settings,
+        store=store,
+        database_url=database_url,
+        channels=channels,
+        console=console,
+        source_name=source_name,
+        clock=clock or _now,
+        metrics=metrics,
+        one_off=one_off,
+    )
+
+
+class Relay:
+    """The parts of one relay, wired by :func:`bootstrap` and built on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None,
+        database_url: str | None,
+        channels: Mapping[str, Channel] | None,
+        console: TextIO | None,
+        source_name: str,
+        clock: Clock,
+        metrics: Metrics | None,
+        one_off: bool,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.source_name = source_name
+        self.rules = Rules(
+            degraded_after=settings.degraded_after, close_after_absent=settings.close_after_absent
         )
-        await stack.enter_async_context(telegram)
-        channels["telegram"] = telegram
-    if settings.slack_bot_token is not None:
-        from relays.channels.slack import SlackChannel
+        host, pid = socket.gethostname(), os.getpid()
+        self.instance = (
+            f"{host}:{pid}:{uuid.uuid4().hex[:8]}" if one_off else settings.instance_id or f"{host}:{pid}"
+        )
+        self._database_url = database_url
+        self._console = console
+        given: dict[str, Any] = {"store": store, "channels": channels, "metrics": metrics}
+        for name, part in given.items():
+            if part is not None:
+                self.__dict__[name] = dict(part) if name == "channels" else part  # the cached value
+        self._given = frozenset(name for name, part in given.items() if part is not None)
 
-        slack = SlackChannel(settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-        await stack.enter_async_context(slack)
-        channels["slack"] = slack
-    return channels
+    # --- the parts ------------------------------------------------------------------------------
+    @cached_property
+    def store(self) -> Store:
+        """The database (migrated to the latest schema when opened)."""
+        return Store.open(self._database_url or self.settings.resolved_database_url())
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        from relays.metrics import Metrics
+
+        return Metrics.create(self.store, source_name=self.source_name)
+
+    @cached_property
+    def fetcher(self) -> Fetcher:
+        from relays.fetch import Fetcher
+
+        return Fetcher(timeout=self.settings.http_timeout)
+
+    @cached_property
+    def poller(self) -> Poller:
+        """Fetch the page(s), diff against the store, record events and their deliveries at once."""
+        from relays.poller import Poller
+
+        return Poller(
+            self.store,
+            self.fetcher,
+            self.settings.meteo_url,
+            source_name=self.source_name,
+            rules=self.rules,
+            on_events=self.fanout,
+            interval=self.settings.poll_interval,
+            max_backoff=self.settings.max_backoff,
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+
+    @cached_property
+    def fanout(self) -> EventHook:
+        """The hook that turns recorded events into deliveries, inside the recording transaction."""
+        from relays.fanout import enqueue_hook
+
+        return enqueue_hook(clock=self.clock)
+
+    @cached_property
+    def leadership(self) -> Leadership:
+        """Whether this instance is the one that polls (several may share a PostgreSQL database)."""
+        from relays.leader import Leadership
+
+        ttl = timedelta(seconds=self.settings.poll_interval * 1.5)
+        return Leadership(self.store, "poller", instance=self.instance, ttl=ttl)
+
+    @cached_property
+    def telegram_pacer(self) -> Pacer:
+        """Telegram's limits for this bot token, shared by everything that sends with it."""
+        from relays.channels.telegram import telegram_pacer
+
+        return telegram_pacer(self.settings.telegram_rate)
+
+    @cached_property
+    def channels(self) -> dict[str, Channel]:
+        """Every channel the configuration enables (Telegram and Slack need their tokens)."""
+        from relays.channels.apprise_channel import AppriseChannel
+
+        settings = self.settings
+        channels: dict[str, Channel] = {"apprise": AppriseChannel(), "console": ConsoleChannel(self._console)}
+        if settings.telegram_bot_token is not None:
+            from relays.channels.telegram import TelegramChannel
+
+            channels["telegram"] = TelegramChannel(
+                settings.telegram_bot_token.get_secret_value(),
+                base_url=settings.telegram_api_url,
+                pacer=self.telegram_pacer,
+            )
+        if settings.slack_bot_token is not None:
+            from relays.channels.slack import SlackChannel
+
+            channels["slack"] = SlackChannel(
+                settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
+            )
+        return channels
+
+    @cached_property
+    def sender(self) -> Sender:
+        """Claims due deliveries for the channels this relay has and sends them."""
+        from relays.sender import Sender
+
+        return Sender(self.store, self.channels, clock=self.clock, worker=self.instance, metrics=self.metrics)
+
+    @cached_property
+    def bots(self) -> BotRelay:
+        """What the chat handlers work with; an instance that does not deliver does not broadcast."""
+        return BotRelay(
+            store=self.store,
+            admins=frozenset(self.settings.admins),
+            channels=self.channels if self.settings.sender_enabled else {},
+            clock=self.clock,
+        )
+
+    # --- closing --------------------------------------------------------------------------------
+    def _built(self, name: str) -> bool:
+        """Whether this relay built the part ``name`` (and so must close it)."""
+        return name in self.__dict__ and name not in self._given
+
+    async def aclose(self) -> None:
+        """Close what was built here: channels, then the fetcher, then :meth:`close`."""
+        if self._built("channels"):
+            for channel in self.channels.values():
+                await channel.aclose()
+        if self._built("fetcher"):
+            await self.fetcher.aclose()
+        self.close()
+
+    def close(self) -> None:
+        """Step down from leadership and close the store (the parts a synchronous command uses)."""
+        if "leadership" in self.__dict__:
+            self.leadership.release()
+        if self._built("store"):
+            self.store.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,9 +1,11 @@
 """The ``prodouane-relay`` command line: parses arguments and hands them to one command module.
 
-Each command lives in ``bot/commands/<name>.py`` and exposes ``register(subparsers)``, which adds
-its sub-parser and sets ``func`` (``(args) -> int``) as its default. Command modules import their
-heavy dependencies inside ``func`` so that ``--help`` and argument errors stay instant.
-Every failure a user can cause ends as one line on stderr and a non-zero exit, never a traceback.
+The dispatcher knows the commands from a table (:data:`bot.commands.COMMANDS`: name → module and
+one line of help) and imports only the module of the command being run, which imports what it
+needs at its top; ``--help`` and argument errors import none of them, so they load no database,
+HTTP or chat library. Every failure a user can cause ends as one line on stderr and a non-zero
+exit, never a traceback: our errors (:mod:`relays.errors`) are translated here, exit 2 for a
+:class:`UsageError`, 1 for any other.
 """
 
 from __future__ import annotations
@@ -11,27 +13,17 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-#: Command modules under ``bot.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = (
-    "poll",
-    "replay",
-    "demo",
-    "ask",
-    "subscribers",
-    "audit",
-    "invite",
-    "run",
-    "db",
-    "config",
-)
+from bot.commands import COMMANDS
+from relays.errors import RelayError, UsageError
+from relays.logs import configure_logging
 
-
-class UsageError(Exception):
-    """A bad argument, unreadable file or unreachable URL: reported as one line, exit 2."""
+# UsageError is named here too for the command modules that still import it from the CLI.
+__all__ = ["UsageError", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -41,7 +33,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the arguments of ``command`` (the only command module imported)."""
     parser = _Parser(
         prog="prodouane-relay",
         description="Relay DGDDI météo des téléservices alerts and answer questions from the fiches.",
@@ -49,37 +42,36 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level on stderr")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name in COMMANDS:
-        module = importlib.import_module(f"bot.commands.{name}")
-        module.register(sub)
+    for name, (module, summary) in COMMANDS.items():
+        if name == command:
+            importlib.import_module(module).register(sub)
+        else:
+            sub.add_parser(name, help=summary)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    from relays.logs import configure_logging
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named in ``argv``: its first word that is not an option."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_command(argv)).parse_args(argv)
     # JSON lines when stderr is not a terminal, tokens redacted, httpx kept below INFO (a Telegram
     # URL carries the bot token). `run` re-applies it with the configured level.
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
     try:
         return int(args.func(args))
-    except UsageError as exc:
+    except RelayError as exc:  # ours, translated at this edge: one line, no traceback
         print(f"prodouane-relay {args.command}: {exc}", file=sys.stderr)
-        return 2
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `prodouane-relay … | head`: the reader left, not an error of ours
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
-    # Run as a script, this module is "__main__", whose UsageError is not the one the command
-    # modules raise (they import "bot.cli"): dispatch through the importable module instead.
-    from bot.cli import main as _main
-
-    sys.exit(_main())
+    sys.exit(main())

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from relays.dates import PARIS
 from relays.events import (
     AlertClosed,
     BulletinPublished,
@@ -14,11 +13,8 @@ from relays.events import (
     SourceDegraded,
     to_record,
 )
+from relays.render import paris
 from relays.snapshot import Snapshot
-
-
-def paris(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "?"
 
 
 def event_line(event: Event) -> str:

@@ -1,10 +1,17 @@
 """``run``: one asyncio process with the poller, the outbox sender, the chat bots and the web server.
 
-Every part is enabled by configuration; with no chat token the process still polls and delivers to
-the console and Apprise subscribers. Several instances may share one PostgreSQL database: only the
-leader polls (see ``relays.leader``), every instance sends (the outbox is claimed with
-``SKIP LOCKED``). SIGTERM/SIGINT stop it gracefully: the scheduler stops, the sender finishes the
-message on the wire and hands back what it had claimed but not sent, the leader steps down.
+:func:`serve` starts the parts of a :class:`~bot.bootstrap.Relay`, each enabled by configuration
+(with no chat token the process still polls and delivers to the console and Apprise
+subscribers), in this order: the poll job (polling first: a chat platform that is down must not
+delay it) and the sender, then the web server with the routes the front-ends need, then the
+front-ends themselves — one that cannot reach its platform now is retried in the background while
+relaying goes on. A configuration error stops the process before anything starts.
+
+Several instances may share one PostgreSQL database: only the leader polls (see
+``relays.leader``), every instance sends (the outbox is claimed with ``SKIP LOCKED``).
+SIGTERM/SIGINT stop it gracefully, in reverse order: the web server lets requests finish, the
+front-ends stop, the scheduler stops, the sender finishes the message on the wire and hands back
+what it had claimed but not sent, the leader steps down, the store closes.
 """
 
 from __future__ import annotations
@@ -12,150 +19,145 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from relays.fetch import Fetcher
-from relays.leader import Leadership
-from relays.metrics import Metrics
-from relays.outbox import Sender, enqueue_hook
-from relays.poller import Poller
+from relays.errors import ConfigError
 from relays.scheduler import add_poll_job, build_scheduler
-from relays.store import Store
 
-from .bootstrap import build_channels, open_store, rules
-from .settings import Settings
+from .bootstrap import Relay
+from .web import Route, build_web_app, start_web, stop_web
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Service:
-    """What ``run`` started, for the parts (web, bots) that need to look at it."""
-
-    settings: Settings
-    store: Store
-    instance: str
-    poller: Poller | None = None
-    sender: Sender | None = None
-    leadership: Leadership | None = None
-    metrics: Metrics | None = None
-    web_url: str | None = None
-    #: POST routes the parts add to the web server (Telegram webhook, Slack HTTP events).
-    posts: list[tuple[str, Callable[[Any], Awaitable[Any]]]] = field(default_factory=list)
-    #: Coroutines to run once the web server listens (e.g. telling Telegram the webhook URL).
-    after_web: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # seconds between attempts to start a front-end
 
 
-#: Extra parts started after the core (chat bots, web server), each given the service and the
-#: exit stack that will stop it. Registered by ``bot.commands.run`` so this module stays small.
-Part = Callable[[Service, AsyncExitStack], Awaitable[None]]
+class Frontend(Protocol):
+    """A chat front-end: its webhook routes, then ``start()`` once the web server listens, ``aclose()``."""
+
+    name: str
+
+    @property
+    def routes(self) -> Sequence[Route]:
+        """POST routes the web server must serve for this front-end (its webhook), if any."""
+        ...
+
+    async def start(self) -> None:
+        """Connect (long polling, Socket Mode) or register the webhook."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
-async def serve(
-    settings: Settings,
-    stop: asyncio.Event,
-    *,
-    parts: list[Part] | None = None,
-    ready: Callable[[Service], None] | None = None,
-) -> None:
-    instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
-    store = open_store(settings)
-    service = Service(settings=settings, store=store, instance=instance)
-    service.metrics = Metrics.create(store, source_name="meteo")
+def frontends(relay: Relay) -> list[Frontend]:
+    """The chat front-ends the settings enable (a token, and a mode that is not off), over the bots'
+    relay. Building them checks their configuration (:class:`~relays.errors.ConfigError`); nothing
+    connects until ``start()``. A platform's library is imported only when it is enabled.
+    """
+    settings = relay.settings
+    chosen: list[Frontend] = []
+    if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
+        from .telegram_app import TelegramBot
+
+        chosen.append(TelegramBot(relay.bots, settings))
+    if settings.slack_bot_token is not None and settings.slack_mode != "off":
+        from .slack_app import SlackBot
+
+        chosen.append(SlackBot(relay.bots, settings))
+    return chosen
+
+
+async def serve(relay: Relay, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set, then stop everything in reverse order."""
+    settings = relay.settings
+    tasks: list[asyncio.Task[Any]] = []
     async with AsyncExitStack() as stack:
-        stack.callback(store.close)
+        stack.push_async_callback(relay.aclose)
+        chosen = frontends(relay)  # a configuration error stops here, before anything starts
         scheduler = build_scheduler()
         if settings.poller_enabled:
-            fetcher = Fetcher(timeout=settings.http_timeout)
-            stack.push_async_callback(fetcher.aclose)
-            service.poller = Poller(
-                store,
-                fetcher,
-                settings.meteo_url,
-                rules=rules(settings),
-                on_events=enqueue_hook(),
-                interval=settings.poll_interval,
-                max_backoff=settings.max_backoff,
-                metrics=service.metrics,
+            add_poll_job(
+                scheduler, poll_job(relay), interval=settings.poll_interval, jitter=settings.poll_jitter
             )
-            service.leadership = Leadership(
-                store, "poller", instance=instance, ttl=timedelta(seconds=settings.poll_interval * 1.5)
-            )
-            stack.callback(service.leadership.release)
-            poller, leadership = service.poller, service.leadership
-
-            async def poll_job() -> None:
-                if await asyncio.to_thread(leadership.acquire):
-                    result = await poller.tick()
-                    if result is not None and result.events:
-                        log.info(
-                            "poll recorded %d event(s)",
-                            len(result.events),
-                            extra={"event_ids": [e.id for e in result.events]},
-                        )
-
-            add_poll_job(scheduler, poll_job, interval=settings.poll_interval, jitter=settings.poll_jitter)
         if settings.sender_enabled:
-            channels = await build_channels(settings, stack)
-            service.sender = Sender(store, channels, worker=instance, metrics=service.metrics)
-            service.tasks.append(asyncio.create_task(service.sender.run_forever(stop=stop), name="sender"))
-        scheduler.start()  # polling first: a chat platform that is down must not delay it
+            tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))
+        scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        for part in parts or []:
-            await part(service, stack)
+        for frontend in chosen:
+            stack.push_async_callback(frontend.aclose)
         if settings.web_enabled:
-            await _start_web(service, stack)
-        for callback in service.after_web:
-            try:
-                await callback()
-            except Exception:
-                log.exception("a start-up step after the web server failed")
+            routes = [route for frontend in chosen for route in frontend.routes]
+            runner = await start_web(
+                build_web_app(relay, routes=routes), settings.web_host, settings.web_port
+            )
+            stack.push_async_callback(stop_web, runner)
+            host, port = runner.addresses[0][:2]
+            log.warning("web server on http://%s:%s (status page, /healthz, /readyz, /metrics)", host, port)
+        for frontend in chosen:
+            await _start(frontend, tasks)
         log.warning(
             "prodouane-relay running as %s (poller %s, sender %s)",
-            instance,
+            relay.instance,
             "on" if settings.poller_enabled else "off",
             "on" if settings.sender_enabled else "off",
         )
-        if ready is not None:
-            ready(service)
         await stop.wait()
         log.warning("stopping: finishing the message on the wire, handing back the rest")
-        for task in service.tasks:
+        for task in tasks:
             task.cancel()
-        for task in service.tasks:
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
 
-async def _start_web(service: Service, stack: AsyncExitStack) -> None:
-    """/healthz, /readyz, /metrics and the status page (``bot/web.py``)."""
-    from .web import build_web_app, start_web, stop_web, store_readiness
+def poll_job(relay: Relay) -> Callable[[], Awaitable[None]]:
+    """The scheduled poll: only the instance that leads polls; it logs the events it recorded."""
+    leadership, poller = relay.leadership, relay.poller
 
-    settings = service.settings
-    assert service.metrics is not None
-    token = settings.status_token.get_secret_value() if settings.status_token else None
-    app = build_web_app(
-        service.store,
-        metrics=service.metrics,
-        readiness=store_readiness(service.store, "meteo"),
-        status_token=token,
-        poll_interval=settings.poll_interval,
-        source_name="meteo",
-        posts=service.posts,
-    )
-    runner = await start_web(app, settings.web_host, settings.web_port)
-    stack.push_async_callback(stop_web, runner)
-    host, port = runner.addresses[0][:2]
-    service.web_url = f"http://{host}:{port}"
-    log.warning("web server on %s (status page, /healthz, /readyz, /metrics)", service.web_url)
+    async def job() -> None:
+        if await asyncio.to_thread(leadership.acquire):
+            result = await poller.tick()
+            if result is not None and result.events:
+                log.info(
+                    "poll recorded %d event(s)",
+                    len(result.events),
+                    extra={"event_ids": [e.id for e in result.events]},
+                )
+
+    return job
+
+
+async def _start(frontend: Frontend, tasks: list[asyncio.Task[Any]]) -> None:
+    """Start ``frontend``; if its platform is unreachable now, keep relaying and retry in the background.
+
+    A configuration error still stops the process: it will not fix itself.
+    """
+    try:
+        await frontend.start()
+        return
+    except ConfigError:
+        raise
+    except Exception:
+        log.exception("%s could not start; relaying goes on, retrying in the background", frontend.name)
+
+    async def retry() -> None:
+        delay = RETRY_FIRST
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await frontend.start()
+                return
+            except ConfigError:
+                log.exception("%s: configuration error, giving up", frontend.name)
+                return
+            except Exception:
+                log.exception("%s still cannot start", frontend.name)
+                delay = min(delay * 2, RETRY_MAX)
+
+    tasks.append(asyncio.create_task(retry(), name=f"retry-{frontend.name}"))
 
 
 def install_signal_handlers(stop: asyncio.Event) -> None:

@@ -8,10 +8,11 @@ are the setting names in lower case (``meteo_url = "…"``).
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -20,7 +21,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from relays.errors import ConfigError
+
 DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
+#: False while :meth:`Settings.defaults` builds settings that ignore the environment and the file.
+_CONFIGURED: ContextVar[bool] = ContextVar("configured", default=True)
 
 
 class Settings(BaseSettings):
@@ -102,11 +107,23 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        if not _CONFIGURED.get():
+            return (init_settings,)
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         config = os.environ.get("PRODOUANE_RELAY_CONFIG")
         if config:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config)))
         return tuple(sources)
+
+    @classmethod
+    def defaults(cls, **values: Any) -> Settings:
+        """``values`` over the defaults, ignoring the environment and the configuration file: for
+        runs that must not depend on them (``demo``, ``replay`` without ``--deliver``, tests)."""
+        token = _CONFIGURED.set(False)
+        try:
+            return cls(**values)
+        finally:
+            _CONFIGURED.reset(token)
 
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -117,15 +134,13 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and config file; a bad value becomes one readable error."""
-    from pydantic import ValidationError
-
-    from bot.cli import UsageError
-
     try:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise UsageError(f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}") from exc
+        raise ConfigError(
+            f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}", reason="bad_setting"
+        ) from exc
     except (OSError, ValueError) as exc:
-        raise UsageError(f"cannot read the configuration: {exc}") from exc
+        raise ConfigError(f"cannot read the configuration: {exc}", reason="unreadable") from exc

@@ -10,9 +10,9 @@ Every HTTP request is verified by Bolt with the signing secret (``X-Slack-Signat
 ``X-Slack-Request-Timestamp``): forged or stale requests get 401. In Socket Mode the connection
 itself is authenticated by the app-level token and there is no HTTP request to sign.
 
-Start it from ``run`` with :func:`start_socket_mode` (no public URL), or mount
-:func:`http_handler` on the web server at ``/slack/events`` (events, commands and interactivity
-all point there).
+``run`` starts it as a :class:`SlackBot` front-end: over Socket Mode (:func:`start_socket_mode`,
+no public URL), or with :func:`http_handler` mounted on the web server at ``/slack/events``
+(events, commands and interactivity all point there).
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import contextlib
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -33,16 +32,16 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from relays import subscribers as subs
-from relays.channels.base import Channel
-from relays.store import Store
+from relays.errors import ConfigError
 
 from .handlers.markup import slack_blocks, slack_mrkdwn
-from .handlers.replies import Context, Relay, Reply
+from .handlers.replies import BotRelay, Context, Reply
 from .handlers.router import help_reply, resolve, respond_callback
 from .handlers.router import respond as route
 from .settings import Settings
+from .web import Route
 
-__all__ = ["COMMAND", "build_slack_app", "http_handler", "start_socket_mode"]
+__all__ = ["COMMAND", "SlackBot", "build_slack_app", "http_handler", "start_socket_mode"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def incoming(text: str) -> str:
     return html.unescape(text)
 
 
-def _context(relay: Relay, channel: str, user: str, *, private: bool) -> Context:
+def _context(relay: BotRelay, channel: str, user: str, *, private: bool) -> Context:
     return Context(
         relay=relay,
         platform="slack",
@@ -84,25 +83,23 @@ def _payload(reply: Reply) -> dict[str, Any]:
 
 
 def build_slack_app(
+    bots: BotRelay,
     settings: Settings,
-    store: Store,
     *,
     client: AsyncWebClient | None = None,
-    channels: Mapping[str, Channel] | None = None,
-    clock: Callable[[], datetime] | None = None,
     socket_mode: bool = False,
     process_before_response: bool = False,
 ) -> AsyncApp:
-    """The Slack app, configured but not started (nothing connects here).
+    """The Slack app over the bots' relay (``bootstrap(…).bots``), configured but not started.
 
     HTTP mode needs ``slack_signing_secret`` (requests are verified; keep it that way); Socket
     Mode does not use it. ``client`` defaults to an ``AsyncWebClient`` on ``slack_api_url``.
     """
     if settings.slack_bot_token is None:
-        raise ValueError("the Slack app needs PRODOUANE_RELAY_SLACK_BOT_TOKEN")
+        raise ConfigError("the Slack app needs PRODOUANE_RELAY_SLACK_BOT_TOKEN")
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     if not socket_mode and not secret:
-        raise ValueError("Slack HTTP mode needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET")
+        raise ConfigError("Slack HTTP mode needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET")
     client = client or AsyncWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
@@ -112,12 +109,6 @@ def build_slack_app(
         request_verification_enabled=not socket_mode,
         process_before_response=process_before_response,
     )
-    relay = Relay(
-        store=store,
-        admins=frozenset(settings.admins),
-        channels=dict(channels or {}),
-        clock=clock or (lambda: datetime.now(UTC)),
-    )
 
     @app.command(re.compile(rf"^({re.escape(COMMAND)}|/relay)$"))
     async def on_command(
@@ -126,7 +117,7 @@ def build_slack_app(
         """``/prodouane status``, ``/prodouane ask …``: acknowledged at once, answered to the caller."""
         await ack()
         channel, user = str(body.get("channel_id") or ""), str(body.get("user_id") or "")
-        ctx = _context(relay, channel, user, private=channel.startswith("D"))
+        ctx = _context(bots, channel, user, private=channel.startswith("D"))
         text = (body.get("text") or "").strip()
         try:
             result = await route(ctx, text) if text else help_reply(resolve(ctx))
@@ -143,7 +134,7 @@ def build_slack_app(
         channel, user = str(event.get("channel") or ""), str(event.get("user") or "")
         if not channel or not user:
             return
-        ctx = _context(relay, channel, user, private=channel.startswith("D"))
+        ctx = _context(bots, channel, user, private=channel.startswith("D"))
         result = await route(ctx, incoming(str(event.get("text") or "")))
         if result is None:
             result = help_reply(resolve(ctx))
@@ -161,7 +152,7 @@ def build_slack_app(
         if not channel or not user:
             return
         result = await route(
-            _context(relay, channel, user, private=True), incoming(str(event.get("text") or ""))
+            _context(bots, channel, user, private=True), incoming(str(event.get("text") or ""))
         )
         if result is not None:
             await say(**_payload(result))
@@ -180,7 +171,7 @@ def build_slack_app(
         user = str((body.get("user") or {}).get("id") or "")
         if not data or not channel or not user:
             return
-        result = await respond_callback(_context(relay, channel, user, private=channel.startswith("D")), data)
+        result = await respond_callback(_context(bots, channel, user, private=channel.startswith("D")), data)
         if result is not None:
             await respond(replace_original=result.edit, **_payload(result))
 
@@ -189,14 +180,9 @@ def build_slack_app(
     async def on_left(event: dict[str, Any]) -> None:
         """The bot was removed from a channel: stop writing to it."""
         channel = str(event.get("channel") or "")
-        subscriber = subs.find_by_address(relay.store, "slack", channel) if channel else None
-        if subscriber is not None and subscriber.active:
-            subs.update(
-                relay.store,
-                subscriber.id,
-                active=False,
-                deactivated_reason="the app was removed from the channel",
-            )
+        reason = "the app was removed from the channel"
+        subscriber = subs.deactivate(bots.store, "slack", channel, reason) if channel else None
+        if subscriber is not None:
             log.warning("slack channel %s removed the app: subscriber %s deactivated", channel, subscriber.id)
 
     @app.error
@@ -228,7 +214,43 @@ def http_handler(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Respons
 async def start_socket_mode(app: AsyncApp, settings: Settings) -> AsyncSocketModeHandler:
     """Connect over Socket Mode (needs ``slack_app_token``, ``xapp-…``); close with ``close_async()``."""
     if settings.slack_app_token is None:
-        raise ValueError("Slack Socket Mode needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
+        raise ConfigError("Slack Socket Mode needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
     handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()  # type: ignore[no-untyped-call]
     return handler
+
+
+class SlackBot:
+    """The Slack front-end of ``run``: Socket Mode by default (needs the app token), or HTTP events.
+
+    Building it checks the configuration (:class:`~relays.errors.ConfigError`); :meth:`start`
+    connects in Socket Mode (in HTTP mode Slack calls the route it adds to the web server).
+    """
+
+    name = "slack"
+
+    def __init__(self, bots: BotRelay, settings: Settings) -> None:
+        self.settings = settings
+        self.routes: list[Route] = []
+        self._socket: AsyncSocketModeHandler | None = None
+        if settings.slack_mode == "socket":
+            if settings.slack_app_token is None:
+                raise ConfigError("slack_mode=socket needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
+            self.app = build_slack_app(bots, settings, socket_mode=True)
+        else:
+            if settings.slack_signing_secret is None or not settings.web_enabled:
+                raise ConfigError(
+                    "slack_mode=http needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET and the web server"
+                )
+            self.app = build_slack_app(bots, settings)
+            self.routes.append(("/slack/events", http_handler(self.app)))
+
+    async def start(self) -> None:
+        if self.settings.slack_mode == "socket":
+            self._socket = await start_socket_mode(self.app, self.settings)
+        log.warning("Slack app started (%s)", self.settings.slack_mode)
+
+    async def aclose(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None

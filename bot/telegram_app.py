@@ -7,9 +7,9 @@ chat get a one-line hint; when the bot is removed from a group or blocked, that 
 subscription is deactivated. One error handler logs first, then apologises in the chat without
 any detail.
 
-Start it from ``run`` with :func:`start_polling` (long polling) or :func:`start_webhook` plus
-:func:`webhook_handler` mounted on the web server (Telegram must then send the secret token, which
-is checked in constant time), and stop it with :func:`stop`.
+``run`` starts it as a :class:`TelegramBot` front-end: long polling (:func:`start_polling`), or
+a webhook (:func:`start_webhook`, with :func:`webhook_handler` mounted on the web server: Telegram
+must then send the secret token, which is checked in constant time); :func:`stop` stops it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import contextlib
 import hmac
 import logging
 import re
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import (
@@ -49,15 +49,16 @@ from telegram.ext import (
 )
 
 from relays import subscribers as subs
-from relays.channels.base import Channel
-from relays.store import Store
+from relays.errors import ConfigError
 
 from .handlers.markup import telegram_html
-from .handlers.replies import Context, Relay, Reply
+from .handlers.replies import BotRelay, Context, Reply
 from .handlers.router import COMMANDS, respond, respond_callback
 from .settings import Settings
+from .web import Route
 
 __all__ = [
+    "TelegramBot",
     "build_telegram_application",
     "set_commands",
     "start_polling",
@@ -83,9 +84,9 @@ TEXT_ONLY = (
 _PREVIEW_OFF = LinkPreviewOptions(is_disabled=True)
 
 
-def _relay(context: Ctx) -> Relay:
+def _relay(context: Ctx) -> BotRelay:
     relay = context.bot_data["relay"]
-    assert isinstance(relay, Relay)
+    assert isinstance(relay, BotRelay)
     return relay
 
 
@@ -224,15 +225,9 @@ async def on_membership(update: Update, context: Ctx) -> None:
         return
     if change.new_chat_member.status not in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
         return
-    relay = _relay(context)
-    subscriber = subs.find_by_address(relay.store, "telegram", str(change.chat.id))
-    if subscriber is not None and subscriber.active:
-        subs.update(
-            relay.store,
-            subscriber.id,
-            active=False,
-            deactivated_reason=f"the bot was removed from the chat ({change.new_chat_member.status})",
-        )
+    reason = f"the bot was removed from the chat ({change.new_chat_member.status})"
+    subscriber = subs.deactivate(_relay(context).store, "telegram", str(change.chat.id), reason)
+    if subscriber is not None:
         log.warning(
             "telegram chat %s removed the bot: subscriber %s deactivated", change.chat.id, subscriber.id
         )
@@ -249,21 +244,14 @@ async def on_error(update: object, context: Ctx) -> None:
             await context.bot.send_message(chat_id=chat.id, text=APOLOGY)
 
 
-def build_telegram_application(
-    settings: Settings,
-    store: Store,
-    *,
-    channels: Mapping[str, Channel] | None = None,
-    clock: Callable[[], datetime] | None = None,
-    rate_limit: bool = True,
-) -> TelegramApp:
-    """The bot, configured but not started (nothing connects here).
+def build_telegram_application(bots: BotRelay, settings: Settings, *, rate_limit: bool = True) -> TelegramApp:
+    """The bot over the bots' relay (``bootstrap(…).bots``), configured but not started.
 
-    ``channels`` are the relay's delivery channels, used by the admin ``broadcast``; ``rate_limit``
-    paces replies to Telegram's flood limits and retries a 429 once.
+    Nothing connects here. ``rate_limit`` paces replies to Telegram's flood limits and retries a
+    429 once.
     """
     if settings.telegram_bot_token is None:
-        raise ValueError("the Telegram bot needs PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN")
+        raise ConfigError("the Telegram bot needs PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN")
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
@@ -273,12 +261,7 @@ def build_telegram_application(
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=1))  # type: ignore[arg-type]
     app: TelegramApp = builder.build()
-    app.bot_data["relay"] = Relay(
-        store=store,
-        admins=frozenset(settings.admins),
-        channels=dict(channels or {}),
-        clock=clock or (lambda: datetime.now(UTC)),
-    )
+    app.bot_data["relay"] = bots
     fresh = filters.UpdateType.MESSAGE  # not edits, not channel posts
     names = [name for c in COMMANDS for name in (c.name, *c.aliases)]
     app.add_handler(CommandHandler(names, on_command, filters=fresh))
@@ -317,7 +300,7 @@ async def start_polling(app: TelegramApp, *, commands: bool = True) -> None:
 def _webhook_secret(settings: Settings) -> str:
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     if not _SECRET_FORM.fullmatch(secret):
-        raise ValueError(
+        raise ConfigError(
             "webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
         )
     return secret
@@ -332,7 +315,7 @@ async def start_webhook(app: TelegramApp, settings: Settings, *, commands: bool 
     secret = _webhook_secret(settings)
     url = settings.telegram_webhook_url or ""
     if not url.startswith("https://"):
-        raise ValueError("webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL (https://…)")
+        raise ConfigError("webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL (https://…)")
     await app.initialize()
     if commands:
         await set_commands(app)
@@ -368,3 +351,35 @@ async def stop(app: TelegramApp) -> None:
     if app.running:
         await app.stop()
     await app.shutdown()
+
+
+class TelegramBot:
+    """The Telegram front-end of ``run``: long polling by default, or a webhook with its secret token.
+
+    Building it checks the configuration (:class:`~relays.errors.ConfigError`: a webhook needs its
+    URL, the web server and a secret); :meth:`start` connects.
+    """
+
+    name = "telegram"
+
+    def __init__(self, bots: BotRelay, settings: Settings) -> None:
+        self.settings = settings
+        self.app = build_telegram_application(bots, settings)
+        self.routes: list[Route] = []
+        if settings.telegram_mode == "webhook":
+            if not settings.telegram_webhook_url or not settings.web_enabled:
+                raise ConfigError(
+                    "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
+                )
+            path = urlparse(settings.telegram_webhook_url).path or "/telegram"
+            self.routes.append((path, webhook_handler(self.app, settings)))
+
+    async def start(self) -> None:
+        if self.settings.telegram_mode == "webhook":
+            await start_webhook(self.app, self.settings)
+        else:
+            await start_polling(self.app)
+        log.warning("Telegram bot started (%s)", self.settings.telegram_mode)
+
+    async def aclose(self) -> None:
+        await stop(self.app)

@@ -25,26 +25,24 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from relays.metrics import Metrics
-from relays.store import SourceRow, Store
+from relays import queries
+from relays.errors import StoreError
+from relays.render import paris
+from relays.store import Store
 
-from . import status_view
+from .bootstrap import Relay
 
 log = logging.getLogger(__name__)
 
-PARIS = ZoneInfo("Europe/Paris")
 READY_INTERVALS = 3  # the last good poll may be this many poll intervals old
 TEMPLATES = Path(__file__).with_name("templates")
 PROBES = ("/healthz", "/readyz", "/metrics")
@@ -55,8 +53,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",  # a ?token= URL must not leak through links
     "Cache-Control": "no-store",
 }
-
-Clock = Callable[[], datetime]
+#: A POST route the web server serves for a chat front-end (its webhook): path, handler.
+Route = tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,26 +68,49 @@ def store_readiness(store: Store, source_name: str = "meteo") -> Callable[[], Re
     """Readiness from the store's record of the source (right across restarts and instances)."""
 
     def read() -> Readiness:
-        with store.sessions() as session:
-            row = session.get(SourceRow, source_name)
-            return Readiness(last_success=row.last_ok_at if row else None)
+        return Readiness(last_success=queries.last_success(store, source_name))
 
     return read
 
 
-class _Polls(Protocol):
-    last_success: datetime | None
-
-
-def poller_readiness(poller: _Polls) -> Callable[[], Readiness]:
-    """Readiness from a live ``relays.poller.Poller`` (its ``last_success``; None until a good poll)."""
-    return lambda: Readiness(last_success=poller.last_success)
-
-
 # --- formatting for the templates -------------------------------------------------------------
-def paris(moment: datetime | None) -> str:
-    """``03/12/2026 10:32`` in Paris time; an em dash when unknown."""
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "—"
+#: The source's health as staff read it.
+HEALTH_LABELS = {
+    queries.HealthState.NEVER: "Aucun relevé réussi de la météo des téléservices",
+    queries.HealthState.DEGRADED: "Source dégradée : la page ne peut plus être lue",
+    queries.HealthState.LATE: "Relevés en retard",
+    queries.HealthState.OK: "Météo des téléservices lue normalement",
+}
+KIND_LABELS = {
+    "alert_opened": "Alerte ouverte",
+    "bulletin": "Bulletin d'information",
+    "alert_closed": "Fin d'alerte",
+    "interruption_planned": "Interruption programmée",
+    "source_degraded": "Source dégradée",
+    "source_recovered": "Source rétablie",
+    "subscriber_deactivated": "Abonné désactivé",
+}
+LEVELS = {"red": "Alerte rouge", "black": "Alerte noire"}
+#: A delivery status as staff read it, and the badge colour class the template gives it.
+DELIVERY_STATUS = {
+    "sent": ("envoyé", "sent"),
+    "pending": ("en attente", "pending"),
+    "sending": ("en cours", "pending"),
+    "failed": ("refusé", "dead"),
+    "dead": ("échec", "dead"),
+    "skipped": ("annulé", "none"),
+    "none": ("aucun", "none"),
+    "pending alert": ("alerte en cours", "none"),
+}
+
+
+def event_label(line: queries.HistoryLine | queries.DeadLetter) -> str:
+    """``BIP n°2``, ``Fin d'alerte (déduite)``, ``Alerte ouverte``…"""
+    if line.kind == "bulletin" and line.number is not None:
+        return f"BIP n°{line.number}"
+    if line.kind == "alert_closed" and line.inferred:
+        return "Fin d'alerte (déduite)"
+    return KIND_LABELS.get(line.kind, line.kind)
 
 
 def duration(delta: timedelta) -> str:
@@ -122,10 +143,13 @@ def templates() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(
-        paris=paris,
+        paris=lambda moment: paris(moment) if moment else "—",
         duration=duration,
         fromiso=lambda value: datetime.fromisoformat(value) if value else None,
-        delivery=lambda s: status_view.DELIVERY_STATUS.get(s, (s, "none")),
+        delivery=lambda s: DELIVERY_STATUS.get(s, (s, "none")),
+        event_label=event_label,
+        health_label=HEALTH_LABELS.get,
+        level_label=lambda level: LEVELS.get(level or "", "Niveau non précisé"),
     )
     env.globals.update(age=age)
     return env
@@ -141,17 +165,18 @@ def _token_ok(request: web.Request, expected: str) -> bool:
 
 
 def build_web_app(
-    store: Store,
-    *,
-    metrics: Metrics,
-    readiness: Callable[[], Readiness],
-    status_token: str | None,
-    poll_interval: float,
-    source_name: str = "meteo",
-    clock: Clock = lambda: datetime.now(UTC),
-    posts: Sequence[tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = (),
+    relay: Relay, *, routes: Sequence[Route] = (), readiness: Callable[[], Readiness] | None = None
 ) -> web.Application:
-    """The aiohttp application of ``run``; see the module docstring for its routes."""
+    """The aiohttp application of ``run`` on the relay's parts; see the module docstring for its routes.
+
+    ``routes`` are the POST routes the chat front-ends need (their webhooks); ``readiness`` tells
+    when the source was last read (by default, from the store).
+    """
+    store, metrics, clock, source_name = relay.store, relay.metrics, relay.clock, relay.source_name
+    settings = relay.settings
+    status_token = settings.status_token.get_secret_value() if settings.status_token else None
+    poll_interval = settings.poll_interval
+    readiness = readiness or store_readiness(store, source_name)
     env = templates()
     max_age = timedelta(seconds=READY_INTERVALS * poll_interval)
     refresh = max(30, int(poll_interval))
@@ -179,17 +204,10 @@ def build_web_app(
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok\n")
 
-    def check_store() -> str | None:
-        try:
-            with store.sessions() as session:
-                session.execute(text("SELECT 1"))
-        except SQLAlchemyError as exc:
-            log.warning("readiness: the store does not answer: %s", exc)
-            return type(exc).__name__
-        return None
-
     async def readyz(request: web.Request) -> web.Response:
-        store_error = await asyncio.to_thread(check_store)
+        store_error = await asyncio.to_thread(queries.ping, store)
+        if store_error is not None:
+            log.warning("readiness: the store does not answer (%s)", store_error)
         try:
             last = (await asyncio.to_thread(readiness)).last_success
         except Exception as exc:  # a broken readiness source is "not ready", with its reason logged
@@ -226,9 +244,9 @@ def build_web_app(
         now = clock()
         try:
             status = await asyncio.to_thread(
-                status_view.status, store, source_name=source_name, now=now, max_age=max_age
+                queries.status, store, source_name=source_name, now=now, max_age=max_age
             )
-        except SQLAlchemyError:
+        except StoreError:
             log.exception("status page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         return page("status.html", s=status, now=now, q=links(request))
@@ -237,8 +255,8 @@ def build_web_app(
         now = clock()
         try:
             alert_id = request.match_info["alert_id"]
-            view = await asyncio.to_thread(status_view.alert_page, store, alert_id, now=now)
-        except SQLAlchemyError:
+            view = await asyncio.to_thread(queries.alert_page, store, alert_id, now=now)
+        except StoreError:
             log.exception("alert page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         if view is None:
@@ -251,7 +269,7 @@ def build_web_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/", status_page)
     app.router.add_get("/alerts/{alert_id}", alert_page)
-    for path, handler in posts:  # the chat platforms' webhooks (they verify their own secrets)
+    for path, handler in routes:  # the chat platforms' webhooks (they verify their own secrets)
         app.router.add_post(path, handler)
     return app
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .outbox import DeliveryStatus, Purpose
 from .store import AlertRow, DeliveryRow, Store, SubscriberRow
 from .subscribers import mask_address
 
@@ -56,7 +57,7 @@ def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:
             deliveries = list(
                 session.scalars(
                     select(DeliveryRow).where(
-                        DeliveryRow.event_id.like(f"{alert.id}:%"), DeliveryRow.purpose == "notify"
+                        DeliveryRow.event_id.like(f"{alert.id}:%"), DeliveryRow.purpose == Purpose.NOTIFY
                     )
                 )
             )
@@ -68,8 +69,8 @@ def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:
                 # the latest end: an alert reopened after an inferred end has a later, final one
                 ends = [d for d in items if d.event_id.startswith(f"{alert.id}:closed")]
                 end = max(ends, key=lambda d: d.event_seq) if ends else None
-                bulletins = sum(1 for d in items if ":bip" in d.event_id and d.status == "sent")
-                errors = [d.last_error for d in items if d.last_error and d.status != "sent"]
+                bulletins = sum(1 for d in items if ":bip" in d.event_id and d.status == DeliveryStatus.SENT)
+                errors = [d.last_error for d in items if d.last_error and d.status != DeliveryStatus.SENT]
                 sub = subscribers[sub_id]
                 rows.append(
                     AuditRow(

@@ -1,8 +1,8 @@
 """Fetching the météo page politely with httpx: conditional GET, gzip, a named User-Agent.
 
-Network trouble is translated at this boundary into :class:`FetchError` with a short reason
-(``timeout``, ``network``, ``truncated``, ``http 503``…), always chained to the httpx error, so the
-poller can count a bad poll without knowing httpx.
+Network trouble is translated at this boundary into :class:`~relays.errors.FetchError` with a
+short reason (``timeout``, ``network``, ``truncated``, ``http 503``…), always chained to the httpx
+error, so the poller can count a bad poll without knowing httpx.
 """
 
 from __future__ import annotations
@@ -13,16 +13,13 @@ from dataclasses import dataclass
 import httpx
 
 from . import __version__
+from .errors import FetchError
+
+__all__ = ["USER_AGENT", "FetchError", "Fetched", "Fetcher"]
 
 USER_AGENT = (
     f"prodouane-relay/{__version__} (+https://github.com/prodouane-relay; alert relay for EDI providers)"
 )
-
-
-class FetchError(Exception):
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,14 @@
 An administrator creates a code for one client (``prodouane-relay invite CLIENT`` or the bots'
 admin ``invite`` command), with the client's references for the assistance requests the bots
 draft (EORI, company name, address, phone). Someone in that client's chat sends ``/start CODE``:
-:func:`redeem` marks the code used and creates (or re-activates) the subscriber in one
-transaction. A code works once, for one chat; redeeming it again from the same chat is harmless
-and returns the same subscriber; it expires after :data:`VALIDITY`.
+:func:`redeem` marks the code used and enrols the chat (a new subscriber, or its earlier one brought
+back) in one transaction (:mod:`relays.enrolment`). A code works once, for one chat; redeeming it
+again from the same chat is harmless and returns the same subscriber; it expires after
+:data:`VALIDITY`.
 
-    InviteError(SubscriberError)    why a code cannot be redeemed (unknown, used, expired…)
+Refusals are :class:`~relays.errors.InviteError` with a reason code (``unknown_code``,
+``code_used``, ``code_expired``, ``already_subscribed``, ``empty_client``), so each front-end
+says it in its own words.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
-from .outbox import catch_up
+from .enrolment import enrol_in
+from .errors import InviteError, SubscriberError
 from .store import InviteRow, Store, SubscriberRow
-from .subscribers import LANGS, Subscriber, SubscriberError, check_address, from_row
+from .subscribers import LANGS, Subscriber, check_address, from_row, new
 
 __all__ = [
     "PROFILE_FIELDS",
@@ -32,17 +35,12 @@ __all__ = [
     "create_invite",
     "list_invites",
     "redeem",
-    "set_lang",
 ]
 
 #: How long an unused code stays valid.
 VALIDITY = timedelta(days=30)
 #: The client references an invite may carry (fiche 1, étape 5: "vos références").
 PROFILE_FIELDS: tuple[str, ...] = ("eori", "company", "address", "phone")
-
-
-class InviteError(SubscriberError):
-    """The code cannot be redeemed; the message says why, in words fit for the chat."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +87,7 @@ def create_invite(
     """A new single-use code for ``client`` (URL-safe, fit for a Telegram ``/start`` deep link)."""
     client = client.strip()
     if not client:
-        raise InviteError("the client name is empty")
+        raise InviteError("the client name is empty", reason="empty_client")
     code = secrets.token_urlsafe(12)
     with store.transaction() as session:
         session.add(
@@ -123,22 +121,26 @@ def redeem(
     lang = lang if lang in LANGS else "fr"
     who = f"{channel}:{address}"
     if not code or len(code) > 64:
-        raise InviteError("unknown invite code")
+        raise InviteError("unknown invite code", reason="unknown_code")
     with store.transaction() as session:
         invite = session.get(InviteRow, code, with_for_update=True)
         if invite is None:
-            raise InviteError("unknown invite code")
+            raise InviteError("unknown invite code", reason="unknown_code")
         existing = session.scalars(
             select(SubscriberRow).where(SubscriberRow.channel == channel, SubscriberRow.address == address)
         ).first()
         if invite.used_at is not None:
             if invite.used_by == who and existing is not None and existing.active:
                 return from_row(existing)
-            raise InviteError("this invite code has already been used")
+            raise InviteError("this invite code has already been used", reason="code_used")
         if invite.created_at is not None and now - invite.created_at > VALIDITY:
-            raise InviteError("this invite code has expired")
+            raise InviteError("this invite code has expired", reason="code_expired")
         if existing is not None and existing.active:
-            raise InviteError(f"this chat is already subscribed (client {existing.client})")
+            raise InviteError(
+                f"this chat is already subscribed (client {existing.client})",
+                reason="already_subscribed",
+                client=existing.client,
+            )
         # The conditional update is what makes the code single-use under concurrency, on any database.
         claimed = session.execute(
             update(InviteRow)
@@ -146,40 +148,17 @@ def redeem(
             .values(used_at=now, used_by=who)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise InviteError("this invite code has already been used")
+            raise InviteError("this invite code has already been used", reason="code_used")
         profile = dict(invite.profile or {})
-        if existing is None:
-            existing = SubscriberRow(
-                channel=channel,
-                address=address,
-                created_at=now,
-                services=[],
-                modes=[],
-                kinds=[],
-                role="client",
-            )
-            session.add(existing)
-        existing.client, existing.eori, existing.profile = invite.client, profile.get("eori"), profile
-        existing.lang, existing.active, existing.paused = lang, True, False
-        existing.deactivated_at, existing.deactivated_reason = None, None
-        try:
-            session.flush()
-        except IntegrityError as exc:  # the same chat redeemed two codes at once
-            raise InviteError("this chat is already subscribed") from exc
-        subscriber = from_row(existing)
-        catch_up(session, subscriber, now=now)  # joining mid-outage: the open alerts come first
-        return subscriber
-
-
-def set_lang(store: Store, subscriber_id: int, lang: str) -> Subscriber:
-    """Change a subscriber's language (``subscribers.update`` refuses ``lang`` today: see its
-    ``elif`` chain, where a valid language falls through to "cannot change")."""
-    if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)")
-    with store.transaction() as session:
-        row = session.get(SubscriberRow, subscriber_id)
-        if row is None:
-            raise SubscriberError(f"no subscriber {subscriber_id}")
-        row.lang = lang
-        session.flush()
-        return from_row(row)
+        spec = new(
+            channel=channel,
+            address=address,
+            client=invite.client,
+            eori=profile.get("eori"),
+            lang=lang,
+            profile=profile,
+        )
+        try:  # joining mid-outage: the open alerts come first
+            return enrol_in(session, spec, now=now, reactivate=True).subscriber
+        except SubscriberError as exc:  # the same chat redeemed two codes at once
+            raise InviteError("this chat is already subscribed", reason="already_subscribed") from exc

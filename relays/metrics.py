@@ -1,8 +1,8 @@
 """Prometheus metrics: what the relay did (counters, a latency histogram) and what the store holds.
 
-Counters and the histogram are bumped by the poller and the sender through four small methods —
-:meth:`Metrics.record_poll`, :meth:`Metrics.record_events`, :meth:`Metrics.record_delivery` and
-:meth:`Metrics.on_sent` (the sender's existing ``on_sent`` hook). Gauges are not kept in memory:
+Counters and the histogram are bumped by the poller and the sender (each given ``metrics=``) through
+three small methods — :meth:`Metrics.record_poll`, :meth:`Metrics.record_events` and
+:meth:`Metrics.record_delivery`. Gauges are not kept in memory:
 a custom collector reads them from the store at scrape time, so they are right whichever process
 (or instance) moved the rows, and right again after a restart.
 
@@ -25,24 +25,21 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
-from .store import AlertRow, DeliveryRow, SourceRow, Store
+from .errors import StoreError
+from .queries import DEPTH_STATUSES, gauges
+from .store import Store
 
 if TYPE_CHECKING:
-    from .outbox import Claimed
+    pass
 
 log = logging.getLogger(__name__)
 
-#: Outbox statuses reported as depth (the others are final and only grow).
-DEPTH_STATUSES: tuple[str, ...] = ("pending", "sending", "dead")
 #: Reason codes of ``relays.meteo.PageError``; anything else is counted as ``other``.
 PARSE_REASONS: frozenset[str] = frozenset(
     {"empty", "truncated", "captcha", "maintenance", "unrecognised", "unparseable"}
@@ -74,17 +71,17 @@ class StoreCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         depth, open_alerts, last_ok, up = self._families()
         try:
-            counts, n_open, last = self._read()
-        except SQLAlchemyError as exc:
-            log.warning("metrics scrape could not read the store: %s", exc)
+            read = gauges(self.store, self.source_name)
+        except StoreError as exc:
+            log.warning("metrics scrape: %s", exc)
             up.add_metric([], 0)
             yield up
             return
         for status in DEPTH_STATUSES:
-            depth.add_metric([status], counts.get(status, 0))
-        open_alerts.add_metric([], n_open)
-        if last is not None:
-            last_ok.add_metric([], last.timestamp())
+            depth.add_metric([status], read.depth.get(status, 0))
+        open_alerts.add_metric([], read.open_alerts)
+        if read.last_success is not None:
+            last_ok.add_metric([], read.last_success.timestamp())
         up.add_metric([], 1)
         yield from (depth, open_alerts, last_ok, up)
 
@@ -101,29 +98,6 @@ class StoreCollector(Collector):
             ),
             GaugeMetricFamily("prodouane_store_up", "1 when the scrape could read the store, else 0."),
         )
-
-    def _read(self) -> tuple[dict[str, int], int, datetime | None]:
-        with self.store.sessions() as session:
-            counts = {
-                str(status): int(n)
-                for status, n in session.execute(
-                    select(DeliveryRow.status, func.count())
-                    .where(DeliveryRow.status.in_(DEPTH_STATUSES))
-                    .group_by(DeliveryRow.status)
-                )
-            }
-            n_open = int(
-                session.scalar(select(func.count()).select_from(AlertRow).where(AlertRow.status == "open"))
-                or 0
-            )
-            query = select(func.max(SourceRow.last_ok_at))
-            if self.source_name is not None:
-                query = query.where(SourceRow.name == self.source_name)
-            last = session.scalar(query)
-        # func.max bypasses the column type on some dialects: make sure the time is aware UTC
-        if isinstance(last, datetime) and last.tzinfo is None:
-            last = last.replace(tzinfo=UTC)
-        return counts, n_open, last if isinstance(last, datetime) else None
 
 
 class Metrics:
@@ -190,14 +164,6 @@ class Metrics:
         self.deliveries.labels(channel=channel, outcome=outcome).inc()
         if latency_seconds is not None:
             self.latency.labels(channel=channel).observe(max(0.0, latency_seconds))
-
-    def on_sent(self, claimed: Claimed, ref: str) -> None:
-        """Fits ``Sender.on_sent``: counts the message as sent, with its latency measured now when it
-        is the event's own message (a reminder is sent late on purpose and would skew the histogram)."""
-        latency = None
-        if claimed.purpose == "notify":
-            latency = (datetime.now(UTC) - claimed.event.detected_at).total_seconds()
-        self.record_delivery(claimed.subscriber.channel, "sent", latency)
 
     # --- exposition --------------------------------------------------------------------------
     def render(self) -> bytes:

@@ -1,4 +1,4 @@
-"""APScheduler wiring: the poll job, and the place where reminder jobs are added later.
+"""APScheduler wiring: the poll job.
 
 The poll job never overlaps itself (``max_instances=1``) and a burst of missed runs (a laptop
 waking up, a long GC pause) collapses into one (``coalesce=True``). Jitter spreads polls so a
@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 POLL_JOB = "poll"
@@ -39,10 +38,3 @@ def add_poll_job(
         replace_existing=True,
         next_run_time=first_run or datetime.now(UTC),
     )
-
-
-def add_one_off(
-    scheduler: AsyncIOScheduler, job_id: str, job: Callable[[], Awaitable[Any]], at: datetime
-) -> None:
-    """A reminder-style job at one moment (kept once per id)."""
-    scheduler.add_job(job, DateTrigger(run_date=at), id=job_id, replace_existing=True)

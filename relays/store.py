@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -38,6 +37,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 from . import events as ev
 from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState, candidate_ids, observe
+from .outbox import DeliveryStatus, Purpose
 from .snapshot import Snapshot
 
 
@@ -148,8 +148,8 @@ class DeliveryRow(Base):
     event_seq: Mapped[int] = mapped_column(Integer)
     subscriber_id: Mapped[int] = mapped_column(Integer, ForeignKey("subscribers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    purpose: Mapped[str] = mapped_column(String(32), default="notify")
-    status: Mapped[str] = mapped_column(String(12), default="pending")
+    purpose: Mapped[str] = mapped_column(String(32), default=Purpose.NOTIFY)
+    status: Mapped[str] = mapped_column(String(12), default=DeliveryStatus.PENDING)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -186,12 +186,6 @@ class LeaseRow(Base):
 
 
 EventHook = Callable[[Session, list[ev.Event]], None]
-
-
-def default_database_url(data_dir: Path | None = None) -> str:
-    directory = data_dir or Path.cwd() / "data"
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'prodouane-relay.sqlite3'}"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

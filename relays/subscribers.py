@@ -24,17 +24,15 @@ from sqlalchemy.orm import Session
 
 from knowledge.services import canonical, order
 
+from .errors import SubscriberError
 from .events import ADMIN_KINDS, CLIENT_KINDS, Event
+from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
 
 CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
 LANGS: tuple[str, ...] = ("fr", "en")
 ROLES: tuple[str, ...] = ("client", "admin")
-
-
-class SubscriberError(ValueError):
-    """A subscriber cannot be created or changed as asked; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +124,10 @@ def normalise_services(names: Sequence[str]) -> tuple[str, ...]:
 
             many = find_services(name)
             if not many:
-                raise SubscriberError(f"unknown téléservice {name!r} (e.g. 'DELTA G', 'ICS2', 'GAMMA')")
+                raise SubscriberError(
+                    f"unknown téléservice {name!r} (e.g. 'DELTA G', 'ICS2', 'GAMMA')",
+                    reason="unknown_service",
+                )
             out.extend(many)
         else:
             out.append(found)
@@ -137,7 +138,7 @@ def normalise_modes(modes: Sequence[str]) -> tuple[str, ...]:
     upper = [m.strip().upper() for m in modes]
     for mode in upper:
         if mode not in MODES:
-            raise SubscriberError(f"unknown mode {mode!r} (EDI or DTI)")
+            raise SubscriberError(f"unknown mode {mode!r} (EDI or DTI)", reason="unknown_mode")
     return tuple(m for m in MODES if m in upper)
 
 
@@ -145,22 +146,29 @@ def normalise_kinds(kinds: Sequence[str]) -> tuple[str, ...]:
     allowed = CLIENT_KINDS + ADMIN_KINDS
     for kind in kinds:
         if kind not in allowed:
-            raise SubscriberError(f"unknown event kind {kind!r} (one of {', '.join(allowed)})")
+            raise SubscriberError(
+                f"unknown event kind {kind!r} (one of {', '.join(allowed)})", reason="unknown_kind"
+            )
     return tuple(k for k in allowed if k in kinds)
 
 
 def check_address(channel: str, address: str) -> str:
     address = address.strip()
     if channel not in CHANNELS:
-        raise SubscriberError(f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})")
+        raise SubscriberError(
+            f"unknown channel {channel!r} (one of {', '.join(CHANNELS)})", reason="unknown_channel"
+        )
     if not address:
-        raise SubscriberError("the address is empty")
+        raise SubscriberError("the address is empty", reason="empty_address")
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)"
+            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+            reason="bad_address",
         )
     if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
-        raise SubscriberError(f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)")
+        raise SubscriberError(
+            f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
+        )
     if channel == "apprise":
         import apprise
 
@@ -173,9 +181,87 @@ def check_address(channel: str, address: str) -> str:
         if not usable:
             raise SubscriberError(
                 f"Apprise cannot use {mask_address(channel, address)!r} "
-                "(see https://github.com/caronc/apprise/wiki for URL forms)"
+                "(see https://github.com/caronc/apprise/wiki for URL forms)",
+                reason="bad_address",
             )
     return address
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscriber:
+    """A subscriber to create, every value checked: build it with :func:`new`."""
+
+    channel: str
+    address: str
+    client: str
+    eori: str | None = None
+    lang: str = "fr"
+    services: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    role: str = "client"
+    profile: dict[str, Any] = field(default_factory=dict)
+
+
+def new(
+    *,
+    channel: str,
+    address: str,
+    client: str,
+    eori: str | None = None,
+    lang: str = "fr",
+    services: Sequence[str] = (),
+    modes: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    role: str = "client",
+    profile: dict[str, Any] | None = None,
+) -> NewSubscriber:
+    """Check and normalise what a new subscriber is made of (nothing is written)."""
+    address = check_address(channel, address)
+    if not client.strip():
+        raise SubscriberError("the client name is empty", reason="empty_client")
+    if lang not in LANGS:
+        raise SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language")
+    if role not in ROLES:
+        raise SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role")
+    return NewSubscriber(
+        channel=channel,
+        address=address,
+        client=client.strip(),
+        eori=eori or None,
+        lang=lang,
+        services=normalise_services(services),
+        modes=normalise_modes(modes),
+        kinds=normalise_kinds(kinds),
+        role=role,
+        profile=dict(profile or {}),
+    )
+
+
+def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscriber:
+    """Write a new subscriber in ``session``; a second subscription of the same address is refused."""
+    row = SubscriberRow(
+        channel=spec.channel,
+        address=spec.address,
+        client=spec.client,
+        eori=spec.eori,
+        lang=spec.lang,
+        services=list(spec.services),
+        modes=list(spec.modes),
+        kinds=list(spec.kinds),
+        role=spec.role,
+        active=True,
+        paused=False,
+        profile=dict(spec.profile),
+        created_at=now,
+    )
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        shown = f"{spec.channel} {mask_address(spec.channel, spec.address)}"
+        raise SubscriberError(f"{shown} is already subscribed", reason="already_subscribed") from exc
+    return from_row(row)
 
 
 def add(
@@ -193,36 +279,21 @@ def add(
     profile: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Subscriber:
-    """Create a subscriber; a second subscription of the same address is refused."""
-    address = check_address(channel, address)
-    if not client.strip():
-        raise SubscriberError("the client name is empty")
-    if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)")
-    if role not in ROLES:
-        raise SubscriberError(f"unknown role {role!r} (client or admin)")
-    row = SubscriberRow(
+    """Create a subscriber, owed nothing yet (a newcomer mid-outage is enrolled: ``relays.enrolment``)."""
+    spec = new(
         channel=channel,
         address=address,
-        client=client.strip(),
-        eori=(eori or None),
+        client=client,
+        eori=eori,
         lang=lang,
-        services=list(normalise_services(services)),
-        modes=list(normalise_modes(modes)),
-        kinds=list(normalise_kinds(kinds)),
+        services=services,
+        modes=modes,
+        kinds=kinds,
         role=role,
-        active=True,
-        paused=False,
-        profile=dict(profile or {}),
-        created_at=now or datetime.now(UTC),
+        profile=profile,
     )
-    try:
-        with store.transaction() as session:
-            session.add(row)
-            session.flush()
-            return from_row(row)
-    except IntegrityError as exc:
-        raise SubscriberError(f"{channel} {mask_address(channel, address)} is already subscribed") from exc
+    with store.transaction() as session:
+        return insert(session, spec, now=now or datetime.now(UTC))
 
 
 def all_subscribers(store: Store, *, include_inactive: bool = True) -> list[Subscriber]:
@@ -255,7 +326,7 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
     with store.transaction() as session:
         row = session.get(SubscriberRow, subscriber_id)
         if row is None:
-            raise SubscriberError(f"no subscriber {subscriber_id}")
+            raise SubscriberError(f"no subscriber {subscriber_id}", reason="unknown_subscriber")
         for name, value in changes.items():
             if name == "services":
                 value = list(normalise_services(value))
@@ -264,13 +335,29 @@ def update(store: Store, subscriber_id: int, **changes: Any) -> Subscriber:
             elif name == "kinds":
                 value = list(normalise_kinds(value))
             elif name == "lang" and value not in LANGS:
-                raise SubscriberError(f"unknown language {value!r} (fr or en)")
+                raise SubscriberError(f"unknown language {value!r} (fr or en)", reason="unknown_language")
             elif name not in {"active", "paused", "profile", "eori", "client", "deactivated_reason", "lang"}:
-                raise SubscriberError(f"cannot change {name}")
+                raise SubscriberError(f"cannot change {name}", reason="not_changeable")
             setattr(row, name, value)
         if changes.get("active") is True:
             row.deactivated_reason = None
             row.deactivated_at = None
+        session.flush()
+        return from_row(row)
+
+
+def deactivate(store: Store, channel: str, address: str, reason: str) -> Subscriber | None:
+    """The chat at ``channel``/``address`` removed us (left, kicked, blocked): stop writing to it.
+
+    Returns the subscriber deactivated now, or None when there was no active one.
+    """
+    with store.transaction() as session:
+        row = session.scalars(
+            select(SubscriberRow).where(SubscriberRow.channel == channel, SubscriberRow.address == address)
+        ).first()
+        if row is None or not row.active:
+            return None
+        row.active, row.deactivated_reason, row.deactivated_at = False, reason, datetime.now(UTC)
         session.flush()
         return from_row(row)
 
@@ -286,8 +373,8 @@ def remove(store: Store, subscriber_id: int) -> bool:
         row.deactivated_at = datetime.now(UTC)
         session.execute(
             sql_update(DeliveryRow)
-            .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == "pending")
-            .values(status="skipped", last_error="subscriber removed")
+            .where(DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.status == DeliveryStatus.PENDING)
+            .values(status=DeliveryStatus.SKIPPED, last_error="subscriber removed")
         )
         return True
 

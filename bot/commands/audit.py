@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.settings import load_settings
+from relays.audit import as_csv, as_json, as_table, audit
+from relays.errors import UsageError
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "audit", help="per alert, which subscribers were told of the start and the end, and when"
-    )
+    p = sub.add_parser("audit", help=summary("audit"))
     p.add_argument("--alert", help="only this alert id")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")
@@ -16,16 +20,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import open_store
-    from bot.cli import UsageError
-    from bot.settings import load_settings
-    from relays.audit import as_csv, as_json, as_table, audit
-
-    store = open_store(load_settings(), args.db)
-    try:
-        rows = audit(store, args.alert)
-    finally:
-        store.close()
+    with bootstrap(load_settings(), database_url=args.db) as relay:
+        rows = audit(relay.store, args.alert)
     if args.alert and not rows:
         raise UsageError(f"no delivery recorded for alert {args.alert!r}")
     text = {"table": as_table, "csv": as_csv, "json": as_json}[args.format](rows)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from pydantic import SecretStr
+from sqlalchemy.engine import make_url
+
+from bot.commands import summary
+from bot.settings import load_settings
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("config", help="configuration")
+    p = sub.add_parser("config", help=summary("config"))
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     check = actions.add_parser("check", help="validate the settings and print them, secrets masked")
@@ -16,10 +22,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from pydantic import SecretStr
-
-    from bot.settings import load_settings
-
     settings = load_settings()
     shown: dict[str, object] = {}
     for name in type(settings).model_fields:
@@ -27,8 +29,6 @@ def run_check(args: argparse.Namespace) -> int:
         if isinstance(value, SecretStr):
             value = "********" if value.get_secret_value() else ""
         elif name == "database_url" and isinstance(value, str):
-            from sqlalchemy.engine import make_url
-
             value = make_url(value).render_as_string(hide_password=True)
         shown[name] = str(value) if not isinstance(value, (int, float, bool, list, type(None))) else value
     shown["database_url (resolved)"] = shown["database_url"] or settings.resolved_database_url()

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 
+from sqlalchemy.exc import OperationalError
+
+from bot.commands import summary
+from bot.settings import load_settings
+from relays import migrate
+from relays.errors import UsageError
+from relays.store import make_engine
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("db", help="database maintenance")
+    p = sub.add_parser("db", help=summary("db"))
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
     up = actions.add_parser("upgrade", help="apply the Alembic migrations up to the latest")
@@ -18,18 +26,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _url(args: argparse.Namespace) -> str:
-    from bot.settings import load_settings
-
     return str(args.db or load_settings().resolved_database_url())
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
-    from sqlalchemy.exc import OperationalError
-
-    from bot.cli import UsageError
-    from relays import migrate
-    from relays.store import make_engine
-
     engine = make_engine(_url(args))
     try:
         before = migrate.current(engine)
@@ -44,9 +44,6 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_current(args: argparse.Namespace) -> int:
-    from relays import migrate
-    from relays.store import make_engine
-
     engine = make_engine(_url(args))
     try:
         print(migrate.current(engine) or "empty (no migration applied)")

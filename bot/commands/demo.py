@@ -14,11 +14,19 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bot.cli import UsageError
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.output import event_line
+from bot.settings import Settings
+from relays import subscribers as subs
+from relays.channels.console import ConsoleChannel
+from relays.errors import UsageError
+from relays.sample_source import SampleSite, sample_pages
+from relays.scheduler import add_poll_job, build_scheduler
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="poll the bundled sample scenario on 127.0.0.1 and print each event")
+    p = sub.add_parser("demo", help=summary("demo"))
     p.add_argument("--interval", type=float, default=0.5, help="seconds between polls (default 0.5)")
     p.add_argument("--pages", type=Path, help="a folder of *.html pages to play instead of the bundled one")
     p.add_argument("--db", help="SQLAlchemy URL of the store to use (default: a fresh temporary SQLite file)")
@@ -26,77 +34,67 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _demo(args: argparse.Namespace, db_url: str) -> int:
-    from bot.output import event_line
-    from relays import subscribers as subs
-    from relays.channels.console import ConsoleChannel
-    from relays.fetch import Fetcher
-    from relays.outbox import Sender, enqueue_hook
-    from relays.poller import Poller
-    from relays.sample_source import SampleSite, sample_pages
-    from relays.scheduler import add_poll_job, build_scheduler
-    from relays.store import Store
-
     pages = sample_pages(args.pages)
     site = SampleSite(pages)
     url = await site.start()
-    store = Store.open(db_url)
-    if not subs.all_subscribers(store):
-        subs.add(store, channel="console", address="desk-ops", client="Transitaire Dupont (EDI)")
-        subs.add(
-            store,
-            channel="console",
-            address="export-team",
-            client="Export team",
-            lang="en",
-            kinds=["alert_closed"],
-        )
-        subs.add(
-            store,
-            channel="console",
-            address="admins",
-            client="Admins",
-            role="admin",
-            kinds=["source_degraded"],
-        )
-    fetcher = Fetcher(timeout=10)
-    poller = Poller(
-        store, fetcher, [url], source_name="demo", interval=args.interval, on_events=enqueue_hook()
+    # The embedded defaults whatever the environment says: no token, no network but 127.0.0.1.
+    settings = Settings.defaults(meteo_url=[url], poll_interval=args.interval, http_timeout=10)
+    relay = bootstrap(
+        settings,
+        database_url=db_url,
+        channels={"console": ConsoleChannel()},
+        source_name="demo",
+        one_off=True,
     )
-    sender = Sender(store, {"console": ConsoleChannel()})
-    done = asyncio.Event()
-    print(f"Serving {len(pages)} sample pages at {url}; polling every {args.interval:g} s.", flush=True)
+    async with relay:
+        store = relay.store
+        if not subs.all_subscribers(store):
+            subs.add(store, channel="console", address="desk-ops", client="Transitaire Dupont (EDI)")
+            subs.add(
+                store,
+                channel="console",
+                address="export-team",
+                client="Export team",
+                lang="en",
+                kinds=["alert_closed"],
+            )
+            subs.add(
+                store,
+                channel="console",
+                address="admins",
+                client="Admins",
+                role="admin",
+                kinds=["source_degraded"],
+            )
+        poller, sender = relay.poller, relay.sender
+        done = asyncio.Event()
+        print(f"Serving {len(pages)} sample pages at {url}; polling every {args.interval:g} s.", flush=True)
 
-    async def job() -> None:
-        page = site.pages[min(site.index, len(site.pages) - 1)][0]
-        result = await poller.tick()
-        if result is None:
-            return
-        status = f"failed: {result.failure}" if result.failure else f"{len(result.events)} new event(s)"
-        print(f"poll {page}: {status}", flush=True)
-        for event in result.events:
-            print(f"  {event_line(event)}", flush=True)
-        if result.events:
-            print(flush=True)
-            await sender.drain()
-        if site.finished:
-            done.set()
+        async def job() -> None:
+            page = site.pages[min(site.index, len(site.pages) - 1)][0]
+            result = await poller.tick()
+            if result is None:
+                return
+            status = f"failed: {result.failure}" if result.failure else f"{len(result.events)} new event(s)"
+            print(f"poll {page}: {status}", flush=True)
+            for event in result.events:
+                print(f"  {event_line(event)}", flush=True)
+            if result.events:
+                print(flush=True)
+                await sender.drain()
+            if site.finished:
+                done.set()
 
-    scheduler = build_scheduler()
-    add_poll_job(scheduler, job, interval=args.interval)
-    scheduler.start()
-    try:
-        await done.wait()
-    finally:
-        scheduler.shutdown(wait=False)
-        await fetcher.aclose()
-        await site.stop()
-        store.close()
-    open_alerts = Store.open(db_url)
-    try:
-        still_open = open_alerts.open_alerts()
-        total = len(open_alerts.events())
-    finally:
-        open_alerts.close()
+        scheduler = build_scheduler()
+        add_poll_job(scheduler, job, interval=args.interval)
+        scheduler.start()
+        try:
+            await done.wait()
+        finally:
+            scheduler.shutdown(wait=False)
+            await site.stop()
+        still_open = store.open_alerts()
+        total = len(store.events())
     print(
         f"Done: {total} event(s) recorded, {len(still_open)} alert(s) still open; reminders due later "
         "(before the reintegration deadline, before and at the planned interruption) stay in the store "

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import argparse
 
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.settings import load_settings
+from relays.errors import UsageError
+from relays.invites import create_invite, list_invites
+
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("invite", help="create a single-use invite code for a client's chat")
+    p = sub.add_parser("invite", help=summary("invite"))
     p.add_argument("client", nargs="?", help="the client's name")
     p.add_argument("--eori", help="the client's EORI number")
     p.add_argument("--company", help="raison sociale (default: the client's name)")
@@ -24,17 +30,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.bootstrap import open_store
-    from bot.cli import UsageError
-    from bot.settings import load_settings
-    from relays.invites import InviteError, create_invite, list_invites
-
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
-    store = open_store(load_settings(), args.db)
-    try:
+    with bootstrap(load_settings(), database_url=args.db) as relay:
         if args.list:
-            for invite in list_invites(store):
+            for invite in list_invites(relay.store):
                 state = (
                     f"used {invite.used_at:%Y-%m-%d %H:%M} by {invite.used_by}"
                     if invite.used_at
@@ -48,12 +48,7 @@ def run(args: argparse.Namespace) -> int:
             "address": args.address,
             "phone": args.phone,
         }
-        try:
-            code = create_invite(store, args.client, profile)
-        except InviteError as exc:
-            raise UsageError(str(exc)) from exc
-    finally:
-        store.close()
+        code = create_invite(relay.store, args.client, profile)
     print(f"invite code for {args.client.strip()}: {code} (single use, valid 30 days)")
     print("in the client's chat, send:")
     print(f"/start {code}")

@@ -9,11 +9,17 @@ import argparse
 import asyncio
 import json
 
-from bot.cli import UsageError
+from bot.bootstrap import Relay, bootstrap
+from bot.commands import summary
+from bot.output import snapshot_lines, snapshot_record
+from bot.settings import load_settings
+from relays.errors import UsageError
+from relays.fetch import FetchError
+from relays.meteo import PageError, parse_page
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("poll", help="fetch the météo page and print the parsed snapshot")
+    p = sub.add_parser("poll", help=summary("poll"))
     p.add_argument("--once", action="store_true", required=True, help="fetch once and exit")
     p.add_argument("--url", help="the page to read (default: the configured METEO_URL)")
     p.add_argument("--json", action="store_true", help="print the snapshot as one JSON object")
@@ -21,29 +27,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-async def _fetch(url: str, timeout: float) -> tuple[bytes, str | None]:
-    from relays.fetch import Fetcher, FetchError
-
-    fetcher = Fetcher(timeout=timeout)
-    try:
-        fetched = await fetcher.fetch(url)
-    except FetchError as exc:
-        raise UsageError(f"cannot fetch {url}: {exc}") from exc
-    finally:
-        await fetcher.aclose()
+async def _fetch(relay: Relay, url: str) -> tuple[bytes, str | None]:
+    async with relay:
+        try:
+            fetched = await relay.fetcher.fetch(url)
+        except FetchError as exc:
+            raise UsageError(f"cannot fetch {url}: {exc}") from exc
     return fetched.body, fetched.content_type
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.output import snapshot_lines, snapshot_record
-    from bot.settings import load_settings
-    from relays.meteo import PageError, parse_page
-
     settings = load_settings()
     url = args.url or settings.meteo_url[0]
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must be an http(s) URL, not {url!r}")
-    body, content_type = asyncio.run(_fetch(url, args.timeout or settings.http_timeout))
+    if args.timeout:
+        settings = settings.model_copy(update={"http_timeout": args.timeout})
+    body, content_type = asyncio.run(_fetch(bootstrap(settings), url))
     try:
         snapshot = parse_page(body, location=url, content_type=content_type)
     except PageError as exc:

@@ -13,17 +13,25 @@ import json
 import re
 import sys
 import tempfile
-from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import UsageError
+from bot.bootstrap import Relay, bootstrap
+from bot.commands import summary
+from bot.output import event_line
+from bot.settings import Settings, load_settings
+from relays import queries
+from relays.errors import UsageError
+from relays.events import to_record
+from relays.fetch import FetchError
+from relays.poller import read_page
+from relays.sender import Report
 
 URL = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("replay", help="feed pages (files or URLs) through the lifecycle and print the events")
+    p = sub.add_parser("replay", help=summary("replay"))
     p.add_argument("pages", nargs="+", metavar="PAGE_OR_URL")
     p.add_argument("--json", action="store_true", help="one JSON object per event and line")
     p.add_argument(
@@ -51,117 +59,84 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-async def _read_all(locations: list[str], timeout: float) -> list[tuple[str, bytes, str | None]]:
-    from relays.fetch import Fetcher, FetchError
+async def _read_all(relay: Relay, locations: list[str]) -> list[tuple[str, bytes, str | None]]:
+    """Every page, read before anything is recorded: a missing file or a dead URL stops it all."""
 
     pages: list[tuple[str, bytes, str | None]] = []
-    fetcher: Fetcher | None = None
-    try:
-        for location in locations:
-            if URL.match(location):
-                fetcher = fetcher or Fetcher(timeout=timeout)
-                try:
-                    fetched = await fetcher.fetch(location)
-                except FetchError as exc:
-                    raise UsageError(f"cannot fetch {location}: {exc}") from exc
-                pages.append((location, fetched.body, fetched.content_type))
-                continue
-            path = Path(location)
-            if not path.exists():
-                raise UsageError(f"{location}: no such file")
-            if path.is_dir():
-                raise UsageError(f"{location}: is a directory (give the pages, e.g. {location}/*.html)")
+    for location in locations:
+        if URL.match(location):
             try:
-                pages.append((location, path.read_bytes(), None))
-            except OSError as exc:
-                raise UsageError(f"cannot read {location}: {exc.strerror or exc}") from exc
-    finally:
-        if fetcher is not None:
-            await fetcher.aclose()
+                fetched = await relay.fetcher.fetch(location)
+            except FetchError as exc:
+                raise UsageError(f"cannot fetch {location}: {exc}") from exc
+            pages.append((location, fetched.body, fetched.content_type))
+            continue
+        path = Path(location)
+        if not path.exists():
+            raise UsageError(f"{location}: no such file")
+        if path.is_dir():
+            raise UsageError(f"{location}: is a directory (give the pages, e.g. {location}/*.html)")
+        try:
+            pages.append((location, path.read_bytes(), None))
+        except OSError as exc:
+            raise UsageError(f"cannot read {location}: {exc.strerror or exc}") from exc
     return pages
 
 
 def run(args: argparse.Namespace) -> int:
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
-    pages = asyncio.run(_read_all(args.pages, args.timeout))
+    # Only delivering needs the configuration (channels, tokens): a plain replay never reads it.
+    settings = (load_settings() if args.deliver else Settings.defaults()).model_copy(
+        update={
+            "http_timeout": args.timeout,
+            "degraded_after": args.degraded_after,
+            "close_after_absent": args.close_after_absent,
+        }
+    )
+    # With --json, stdout carries only events: the console channel writes to stderr.
+    console = sys.stderr if args.json else None
     if args.db or args.deliver:
-        from bot.settings import load_settings
-
-        return asyncio.run(_replay(args, pages, args.db or load_settings().resolved_database_url()))
+        relay = bootstrap(settings, database_url=args.db, console=console, one_off=True)
+        return asyncio.run(_replay(args, relay))
     with tempfile.TemporaryDirectory(prefix="prodouane-replay-") as tmp:
-        return asyncio.run(_replay(args, pages, f"sqlite:///{Path(tmp) / 'replay.sqlite3'}"))
+        relay = bootstrap(settings, database_url=f"sqlite:///{Path(tmp) / 'replay.sqlite3'}", one_off=True)
+        return asyncio.run(_replay(args, relay))
 
 
-async def _replay(args: argparse.Namespace, pages: list[tuple[str, bytes, str | None]], db_url: str) -> int:
-    from bot.bootstrap import build_channels
-    from bot.output import event_line
-    from bot.settings import load_settings
-    from relays.events import to_record
-    from relays.lifecycle import Rules
-    from relays.outbox import Report, Sender, enqueue_hook
-    from relays.poller import read_page
-    from relays.store import Store
-
-    rules = Rules(degraded_after=args.degraded_after, close_after_absent=args.close_after_absent)
-    settings = load_settings() if args.deliver else None
-    store = Store.open(db_url)
-    total = Report()
-    async with AsyncExitStack() as stack:
-        sender = None
-        if settings is not None:
-            # With --json, stdout carries only events: the console channel writes to stderr.
-            channels = await build_channels(settings, stack, console=sys.stderr if args.json else None)
-            sender = Sender(store, channels)
+async def _replay(args: argparse.Namespace, relay: Relay) -> int:
+    async with relay:
+        pages = await _read_all(relay, args.pages)
+        store = relay.store
+        sender = relay.sender if args.deliver else None
+        if sender is not None:
             await asyncio.to_thread(sender.recover)
-        try:
-            for location, body, content_type in pages:
-                observation = read_page(location, body, content_type)
-                events = store.record_poll(
-                    "replay",
-                    location,
-                    observation,
-                    now=datetime.now(UTC),
-                    rules=rules,
-                    on_events=enqueue_hook() if sender else None,
-                )
-                for event in events:
-                    if args.json:
-                        print(json.dumps(to_record(event), ensure_ascii=False), flush=True)
-                    else:
-                        print(f"{location}: {event_line(event)}", flush=True)
-                if sender is not None:
-                    total.add(await sender.drain())
+        total = Report()
+        for location, body, content_type in pages:
+            observation = read_page(location, body, content_type)
+            events = store.record_poll(
+                "replay",
+                location,
+                observation,
+                now=datetime.now(UTC),
+                rules=relay.rules,
+                on_events=relay.fanout if sender else None,
+            )
+            for event in events:
+                if args.json:
+                    print(json.dumps(to_record(event), ensure_ascii=False), flush=True)
+                else:
+                    print(f"{location}: {event_line(event)}", flush=True)
             if sender is not None:
-                waiting = await asyncio.to_thread(sender.waiting)
-                later = await asyncio.to_thread(_scheduled_later, store)
-                print(
-                    f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
-                    f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
-                    + "".join(
-                        f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()
-                    ),
-                    file=sys.stderr,
-                )
-        finally:
-            store.close()
+                total.add(await sender.drain())
+        if sender is not None:
+            waiting = await asyncio.to_thread(sender.waiting)
+            later = await asyncio.to_thread(queries.scheduled_later, store, datetime.now(UTC))
+            print(
+                f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
+                f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
+                + "".join(f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()),
+                file=sys.stderr,
+            )
     sys.stdout.flush()
     return 0
-
-
-def _scheduled_later(store) -> int:  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
-    from sqlalchemy import func, select
-
-    from relays.store import DeliveryRow
-
-    with store.sessions() as session:
-        return int(
-            session.scalar(
-                select(func.count()).where(
-                    DeliveryRow.status == "pending", DeliveryRow.due_at > datetime.now(UTC)
-                )
-            )
-            or 0
-        )

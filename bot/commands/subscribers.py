@@ -10,14 +10,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from contextlib import AsyncExitStack
 from dataclasses import asdict
+from datetime import UTC, datetime
 
-from bot.cli import UsageError
+from bot.bootstrap import bootstrap
+from bot.commands import summary
+from bot.settings import load_settings
+from relays import subscribers as subs
+from relays.channels.base import DeliveryError, Outgoing
+from relays.enrolment import enrol
+from relays.errors import UsageError
+from relays.render import FORMATS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("subscribers", help="add, list, remove or test subscribers")
+    p = sub.add_parser("subscribers", help=summary("subscribers"))
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     actions.required = True
 
@@ -62,42 +69,29 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.set_defaults(func=run_test)
 
 
-def _store(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from bot.bootstrap import open_store
-    from bot.settings import load_settings
+def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
-    return open_store(load_settings(), args.db)
+    return bootstrap(load_settings(), database_url=args.db)
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
-    from relays import subscribers as subs
-    from relays.outbox import catch_up
-
-    store = _store(args)
-    try:
-        s = subs.add(
-            store,
-            channel=args.channel,
-            address=args.address,
-            client=args.client,
-            eori=args.eori,
-            lang=args.lang,
-            services=args.service,
-            modes=args.mode,
-            kinds=args.kind,
-            role="admin" if args.admin else "client",
-        )
-        with store.transaction() as session:  # joining mid-outage: the open alerts are owed too
-            owed = catch_up(session, s, now=datetime.now(UTC))
-    except subs.SubscriberError as exc:
-        raise UsageError(str(exc)) from exc
-    finally:
-        store.close()
+    spec = subs.new(
+        channel=args.channel,
+        address=args.address,
+        client=args.client,
+        eori=args.eori,
+        lang=args.lang,
+        services=args.service,
+        modes=args.mode,
+        kinds=args.kind,
+        role="admin" if args.admin else "client",
+    )
+    with _relay(args) as relay:  # joining mid-outage: the open alerts are owed too
+        enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
+    s = enrolled.subscriber
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
-    if owed:
-        print(f"{owed} message(s) about what is already open or planned are queued for it")
+    if enrolled.owed:
+        print(f"{enrolled.owed} message(s) about what is already open or planned are queued for it")
     return 0
 
 
@@ -114,13 +108,8 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from relays import subscribers as subs
-
-    store = _store(args)
-    try:
-        everyone = subs.all_subscribers(store)
-    finally:
-        store.close()
+    with _relay(args) as relay:
+        everyone = subs.all_subscribers(relay.store)
     if args.json:
         for s in everyone:
             record = asdict(s)
@@ -142,7 +131,6 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _one(store, key: str):  # type: ignore[no-untyped-def]
-    from relays import subscribers as subs
 
     found = subs.find(store, key)
     if found is None:
@@ -151,33 +139,17 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
 
 
 def run_remove(args: argparse.Namespace) -> int:
-    from relays import subscribers as subs
-
-    store = _store(args)
-    try:
-        s = _one(store, args.subscriber)
-        subs.remove(store, s.id)
-    finally:
-        store.close()
+    with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        subs.remove(relay.store, s.id)
     print(f"subscriber {s.id} ({s.client}) removed; its delivery history stays for the audit trail")
     return 0
 
 
 async def _send_test(args: argparse.Namespace) -> int:
-    from bot.bootstrap import build_channels
-    from bot.settings import load_settings
-    from relays.channels.base import DeliveryError, Outgoing
-    from relays.render import FORMATS
-
-    settings = load_settings()
-    store = _store(args)
-    try:
-        s = _one(store, args.subscriber)
-    finally:
-        store.close()
-    async with AsyncExitStack() as stack:
-        channels = await build_channels(settings, stack)
-        channel = channels.get(s.channel)
+    async with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        channel = relay.channels.get(s.channel)
         if channel is None:
             raise UsageError(
                 f"the {s.channel} channel is not configured (set PRODOUANE_RELAY_"

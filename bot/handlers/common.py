@@ -8,16 +8,17 @@ from datetime import datetime, timedelta
 
 from knowledge.services import find_services
 from relays.dates import PARIS
+from relays.errors import UsageError
 
 MAX_INPUT = 4000  # characters of one incoming message we look at
 MAX_QUESTION = 1000  # a question longer than this is refused politely
 
 
-class UserError(Exception):
+class UserError(UsageError):
     """Something the user typed cannot be done; ``fr``/``en`` say why, and the router replies with it."""
 
     def __init__(self, fr: str, en: str | None = None) -> None:
-        super().__init__(fr)
+        super().__init__(fr, reason="chat")
         self.fr = fr
         self.en = en or fr
 
@@ -41,10 +42,6 @@ def fold_word(word: str) -> str:
     """Lower case without accents, for matching command names and keywords."""
     decomposed = unicodedata.normalize("NFKD", word.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", "").replace("’", "")
-
-
-def paris(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M") if moment else "?"
 
 
 def duration(delta: timedelta, lang: str) -> str:

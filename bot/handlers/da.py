@@ -19,9 +19,10 @@ from datetime import datetime
 from knowledge.documents import load_documents
 from knowledge.services import CANONICAL
 from relays.dates import PARIS
+from relays.render import paris
 from relays.subscribers import all_subscribers
 
-from .common import UserError, fold_word, paris, small_int, take_services, take_when
+from .common import UserError, fold_word, small_int, take_services, take_when
 from .replies import Button, Context, Reply, Span, b, pre, reply
 
 BLANK = "[à compléter]"

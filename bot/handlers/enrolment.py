@@ -15,6 +15,7 @@ from dataclasses import replace
 from knowledge.services import CANONICAL
 from relays import invites
 from relays import subscribers as subs
+from relays.errors import InviteError, SubscriberError
 from relays.events import CLIENT_KINDS
 from relays.snapshot import MODES
 from relays.subscribers import Subscriber
@@ -135,10 +136,12 @@ def start(ctx: Context, args: str) -> Reply:
         s = invites.redeem(
             ctx.relay.store, code, ctx.platform, ctx.chat_id, lang=ctx.lang, now=ctx.relay.clock()
         )
-    except invites.InviteError as exc:
-        log.warning("invite refused", extra={"platform": ctx.platform, "chat": ctx.chat_id, "why": str(exc)})
-        raise UserError(_invite_error_fr(str(exc)), f"Cannot use this code: {exc}.") from exc
-    except subs.SubscriberError as exc:
+    except InviteError as exc:
+        log.warning(
+            "invite refused", extra={"platform": ctx.platform, "chat": ctx.chat_id, "why": exc.reason}
+        )
+        raise UserError(_refused_fr(exc), f"Cannot use this code: {exc}.") from exc
+    except SubscriberError as exc:
         raise UserError(
             f"Impossible d'abonner cette discussion : {exc}.", f"Cannot subscribe this chat: {exc}."
         ) from exc
@@ -164,14 +167,22 @@ def start(ctx: Context, args: str) -> Reply:
     )
 
 
-def _invite_error_fr(message: str) -> str:
-    if "already been used" in message:
-        return "Ce code d'invitation a déjà été utilisé. Demandez-en un nouveau à votre prestataire."
-    if "expired" in message:
-        return "Ce code d'invitation a expiré. Demandez-en un nouveau à votre prestataire."
-    if "already subscribed" in message:
-        return f"Cette discussion est déjà abonnée ({message.split('(', 1)[-1].rstrip(')')})."
-    return "Code d'invitation inconnu. Vérifiez-le ou demandez-en un à votre prestataire."
+#: Why an invite code was refused (``InviteError.reason``), as the chat reads it in French.
+REFUSED_FR = {
+    "code_used": "Ce code d'invitation a déjà été utilisé. Demandez-en un nouveau à votre prestataire.",
+    "code_expired": "Ce code d'invitation a expiré. Demandez-en un nouveau à votre prestataire.",
+    "unknown_code": "Code d'invitation inconnu. Vérifiez-le ou demandez-en un à votre prestataire.",
+}
+
+
+def _refused_fr(exc: InviteError) -> str:
+    if exc.reason == "already_subscribed":
+        return (
+            f"Cette discussion est déjà abonnée (client {exc.client})."
+            if exc.client
+            else ("Cette discussion est déjà abonnée.")
+        )
+    return REFUSED_FR.get(exc.reason, REFUSED_FR["unknown_code"])
 
 
 def _parse_filters(args: str) -> tuple[list[str], list[str], list[str], bool]:
@@ -324,7 +335,7 @@ def lang(ctx: Context, args: str) -> Reply:
 
 def set_lang(ctx: Context, chosen: str) -> Reply:
     if ctx.subscriber is not None:
-        invites.set_lang(ctx.relay.store, ctx.subscriber.id, chosen)
+        subs.update(ctx.relay.store, ctx.subscriber.id, lang=chosen)
         return reply(
             "✅ ", "Les messages seront en français." if chosen == "fr" else "Messages will be in English."
         )

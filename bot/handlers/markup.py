@@ -1,27 +1,26 @@
 """Rendering a neutral :class:`~bot.handlers.replies.Reply` for each platform, escaped and within limits.
 
-Every span is escaped for its target before it is styled: Telegram HTML escapes ``&``, ``<``, ``>``
-(``html.escape``), Slack mrkdwn escapes the same three (which also defuses ``<!channel>`` and
-``<url|fake links>``). Long replies are cut at a span boundary or inside the last span, never inside
-a tag, and end with "…". Telegram counts UTF-16 code units, so lengths are measured that way.
+Every span is escaped for its target before it is styled, with the escapes and limits the alerts
+use (:mod:`relays.render`): Telegram HTML escapes ``&``, ``<``, ``>``, Slack mrkdwn escapes the
+same three (which also defuses ``<!channel>`` and ``<url|fake links>``). Long replies are cut at a
+span boundary or inside the last span, never inside a tag, and end with "…". Telegram counts
+UTF-16 code units, so lengths are measured that way.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
+from relays.channels.base import utf16_len
+from relays.render import MARKUPS, SLACK_LIMIT, TELEGRAM_LIMIT
+
 from .replies import Reply, Span
 
-TELEGRAM_LIMIT = 4096
-SLACK_LIMIT = 3900  # one message's text; each section block holds at most 3000
-SLACK_SECTION = 3000
+__all__ = ["SLACK_LIMIT", "TELEGRAM_LIMIT", "slack_blocks", "slack_mrkdwn", "telegram_html", "utf16_len"]
+
+SLACK_SECTION = 3000  # characters in one section block (a message's text holds SLACK_LIMIT)
 ELLIPSIS = "\n…"
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _fit(
@@ -53,7 +52,7 @@ def _fit(
 
 
 def _telegram_span(span: Span) -> str:
-    text = html.escape(span.text, quote=False)
+    text = MARKUPS["html"].escape(span.text)
     if span.style == "plain" or not span.text.strip():
         return text
     tag = {"bold": "b", "italic": "i", "code": "code", "pre": "pre"}[span.style]
@@ -65,12 +64,8 @@ def telegram_html(reply: Reply) -> str:
     return _fit(reply.spans, _telegram_span, TELEGRAM_LIMIT, utf16_len)
 
 
-def slack_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _slack_span(span: Span) -> str:
-    text = slack_escape(span.text)
+    text = MARKUPS["mrkdwn"].escape(span.text)
     if span.style == "plain" or not text.strip():
         return text
     if span.style == "pre":
@@ -83,10 +78,6 @@ def _slack_span(span: Span) -> str:
 
 def slack_mrkdwn(reply: Reply, limit: int = SLACK_LIMIT) -> str:
     return _fit(reply.spans, _slack_span, limit)
-
-
-def plain(reply: Reply) -> str:
-    return reply.text
 
 
 def _sections(text: str) -> list[str]:

@@ -20,10 +20,10 @@ from relays.store import Store
 from relays.subscribers import Subscriber
 
 __all__ = [
+    "BotRelay",
     "Broadcast",
     "Button",
     "Context",
-    "Relay",
     "Reply",
     "Span",
     "Style",
@@ -116,8 +116,12 @@ def _now() -> datetime:
 
 
 @dataclass(frozen=True, slots=True)
-class Relay:
-    """What the handlers work with: the relay's store, the admins, the channels, a clock."""
+class BotRelay:
+    """What the handlers work with: the relay's store, the admins, the channels, a clock.
+
+    Built by :func:`bot.bootstrap.bootstrap` (``relay.bots``); the handlers read the store through
+    :mod:`relays.queries` and change it through :mod:`relays.subscribers` and :mod:`relays.invites`.
+    """
 
     store: Store
     admins: frozenset[str] = frozenset()
@@ -129,7 +133,7 @@ class Relay:
 class Context:
     """One incoming message or button press, described the same way for every platform."""
 
-    relay: Relay
+    relay: BotRelay
     platform: str  # "telegram" | "slack"
     chat_id: str
     user_id: str

@@ -2,10 +2,10 @@
 
 Every command has an English name and French aliases (``/aide`` = ``/help``, ``/etat`` =
 ``/status``…); ``help`` lists them in the user's language. Plain text in a private chat, or when
-the bot is addressed in a group, goes to the answer engine. Errors a user can cause
-(:class:`~bot.handlers.common.UserError`, :class:`~relays.subscribers.SubscriberError`) become a
-polite reply here; anything else propagates to the platform's single error handler, which logs it
-and apologises without a stack trace.
+the bot is addressed in a group, goes to the answer engine. Refusals — a
+:class:`~relays.errors.UsageError`, worded for the chat when it is a
+:class:`~bot.handlers.common.UserError` — become a polite reply here; anything else propagates to
+the platform's single error handler, which logs it and apologises without a stack trace.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from relays.subscribers import LANGS, SubscriberError, find_by_address
+from relays.errors import UsageError
+from relays.subscribers import LANGS, find_by_address
 
 from . import admin, ask, da, enrolment, selftrigger, status
 from .common import UserError, clean, fold_word
@@ -255,7 +256,7 @@ def handle(ctx: Context, text: str) -> Reply | None:
         # whose arguments do not parse is read as a question instead.
         try:
             return _guard(ctx, spec.func(ctx, args))
-        except (UserError, SubscriberError):
+        except UsageError:
             return _guard(ctx, _run(ctx, ask.ask, text))
     if spec.admin and not ctx.is_admin:
         log.warning(
@@ -285,7 +286,7 @@ def _run(ctx: Context, func: Handler, args: str) -> Reply:
         return func(ctx, args)
     except UserError as exc:
         return reply("⚠️ ", exc.text(ctx.lang))
-    except SubscriberError as exc:
+    except UsageError as exc:  # refused by the relay (a subscriber change, an invite), in its words
         return reply("⚠️ ", str(exc))
 
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
-
 from knowledge.documents import load_documents
 from knowledge.procedures import reintegration_deadline
-from relays.events import AlertClosed, BulletinPublished, InterruptionPlanned
-from relays.lifecycle import AlertState
-from relays.render import deadline_applies
-from relays.store import SourceRow, Store
+from relays import queries
+from relays.queries import Alert
+from relays.render import deadline_applies, paris
 
-from .common import UserError, ago, paris, take_when
+from .common import UserError, ago, take_when
 from .replies import Context, Reply, Span, b, i, reply
 
 MAX_TEXT = 300  # characters of a CID text quoted in a status line
@@ -30,9 +27,7 @@ def _short(text: str) -> str:
     return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
-def _freshness(ctx: Context, store: Store, now: datetime) -> list[str | Span]:
-    with store.sessions() as session:
-        sources = list(session.scalars(select(SourceRow)))
+def _freshness(ctx: Context, sources: tuple[queries.Source, ...], now: datetime) -> list[str | Span]:
     if not sources:
         return [
             i(
@@ -73,8 +68,7 @@ def _freshness(ctx: Context, store: Store, now: datetime) -> list[str | Span]:
     return out
 
 
-def _alert_lines(ctx: Context, alert: AlertState, now: datetime) -> list[str | Span]:
-    store = ctx.relay.store
+def _alert_lines(ctx: Context, alert: Alert, now: datetime) -> list[str | Span]:
     level = {"red": ctx.t("ALERTE ROUGE", "RED ALERT"), "black": ctx.t("ALERTE NOIRE", "BLACK ALERT")}.get(
         alert.level or "", ctx.t("ALERTE", "ALERT")
     )
@@ -89,10 +83,7 @@ def _alert_lines(ctx: Context, alert: AlertState, now: datetime) -> list[str | S
     ]
     if alert.title:
         out += [_short(alert.title), "\n"]
-    opened = alert.published_at
-    if opened is None:
-        found = store.events(kinds=("alert_opened",), alert_id=alert.id)
-        opened = found[0][1].detected_at if found else None
+    opened = alert.since
     out += [
         ctx.t(
             f"Publiée le {paris(opened)}, {ago(opened, now, 'fr')}.",
@@ -100,11 +91,8 @@ def _alert_lines(ctx: Context, alert: AlertState, now: datetime) -> list[str | S
         ),
         "\n",
     ]
-    bulletins = [
-        e for _, e in store.events(kinds=("bulletin",), alert_id=alert.id) if isinstance(e, BulletinPublished)
-    ]
-    if bulletins:
-        last = bulletins[-1]
+    last = alert.latest_bulletin
+    if last is not None:
         moment = last.published_at or last.detected_at
         number = f" n°{last.number}" if last.number is not None else ""
         out += [
@@ -120,7 +108,7 @@ def _alert_lines(ctx: Context, alert: AlertState, now: datetime) -> list[str | S
     return out
 
 
-def _concerns(ctx: Context, alert: AlertState) -> bool:
+def _concerns(ctx: Context, alert: Alert) -> bool:
     s = ctx.subscriber
     if s is None:
         return False
@@ -129,16 +117,9 @@ def _concerns(ctx: Context, alert: AlertState) -> bool:
     return services and modes
 
 
-def upcoming_interruptions(store: Store, now: datetime) -> list[InterruptionPlanned]:
-    out = []
-    for _, event in store.events(kinds=("interruption_planned",)):
-        if isinstance(event, InterruptionPlanned) and (event.ends_at or event.starts_at or now) >= now:
-            out.append(event)
-    return out
-
-
 def status(ctx: Context, args: str) -> Reply:
     store, now = ctx.relay.store, ctx.relay.clock()
+    alerts = queries.open_alerts(store)
     parts: list[str | Span] = [
         "📡 ",
         b(
@@ -149,13 +130,12 @@ def status(ctx: Context, args: str) -> Reply:
         ),
         "\n",
     ]
-    parts += _freshness(ctx, store, now)
-    alerts = store.open_alerts()
+    parts += _freshness(ctx, queries.sources(store), now)
     if not alerts:
         parts += ["\n✅ ", ctx.t("Aucune alerte en cours.", "No open alert."), "\n"]
     for alert in alerts:
         parts += _alert_lines(ctx, alert, now)
-    planned = upcoming_interruptions(store, now)
+    planned = queries.upcoming_interruptions(store, now)
     for event in planned:
         what = ", ".join(event.services) or ctx.t("tous téléservices", "all téléservices")
         parts += [
@@ -186,19 +166,6 @@ def status(ctx: Context, args: str) -> Reply:
     return reply(*parts)
 
 
-def _last_end(ctx: Context) -> AlertClosed | None:
-    ends = [e for _, e in ctx.relay.store.events(kinds=("alert_closed",)) if isinstance(e, AlertClosed)]
-    mine = [
-        e
-        for e in ends
-        if ctx.subscriber is None
-        or not ctx.subscriber.services
-        or set(ctx.subscriber.services) & set(e.services)
-    ]
-    found = mine or ends
-    return found[-1] if found else None
-
-
 def deadline(ctx: Context, args: str) -> Reply:
     now = ctx.relay.clock()
     words = args.split()
@@ -214,7 +181,7 @@ def deadline(ctx: Context, args: str) -> Reply:
             ctx.t(f"Fin d'alerte indiquée : {paris(moment)}.", f"End of alert given: {paris(moment)}.")
         ]
     else:
-        end = _last_end(ctx)
+        end = queries.last_end(ctx.relay.store, ctx.subscriber.services if ctx.subscriber else ())
         if end is None:
             raise UserError(
                 "Aucune fin d'alerte n'est enregistrée. Indiquez l'heure : deadline 14:30 ou "

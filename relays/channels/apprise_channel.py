@@ -41,6 +41,9 @@ class AppriseChannel:
         self._timeout = timeout
         self._pacer = pacer
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def send(self, message: Outgoing) -> str:
         """Notify ``message.address``; returns ``"apprise:<id>"``."""
         body_format = _FORMATS.get(message.format)

@@ -1,11 +1,13 @@
 """What every delivery channel looks like, and the only errors a channel may raise.
 
 A channel sends one already-rendered message to one address and returns the platform's reference
-to it (used later to thread replies under it). Each channel module translates its library's
-errors at the boundary into this small hierarchy, always with ``raise ... from exc``, so the
-outbox can decide between "retry later" and "never again" without knowing any platform::
+to it (used later to thread replies under it); ``aclose()`` releases what it opened (every channel
+has it, so whoever built the channels closes them all the same way). Each channel module
+translates its library's errors at the boundary into the delivery branch of our error tree
+(:mod:`relays.errors`), always with ``raise ... from exc``, so the outbox can decide between
+"retry later" and "never again" without knowing any platform::
 
-    DeliveryError(Exception)        .channel, .address, .reason
+    DeliveryError(RelayError)       .channel, .address, .reason
      ├── TransientError             retry later; .retry_after: float | None (the server's wish wins)
      └── PermanentError             retrying this message to this address cannot succeed
           ├── BlockedError          bot blocked/kicked, user deactivated, channel archived, not in channel
@@ -28,7 +30,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
+
+from relays.errors import (
+    AuthError,
+    BlockedError,
+    DeliveryError,
+    NotFoundError,
+    PermanentError,
+    TransientError,
+)
 
 __all__ = [
     "AuthError",
@@ -41,55 +52,6 @@ __all__ = [
     "TransientError",
     "split_ref",
 ]
-
-
-class DeliveryError(Exception):
-    """A message could not be delivered to ``address`` over ``channel``."""
-
-    def __init__(self, message: str, *, channel: str, address: str, reason: str = "") -> None:
-        super().__init__(message)
-        self.channel = channel
-        self.address = address
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{self.channel} → {self.address}: {self.args[0]}"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Keyword-only fields defeat Exception's default pickling (and copy.copy).
-        return (_restore, (type(self), self.args[0], dict(self.__dict__)))
-
-
-class TransientError(DeliveryError):
-    """Try again later; wait at least ``retry_after`` seconds when the server said so."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        channel: str,
-        address: str,
-        reason: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message, channel=channel, address=address, reason=reason)
-        self.retry_after = retry_after
-
-
-class PermanentError(DeliveryError):
-    """Retrying this message to this address cannot succeed."""
-
-
-class BlockedError(PermanentError):
-    """The address exists but refuses us (blocked, kicked, archived, deactivated)."""
-
-
-class NotFoundError(PermanentError):
-    """The address does not exist (any more)."""
-
-
-class AuthError(PermanentError):
-    """The platform refuses our credentials; the address is not at fault."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +78,9 @@ class Channel(Protocol):
 
     async def send(self, message: Outgoing) -> str: ...
 
-
-def _restore(cls: type[DeliveryError], message: str, state: dict[str, Any]) -> DeliveryError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, message)
-    error.__dict__.update(state)
-    return error
+    async def aclose(self) -> None:
+        """Release connections (idempotent); a channel opens them again when it next sends."""
+        ...
 
 
 def split_ref(ref: str, address: str) -> str:

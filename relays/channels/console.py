@@ -24,6 +24,9 @@ class ConsoleChannel:
         self._stream = stream
         self._ids = itertools.count(1)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def send(self, message: Outgoing) -> str:
         """Print ``message``; returns ``"<address>:<n>"``."""
         ref = f"{message.address}:{next(self._ids)}"

@@ -56,6 +56,9 @@ class MemoryChannel:
     def heal(self, address: str) -> None:
         self._broken.pop(address, None)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def send(self, message: Outgoing) -> str:
         """Record ``message`` (or fail as programmed); returns ``"<address>:<n>"``."""
         self.attempts += 1

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram_app import TelegramApp, build_telegram_application
 from relays.channels.memory import MemoryChannel
@@ -49,7 +50,7 @@ def sl() -> Iterator[FakeSlack]:
 
 @pytest.fixture
 def settings(tg: FakeTelegram, sl: FakeSlack) -> Settings:
-    return Settings(
+    return Settings.defaults(
         telegram_bot_token=tg.token,
         telegram_api_url=f"{tg.url}/bot",
         slack_bot_token=sl.token,
@@ -67,9 +68,8 @@ def memory() -> MemoryChannel:
 
 @pytest.fixture
 async def app(settings: Settings, store: Store, memory: MemoryChannel) -> AsyncIterator[TelegramApp]:
-    application = build_telegram_application(
-        settings, store, channels={"telegram": memory}, clock=fixed_clock(), rate_limit=False
-    )
+    relay = bootstrap(settings, store=store, channels={"telegram": memory}, clock=fixed_clock())
+    application = build_telegram_application(relay.bots, settings, rate_limit=False)
     await application.initialize()
     yield application
     await application.shutdown()

@@ -1,5 +1,8 @@
-"""A few hundred random messages and button presses through the real Telegram Application: the
-fake Bot API accepts every reply (valid HTML, within 4096 characters) and no update crashes."""
+"""Random messages and button presses through the real Telegram Application: the fake Bot API
+accepts every reply (valid HTML, within 4096 characters) and no update crashes.
+
+How many is the Hypothesis profile's say (``tests/conftest.py``); each example talks to the bot
+over a fresh copy of the store, so a failure shrinks and replays exactly."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import asyncio
 import logging
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,50 +19,63 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram_app import build_telegram_application
 from relays import invites
+from relays.store import Store
 from tests.fakes import FakeTelegram, TelegramLimits
 from tests.fakes._telegram_wire import html_error
-from tests.support.bot_world import fixed_clock, scenario_store
+from tests.support.bot_world import ScenarioCopies, fixed_clock
 from tests.unit.bot.test_fuzz import callback_data, command_strings
 
 from .conftest import TelegramUser
 
 
+@dataclass
 class World:
-    def __init__(self, loop: asyncio.AbstractEventLoop, user: TelegramUser, tg: FakeTelegram) -> None:
-        self.loop, self.user, self.tg = loop, user, tg
+    loop: asyncio.AbstractEventLoop
+    user: TelegramUser
+    tg: FakeTelegram
+    settings: Settings
+    stores: ScenarioCopies
+
+    @contextmanager
+    def fresh(self) -> Iterator[None]:
+        """The bot's handlers over a fresh copy of the store, for one example."""
+        with self.stores.fresh() as store:
+            # The Application stays (started once); only the relay its handlers read is replaced.
+            self.user.app.bot_data["relay"] = bootstrap(self.settings, store=store, clock=fixed_clock()).bots
+            yield
+
+
+def enrol_one_chat(store: Store) -> None:
+    invites.redeem(store, invites.create_invite(store, "Fuzz <&> Co"), "telegram", "42")
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
     loop = asyncio.new_event_loop()
     with FakeTelegram(limits=TelegramLimits.off()) as tg, tempfile.TemporaryDirectory() as folder:
-        store = scenario_store(f"sqlite:///{Path(folder) / 'fuzz.sqlite3'}")
-        invites.redeem(store, invites.create_invite(store, "Fuzz <&> Co"), "telegram", "42")
+        stores = ScenarioCopies(Path(folder), enrol_one_chat)
         tg.set_chat(-100, type="supergroup", title="g")
-        app = build_telegram_application(
-            Settings(telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]),
-            store,
-            clock=fixed_clock(),
-            rate_limit=False,
+        settings = Settings.defaults(
+            telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]
         )
+        with stores.fresh() as store:
+            bots = bootstrap(settings, store=store, clock=fixed_clock()).bots
+            app = build_telegram_application(bots, settings, rate_limit=False)
         loop.run_until_complete(app.initialize())
-        yield World(loop, TelegramUser(tg, app), tg)
+        yield World(loop, TelegramUser(tg, app), tg, settings, stores)
         loop.run_until_complete(app.shutdown())
-        store.close()
+        stores.close()
     loop.close()
 
 
 chats = st.sampled_from([(42, None), (1, None), (-100, 7), (-100, 1)])
 
 
-@settings(
-    max_examples=250,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=command_strings, where=chats, data=callback_data)
 def test_random_updates_never_crash_and_every_reply_is_accepted(
     world: World, text: str, where: tuple[int, Any], data: str, caplog: pytest.LogCaptureFixture
@@ -65,7 +83,7 @@ def test_random_updates_never_crash_and_every_reply_is_accepted(
     chat, user_id = where
     text = text.strip() or "?"
     before = len(world.tg.requests)
-    with caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
+    with world.fresh(), caplog.at_level(logging.ERROR, logger="bot.telegram_app"):
         world.loop.run_until_complete(world.user.say(chat, text[:4096], user_id=user_id))
         sent = world.tg.sent_to(chat, method=None)
         if sent:

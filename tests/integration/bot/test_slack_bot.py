@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.slack_app import build_slack_app, http_handler, incoming
 from relays import subscribers as subs
@@ -121,7 +122,8 @@ class SlackUser:
 
 @pytest.fixture
 async def slack(settings: Settings, store: Store, sl: FakeSlack) -> AsyncIterator[SlackUser]:
-    app = build_slack_app(settings, store, channels={"slack": MemoryChannel("slack")}, clock=fixed_clock())
+    relay = bootstrap(settings, store=store, channels={"slack": MemoryChannel("slack")}, clock=fixed_clock())
+    app = build_slack_app(relay.bots, settings)
     web_app = web.Application()
     web_app.router.add_post("/slack/events", http_handler(app))
     async with TestClient(TestServer(web_app)) as client:

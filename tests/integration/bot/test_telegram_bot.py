@@ -256,9 +256,10 @@ async def test_a_bug_is_logged_and_the_user_gets_an_apology_without_details(
 async def test_real_long_polling_answers_pushed_messages(
     settings: Settings, store: Store, tg: FakeTelegram
 ) -> None:
+    from bot.bootstrap import bootstrap
     from bot.telegram_app import build_telegram_application
 
-    app = build_telegram_application(settings, store, rate_limit=True)
+    app = build_telegram_application(bootstrap(settings, store=store).bots, settings, rate_limit=True)
     await start_polling(app)
     try:
         tg.push_message(42, "/aide")

@@ -12,6 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
+from bot.bootstrap import bootstrap
 from bot.settings import Settings
 from bot.telegram_app import build_telegram_application
 from relays.invites import create_invite
@@ -28,10 +29,11 @@ async def main() -> None:
     with FakeTelegram(limits=TelegramLimits.off()) as tg, tempfile.TemporaryDirectory() as folder:
         store = scenario_store(f"sqlite:///{Path(folder) / 'relay.sqlite3'}")
         code = create_invite(store, "Transit SA", PROFILE)
-        settings = Settings(
+        settings = Settings.defaults(
             telegram_bot_token=tg.token, telegram_api_url=f"{tg.url}/bot", admins=["telegram:1"]
         )
-        app = build_telegram_application(settings, store, clock=fixed_clock(), rate_limit=False)
+        bots = bootstrap(settings, store=store, clock=fixed_clock()).bots
+        app = build_telegram_application(bots, settings, rate_limit=False)
         await app.initialize()
         user = TelegramUser(tg, app)
         shown = 0

@@ -12,9 +12,10 @@ import pytest
 from relays import subscribers as subs
 from relays.channels.apprise_channel import AppriseChannel
 from relays.channels.slack import SlackChannel
+from relays.fanout import enqueue_hook
 from relays.lifecycle import Rules
-from relays.outbox import Sender, enqueue_hook
 from relays.poller import read_page
+from relays.sender import Sender
 from relays.store import Store
 from tests.fakes.slack_api import FakeSlack
 

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from relays import subscribers as subs
 from relays.channels.telegram import TelegramChannel
+from relays.fanout import enqueue_hook
 from relays.lifecycle import Rules
-from relays.outbox import Sender, enqueue_hook
 from relays.poller import read_page
+from relays.sender import Sender
 from relays.store import DeliveryRow, Store
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -13,9 +13,10 @@ import pytest
 from relays import subscribers as subs
 from relays.channels.base import PermanentError
 from relays.channels.memory import MemoryChannel
+from relays.fanout import enqueue_hook
 from relays.metrics import Metrics
-from relays.outbox import Sender, enqueue_hook
 from relays.poller import read_page
+from relays.sender import Sender
 from relays.store import Store
 
 SCENARIO = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"
@@ -56,7 +57,7 @@ async def fill(store: Store, clock: Clock, metrics: Metrics | None = None) -> di
     """Three subscribers, the first four sample pages polled in order, every due message sent.
 
     The third subscriber's chat refuses every message, so its deliveries end as dead letters.
-    With ``metrics``, the sender reports what it sent through ``Sender.on_sent``.
+    With ``metrics``, the sender reports its outcomes to them, as in production.
     """
     subs.add(store, channel="telegram", address="123456789", client="Transitaire Dupont (EDI)")
     subs.add(
@@ -65,9 +66,7 @@ async def fill(store: Store, clock: Clock, metrics: Metrics | None = None) -> di
     subs.add(store, channel="telegram", address=GONE_CHAT, client="Ancien client", services=["ICS2"])
     channels = {"telegram": MemoryChannel("telegram"), "slack": MemoryChannel("slack")}
     channels["telegram"].fail_address(GONE_CHAT, PermanentError)
-    sender = Sender(store, channels, clock=clock)
-    if metrics is not None:
-        sender.on_sent = metrics.on_sent
+    sender = Sender(store, channels, clock=clock, metrics=metrics)
     for name, at in TIMELINE:
         clock.now = at
         record(store, name, (SCENARIO / name).read_bytes(), at)

@@ -22,8 +22,9 @@ import pytest
 from aiohttp import web
 from bs4 import BeautifulSoup
 
-from bot.web import build_web_app, start_web, stop_web, store_readiness
-from relays.metrics import Metrics
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
+from bot.web import build_web_app, start_web, stop_web
 from relays.store import Store
 
 from .conftest import Clock, fill
@@ -89,14 +90,8 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture
 async def base_url(store: Store, clock: Clock) -> AsyncIterator[str]:
     await fill(store, clock)
-    app: web.Application = build_web_app(
-        store,
-        metrics=Metrics.create(store),
-        readiness=store_readiness(store),
-        status_token=TOKEN,
-        poll_interval=60.0,
-        clock=clock,
-    )
+    relay = bootstrap(Settings.defaults(status_token=TOKEN, poll_interval=60.0), store=store, clock=clock)
+    app: web.Application = build_web_app(relay)
     runner = await start_web(app, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"

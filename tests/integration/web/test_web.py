@@ -13,6 +13,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.bootstrap import bootstrap
+from bot.settings import Settings
 from bot.web import Readiness, build_web_app, start_web, stop_web, store_readiness
 from relays.metrics import Metrics
 from relays.store import Store, make_engine
@@ -31,14 +33,10 @@ def app_for(
     readiness: Callable[[], Readiness] | None = None,
     metrics: Metrics | None = None,
 ) -> web.Application:
-    return build_web_app(
-        store,
-        metrics=metrics or Metrics.create(store),
-        readiness=readiness or store_readiness(store),
-        status_token=token,
-        poll_interval=60.0,
-        clock=clock,
+    relay = bootstrap(
+        Settings.defaults(status_token=token, poll_interval=60.0), store=store, clock=clock, metrics=metrics
     )
+    return build_web_app(relay, readiness=readiness)
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from bot.handlers.replies import Context, Relay
+from bot.bootstrap import bootstrap
+from bot.handlers.replies import BotRelay, Context
+from bot.settings import Settings
 from relays.store import Store
 from tests.support.bot_world import fixed_clock, scenario_store
 
@@ -23,12 +25,12 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def relay(store: Store) -> Relay:
-    return Relay(store=store, admins=frozenset({f"telegram:{ADMIN}"}), clock=fixed_clock())
+def relay(store: Store) -> BotRelay:
+    return bootstrap(Settings.defaults(admins=[f"telegram:{ADMIN}"]), store=store, clock=fixed_clock()).bots
 
 
 @pytest.fixture
-def chat(relay: Relay) -> Callable[..., Context]:
+def chat(relay: BotRelay) -> Callable[..., Context]:
     def make(chat_id: str = "42", user_id: str | None = None, **kwargs: Any) -> Context:
         return Context(
             relay=relay,

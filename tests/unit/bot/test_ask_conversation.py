@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.handlers.replies import Context, Relay
+from bot.bootstrap import bootstrap
+from bot.handlers.replies import Context
 from bot.handlers.router import handle
+from bot.settings import Settings
 from relays.store import Store
 
 QUESTION = "Pour Delta G, l'auto-déclenchement de la procédure de secours nécessite-t-il l'accord du bureau ?"
@@ -20,7 +22,7 @@ class Clock:
 
 
 def _context(store: Store, clock: Clock, chat_id: str = "42", user_id: str = "42") -> Context:
-    relay = Relay(store=store, clock=clock)
+    relay = bootstrap(Settings.defaults(), store=store, clock=clock).bots
     return Context(relay=relay, platform="telegram", chat_id=chat_id, user_id=user_id)
 
 

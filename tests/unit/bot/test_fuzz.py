@@ -1,23 +1,29 @@
-"""Thousands of random command strings and button data through the shared handlers: every reply is
-well formed on every platform (non-empty, within limits, valid Telegram HTML) and nothing raises."""
+"""Random command strings and button data through the shared handlers: every reply is well formed
+on every platform (non-empty, within limits, valid Telegram HTML) and nothing raises.
+
+How many examples is the Hypothesis profile's say (``tests/conftest.py``: a fast default, ``deep``
+on demand); each example gets a fresh copy of the store, so a failure shrinks and replays exactly."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.bootstrap import bootstrap
 from bot.handlers.markup import SLACK_LIMIT, slack_blocks, slack_mrkdwn, telegram_html, utf16_len
-from bot.handlers.replies import CALLBACK_MAX_BYTES, Context, Relay, Reply
+from bot.handlers.replies import CALLBACK_MAX_BYTES, BotRelay, Context, Reply
 from bot.handlers.router import BY_ALIAS, handle, handle_callback
+from bot.settings import Settings
 from relays import invites
 from relays.store import Store
 from tests.fakes._telegram_wire import html_error
-from tests.support.bot_world import fixed_clock, scenario_store
+from tests.support.bot_world import ScenarioCopies, fixed_clock
 
 ALIASES = sorted(BY_ALIAS)
 WORDS = [
@@ -83,16 +89,29 @@ contexts = st.fixed_dictionaries(
 )
 
 
+SETTINGS = Settings.defaults(admins=["telegram:1", "slack:UADMIN01"])
+
+
+def enrol_two_chats(store: Store) -> None:
+    for chat in ("42", "-100"):
+        invites.redeem(
+            store, invites.create_invite(store, "Fuzz & <Co>", {"eori": "FR<1>"}), "telegram", chat
+        )
+
+
 @pytest.fixture(scope="module")
-def relay() -> Iterator[Relay]:
+def stores() -> Iterator[ScenarioCopies]:
     with tempfile.TemporaryDirectory() as folder:
-        store: Store = scenario_store(f"sqlite:///{Path(folder) / 'fuzz.sqlite3'}")
-        for chat in ("42", "-100"):
-            invites.redeem(
-                store, invites.create_invite(store, "Fuzz & <Co>", {"eori": "FR<1>"}), "telegram", chat
-            )
-        yield Relay(store, admins=frozenset({"telegram:1", "slack:UADMIN01"}), clock=fixed_clock())
-        store.close()
+        copies = ScenarioCopies(Path(folder), enrol_two_chats)
+        yield copies
+        copies.close()
+
+
+@contextmanager
+def fresh_relay(stores: ScenarioCopies) -> Iterator[BotRelay]:
+    """The bots' relay over a fresh copy of the store (one per example)."""
+    with stores.fresh() as store:
+        yield bootstrap(SETTINGS, store=store, clock=fixed_clock()).bots
 
 
 def well_formed(result: Reply) -> None:
@@ -110,21 +129,21 @@ def well_formed(result: Reply) -> None:
             assert button.label and len(button.data.encode()) <= CALLBACK_MAX_BYTES
 
 
-@settings(
-    max_examples=2000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(text=command_strings, where=contexts)
 def test_any_message_gets_a_well_formed_reply_or_silence(
-    relay: Relay, text: str, where: dict[str, object]
+    stores: ScenarioCopies, text: str, where: dict[str, object]
 ) -> None:
-    result = handle(Context(relay=relay, bot_name="relay_bot", **where), text)  # type: ignore[arg-type]
+    with fresh_relay(stores) as relay:
+        result = handle(Context(relay=relay, bot_name="relay_bot", **where), text)  # type: ignore[arg-type]
     if result is not None:
         well_formed(result)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=callback_data, where=contexts)
-def test_any_button_data_gets_a_well_formed_reply(relay: Relay, data: str, where: dict[str, object]) -> None:
-    well_formed(handle_callback(Context(relay=relay, **where), data))  # type: ignore[arg-type]
+def test_any_button_data_gets_a_well_formed_reply(
+    stores: ScenarioCopies, data: str, where: dict[str, object]
+) -> None:
+    with fresh_relay(stores) as relay:
+        well_formed(handle_callback(Context(relay=relay, **where), data))  # type: ignore[arg-type]

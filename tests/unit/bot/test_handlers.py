@@ -137,11 +137,14 @@ def test_one_da_per_teleprocedure_with_blanks_for_missing_references(chat: Chat)
 
 
 def test_deadline_from_the_last_end_of_alert(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from bot.handlers.replies import Relay
+    from bot.bootstrap import bootstrap
+    from bot.settings import Settings
 
     store = scenario_store(f"sqlite:///{tmp_path / 'ended.sqlite3'}", upto="06")
     try:
-        ctx = Context(Relay(store, clock=lambda: NOW), "telegram", "42", "42")
+        ctx = Context(
+            bootstrap(Settings.defaults(), store=store, clock=lambda: NOW).bots, "telegram", "42", "42"
+        )
         text = text_of(handle(ctx, "/delai"))
     finally:
         store.close()

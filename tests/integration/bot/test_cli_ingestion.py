@@ -8,7 +8,7 @@ import pytest
 from bot.cli import main
 from tests.support.meteo_server import MeteoServer
 
-SAMPLES = Path(__file__).resolve().parents[2] / "relays" / "samples" / "scenario"
+SAMPLES = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"
 PAGES = sorted(str(p) for p in SAMPLES.glob("*.html"))
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from relays import subscribers as subs
+from relays.channels.memory import MemoryChannel
+from relays.events import AlertClosed, dump
+from relays.fanout import enqueue
 from relays.metrics import Metrics, reason_label
 from relays.poller import read_page
-from relays.store import Store, make_engine
+from relays.sender import Sender
+from relays.store import EventRow, Store, make_engine
 
-SCENARIO = Path(__file__).resolve().parents[2] / "relays" / "samples" / "scenario"
+SCENARIO = Path(__file__).resolve().parents[3] / "relays" / "samples" / "scenario"
 
 
 @pytest.fixture
@@ -86,16 +90,29 @@ def test_an_unknown_delivery_outcome_is_refused() -> None:
         Metrics.create().record_delivery("telegram", "maybe")
 
 
-def test_the_sender_hook_measures_latency_from_detection_for_the_events_own_message() -> None:
-    metrics = Metrics.create()
-    detected = datetime.now(UTC).replace(microsecond=0)
-    for purpose in ("notify", "deadline_reminder"):
-        claimed = SimpleNamespace(
-            event=SimpleNamespace(detected_at=detected),
-            purpose=purpose,
-            subscriber=SimpleNamespace(channel="slack"),
+async def test_the_sender_measures_latency_from_detection_for_the_events_own_message(store: Store) -> None:
+    """An end of alert owes its message and, two hours before the reintegration deadline, a reminder."""
+    now = datetime.now(UTC)
+    end = AlertClosed(
+        id="A1:closed",
+        source="page",
+        detected_at=now - timedelta(seconds=1),
+        alert_id="A1",
+        services=("DELTA G",),
+        modes=("EDI",),
+        published_at=now - timedelta(hours=23),  # deadline in 1 h: the reminder is due already
+    )
+    subs.add(store, channel="slack", address="C0DESK01", client="Desk")
+    with store.transaction() as session:
+        session.add(
+            EventRow(
+                id=end.id, kind=end.kind, source=end.source, detected_at=end.detected_at, payload=dump(end)
+            )
         )
-        metrics.on_sent(claimed, "ref")  # type: ignore[arg-type]
+        assert enqueue(session, [end], now=now - timedelta(hours=2)) == 2  # the message and the reminder
+    metrics = Metrics.create()
+    report = await Sender(store, {"slack": MemoryChannel("slack")}, metrics=metrics).drain()
+    assert report.sent == 2
     value = metrics.registry.get_sample_value
     assert value("prodouane_deliveries_total", {"channel": "slack", "outcome": "sent"}) == 2
     # a reminder is late on purpose: counted, but not in the latency histogram

@@ -1,0 +1,177 @@
+"""Fan-out: events become deliveries, inside the transaction that records them.
+
+:func:`enqueue` runs in the same transaction as :meth:`relays.store.Store.record_poll` (through
+:func:`enqueue_hook`), so an event never exists without its deliveries nor the reverse: one row
+per matching active subscriber and purpose (:func:`planned`), each unique per (event,
+subscriber, purpose), so enqueueing twice does nothing. Reminders are created only when their
+moment is still ahead; a re-announced interruption cancels the old window's pending reminders,
+and a withdrawn one (``InterruptionCancelled``) its own.
+:func:`catch_up` gives a subscriber who joins mid-outage what is already open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from .events import AlertClosed, Event, InterruptionCancelled, InterruptionPlanned, load
+from .outbox import DeliveryStatus, Policy, Purpose
+from .render import deadline_applies, deadline_of
+from .store import AlertRow, DeliveryRow, EventRow
+from .subscribers import Subscriber, active_rows
+
+__all__ = ["catch_up", "enqueue", "enqueue_hook", "planned"]
+
+
+def planned(event: Event, now: datetime, policy: Policy) -> list[tuple[Purpose, datetime]]:
+    """The messages one event owes a matching subscriber: (purpose, due_at)."""
+    out = [(Purpose.NOTIFY, now)]
+    if isinstance(event, AlertClosed) and deadline_applies(event.services):
+        moment = deadline_of(event) - policy.deadline_reminder_before
+        if moment > now:
+            out.append((Purpose.DEADLINE_REMINDER, moment))
+    if isinstance(event, InterruptionPlanned) and event.starts_at is not None:
+        before = event.starts_at - policy.interruption_reminder_before
+        if before > now:
+            out.append((Purpose.INTERRUPTION_REMINDER, before))
+        if event.starts_at > now:
+            out.append((Purpose.INTERRUPTION_START, event.starts_at))
+    return out
+
+
+def enqueue(session: Session, events: list[Event], *, now: datetime, policy: Policy = Policy()) -> int:
+    """Fan events out to every matching active subscriber (call inside the recording transaction)."""
+    if not events:
+        return 0
+    session.flush()
+    seqs = dict(
+        session.execute(
+            select(EventRow.id, EventRow.seq).where(EventRow.id.in_([e.id for e in events]))
+        ).all()
+    )
+    subscribers = active_rows(session)
+    existing = set(
+        session.execute(
+            select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.purpose).where(
+                DeliveryRow.event_id.in_([e.id for e in events])
+            )
+        ).all()
+    )
+    added = 0
+    for event in events:
+        if isinstance(event, InterruptionPlanned):
+            _supersede_reminders(session, event)
+        if isinstance(event, InterruptionCancelled):
+            _skip_reminders(session, [event.interruption_id], f"withdrawn by {event.id}")
+        for subscriber in subscribers:
+            if not subscriber.wants(event):
+                continue
+            for purpose, due_at in planned(event, now, policy):
+                if (event.id, subscriber.id, purpose) in existing:
+                    continue
+                session.add(
+                    DeliveryRow(
+                        event_id=event.id,
+                        event_seq=seqs[event.id],
+                        subscriber_id=subscriber.id,
+                        channel=subscriber.channel,
+                        purpose=purpose,
+                        status=DeliveryStatus.PENDING,
+                        due_at=due_at,
+                        created_at=now,
+                        attempts=0,
+                    )
+                )
+                added += 1
+    session.flush()
+    return added
+
+
+def _supersede_reminders(session: Session, event: InterruptionPlanned) -> None:
+    """A re-announced interruption (same services and title, new window) cancels the old one's
+    pending reminders, so nobody is reminded of a window that moved."""
+    earlier = [
+        row.id
+        for row in session.scalars(
+            select(EventRow).where(EventRow.kind == InterruptionPlanned.kind, EventRow.id != event.id)
+        )
+        if tuple(row.payload.get("services") or ()) == event.services
+        and row.payload.get("title") == event.title
+    ]
+    if earlier:
+        _skip_reminders(session, earlier, f"superseded by {event.id}")
+
+
+def _skip_reminders(session: Session, interruption_ids: list[str], why: str) -> None:
+    """The pending reminders of these interruptions will not be sent (``why`` says so)."""
+    session.execute(
+        update(DeliveryRow)
+        .where(
+            DeliveryRow.event_id.in_(interruption_ids),
+            DeliveryRow.purpose != Purpose.NOTIFY,
+            DeliveryRow.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.SKIPPED, last_error=why)
+    )
+
+
+def withdrawn(session: Session) -> set[str]:
+    """The ids of the planned interruptions a later announcement cancelled."""
+    rows = session.scalars(select(EventRow.payload).where(EventRow.kind == InterruptionCancelled.kind))
+    return {str(payload.get("interruption_id")) for payload in rows}
+
+
+def catch_up(session: Session, subscriber: Subscriber, *, now: datetime) -> int:
+    """A subscriber who joins during an outage is told at once of the alerts already open and of
+    the planned interruptions still ahead (later bulletins and the end then thread under them)."""
+    open_alerts = list(session.scalars(select(AlertRow.id).where(AlertRow.status == "open")))
+    wanted = [f"{alert_id}:opened" for alert_id in open_alerts]
+    rows = list(session.scalars(select(EventRow).where(EventRow.id.in_(wanted)))) if wanted else []
+    cancelled = withdrawn(session)
+    rows += [
+        row
+        for row in session.scalars(select(EventRow).where(EventRow.kind == InterruptionPlanned.kind))
+        if (row.payload.get("ends_at") or "") > now.isoformat() and row.id not in cancelled
+    ]
+    mine = select(DeliveryRow.event_id).where(DeliveryRow.subscriber_id == subscriber.id)
+    have = set(session.scalars(mine))
+    added = 0
+    for row in sorted(rows, key=lambda r: r.seq):
+        if row.id in have:
+            continue
+        try:
+            event = load(row.payload)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not subscriber.wants(event):
+            continue
+        session.add(
+            DeliveryRow(
+                event_id=row.id,
+                event_seq=row.seq,
+                subscriber_id=subscriber.id,
+                channel=subscriber.channel,
+                purpose=Purpose.NOTIFY,
+                status=DeliveryStatus.PENDING,
+                due_at=now,
+                created_at=now,
+                attempts=0,
+            )
+        )
+        added += 1
+    session.flush()
+    return added
+
+
+def enqueue_hook(
+    policy: Policy = Policy(), clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Callable[[Session, list[Event]], None]:
+    """The ``on_events`` hook for :meth:`Store.record_poll`."""
+
+    def hook(session: Session, events: list[Event]) -> None:
+        enqueue(session, events, now=clock(), policy=policy)
+
+    return hook

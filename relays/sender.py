@@ -1,0 +1,530 @@
+"""The sender: claims due deliveries, sends them through the channels, records each outcome.
+
+Rows are claimed under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several instances
+share the outbox), sent concurrently through the channels — which pace themselves to the
+platforms' limits — and each outcome is recorded in its own small transaction, so a process
+killed mid-fan-out loses nothing and resends at most what was on the wire. Per subscriber,
+messages go out in event order: a bulletin never overtakes its alert, and replies are threaded
+under the subscriber's own copy of the alert.
+
+Outcomes (:class:`~relays.outbox.DeliveryStatus`): sent; transient failure → retried after the
+server's ``retry_after`` or a bounded, jittered backoff, dead-lettered (``dead``) after
+``max_attempts``; the address refuses us for good (blocked, not found, archived) → ``failed``,
+the subscriber is deactivated, its other pending messages are ``skipped`` and the admins are told
+(through :func:`relays.fanout.enqueue`); the message itself is refused → ``dead``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import aliased
+
+from .channels.base import (
+    AuthError,
+    BlockedError,
+    Channel,
+    NotFoundError,
+    Outgoing,
+    PermanentError,
+    TransientError,
+)
+from .events import (
+    AlertClosed,
+    BulletinPublished,
+    Event,
+    InterruptionPlanned,
+    SubscriberDeactivated,
+    dump,
+    load,
+)
+from .fanout import enqueue
+from .outbox import DeliveryStatus, Policy, Purpose
+from .render import FORMATS, render
+from .store import DeliveryRow, EventRow, Store, SubscriberRow
+from .subscribers import Subscriber, from_row, mask_address
+
+__all__ = ["Claimed", "DeliveryMetrics", "Report", "Sender"]
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryMetrics(Protocol):
+    """What the sender reports (``relays.metrics.Metrics`` implements it)."""
+
+    def record_delivery(self, channel: str, outcome: str, latency_seconds: float | None = None) -> None: ...
+
+
+def _dead_here(worker: str | None) -> bool:
+    """Whether ``worker`` ("host:pid:…") names a process of this host that no longer runs."""
+    if not worker:
+        return False
+    parts = worker.split(":")
+    if len(parts) < 2 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _root_event(event: Event, purpose: str) -> str | None:
+    """The event whose message this one is threaded under, for the same subscriber."""
+    if isinstance(event, (BulletinPublished, AlertClosed)):
+        return f"{event.alert_id}:opened"
+    if isinstance(event, InterruptionPlanned) and purpose != Purpose.NOTIFY:
+        return event.id
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    delivery_id: int
+    event: Event
+    subscriber: Subscriber
+    purpose: str
+    attempts: int
+    thread_ref: str | None = None  # the subscriber's copy of the message this one replies to
+
+
+@dataclass(slots=True)
+class Report:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    dead: int = 0
+    deactivated: list[str] = field(default_factory=list)
+
+    def add(self, other: Report) -> None:
+        self.sent += other.sent
+        self.retried += other.retried
+        self.failed += other.failed
+        self.dead += other.dead
+        self.deactivated += other.deactivated
+
+
+class Sender:
+    """Claims due deliveries for the channels it has, sends them, records the outcome."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        *,
+        policy: Policy = Policy(),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch: int = 200,
+        worker: str | None = None,
+        metrics: DeliveryMetrics | None = None,
+    ) -> None:
+        self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
+        self.batch = batch
+        self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.metrics = metrics
+
+    # --- claiming ----------------------------------------------------------------------------
+    def recover(self) -> int:
+        """At start, take back what a previous life of this sender left 'sending'.
+
+        A row is an orphan when its lease has expired, when it was claimed under this sender's own
+        name (an instance restarted with a fixed ``INSTANCE_ID``), or when the process that
+        claimed it on this host is gone (worker names carry host and pid). Rows of live senders —
+        another instance, or ``run`` beside a ``replay --deliver`` — are left alone. Expired
+        leases are also taken back by every :meth:`claim`.
+        """
+        now = self.clock()
+        released = 0
+        with self.store.transaction() as session:
+            for row in session.scalars(
+                select(DeliveryRow).where(DeliveryRow.status == DeliveryStatus.SENDING)
+            ):
+                expired = row.claimed_until is None or row.claimed_until < now
+                if expired or row.claimed_by == self.worker or _dead_here(row.claimed_by):
+                    row.status, row.claimed_until, row.claimed_by = DeliveryStatus.PENDING, None, None
+                    released += 1
+        return released
+
+    def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
+        earlier = aliased(DeliveryRow)
+        blocked = exists().where(
+            and_(
+                earlier.subscriber_id == DeliveryRow.subscriber_id,
+                earlier.event_seq < DeliveryRow.event_seq,
+                earlier.purpose == Purpose.NOTIFY,
+                earlier.status.in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+            )
+        )
+        conditions = [~and_(DeliveryRow.purpose == Purpose.NOTIFY, blocked)]
+        if self.store.engine.dialect.name == "postgresql":
+            # Several instances may send: each paces its own sends, so the one-message-per-second
+            # rule per chat is kept here, across instances, from what the store says was just sent.
+            recent = aliased(DeliveryRow)
+            conditions.append(
+                ~exists().where(
+                    and_(
+                        recent.subscriber_id == DeliveryRow.subscriber_id,
+                        recent.status == DeliveryStatus.SENT,
+                        recent.sent_at > now - self.policy.chat_gap,
+                    )
+                )
+            )
+        claimable = or_(
+            and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now),
+            and_(
+                DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now
+            ),  # an abandoned claim
+        )
+        return (
+            select(DeliveryRow)
+            .where(
+                claimable,
+                DeliveryRow.channel.in_(list(self.channels)),
+                *conditions,
+            )
+            .order_by(DeliveryRow.due_at, DeliveryRow.event_seq, DeliveryRow.id)
+        )
+
+    def claim(self) -> list[Claimed]:
+        now = self.clock()
+        with self.store.transaction() as session:
+            query = self._due_query(now).limit(self.batch)
+            if self.store.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True, of=DeliveryRow)
+            rows = session.scalars(query).all()
+            if not rows:
+                return []
+            events: dict[str, Event] = {}
+            for event_row in session.scalars(
+                select(EventRow).where(EventRow.id.in_({row.event_id for row in rows}))
+            ):
+                try:
+                    events[event_row.id] = load(event_row.payload)
+                except (KeyError, TypeError, ValueError):  # e.g. a kind from a newer version
+                    log.exception("event %s cannot be read; its deliveries are dead-lettered", event_row.id)
+            unreadable = [row for row in rows if row.event_id not in events]
+            for row in unreadable:
+                row.status, row.last_error = DeliveryStatus.DEAD, "event payload unreadable by this version"
+            rows = [row for row in rows if row.event_id in events]
+            subscribers = {
+                s.id: from_row(s)
+                for s in session.scalars(
+                    select(SubscriberRow).where(SubscriberRow.id.in_({row.subscriber_id for row in rows}))
+                )
+            }
+            roots = {(row.id): _root_event(events[row.event_id], row.purpose) for row in rows}
+            wanted = {root for root in roots.values() if root is not None}
+            refs: dict[tuple[str, int], str | None] = {}
+            if wanted:
+                for event_id, subscriber_id, ref in session.execute(
+                    select(DeliveryRow.event_id, DeliveryRow.subscriber_id, DeliveryRow.message_ref).where(
+                        DeliveryRow.event_id.in_(wanted),
+                        DeliveryRow.purpose == Purpose.NOTIFY,
+                        DeliveryRow.status == DeliveryStatus.SENT,
+                    )
+                ):
+                    refs[(event_id, subscriber_id)] = ref
+            claimed = []
+            for row in rows:
+                subscriber = subscribers[row.subscriber_id]
+                if not subscriber.active or subscriber.paused:  # removed or paused since it was queued
+                    row.status, row.claimed_until, row.claimed_by = DeliveryStatus.SKIPPED, None, None
+                    row.last_error = "subscriber paused" if subscriber.active else "subscriber inactive"
+                    continue
+                row.status, row.claimed_by = DeliveryStatus.SENDING, self.worker
+                row.claimed_until = now + self.policy.lease
+                root = roots[row.id]
+                claimed.append(
+                    Claimed(
+                        row.id,
+                        events[row.event_id],
+                        subscribers[row.subscriber_id],
+                        row.purpose,
+                        row.attempts,
+                        refs.get((root, row.subscriber_id)) if root else None,
+                    )
+                )
+            return claimed
+
+    def due_count(self) -> int:
+        with self.store.sessions() as session:
+            return int(
+                session.scalar(select(func.count()).select_from(self._due_query(self.clock()).subquery()))
+                or 0
+            )
+
+    def waiting(self) -> dict[str, int]:
+        """Pending deliveries by channel, for channels this sender cannot serve."""
+        with self.store.sessions() as session:
+            rows = session.execute(
+                select(DeliveryRow.channel, func.count())
+                .where(
+                    DeliveryRow.status == DeliveryStatus.PENDING,
+                    DeliveryRow.channel.not_in(list(self.channels)),
+                )
+                .group_by(DeliveryRow.channel)
+            ).all()
+            return {channel: int(count) for channel, count in rows}
+
+    # --- sending -----------------------------------------------------------------------------
+    async def _deliver(self, claimed: Claimed) -> Report:
+        report = await self._attempt(claimed)
+        if self.metrics is not None:
+            channel = claimed.subscriber.channel
+            for outcome in ("sent", "retried", "failed", "dead"):
+                for _ in range(getattr(report, outcome)):
+                    latency = None
+                    if outcome == "sent" and claimed.purpose == Purpose.NOTIFY:
+                        latency = (self.clock() - claimed.event.detected_at).total_seconds()
+                    self.metrics.record_delivery(channel, outcome, latency)
+        if report.sent == 0:
+            log.info(
+                "delivery not sent",
+                extra={
+                    "delivery_id": claimed.delivery_id,
+                    "event_id": claimed.event.id,
+                    "subscriber": claimed.subscriber.id,
+                    "attempt": claimed.attempts + 1,
+                },
+            )
+        return report
+
+    async def _attempt(self, claimed: Claimed) -> Report:
+        report = Report()
+        subscriber = claimed.subscriber
+        channel = self.channels[subscriber.channel]
+        fmt = FORMATS.get(subscriber.channel, "plain")
+        try:
+            text = render(claimed.event, claimed.purpose, lang=subscriber.lang, fmt=fmt)
+            thread = claimed.thread_ref
+            ref = await channel.send(
+                Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt)
+            )
+        except asyncio.CancelledError:
+            # Stopping: hand the claim back at once (the message may have been on the wire: that
+            # single one may go out twice, nothing is lost), then let the cancellation proceed.
+            self._release(claimed.delivery_id)
+            raise
+        except (BlockedError, NotFoundError) as exc:
+            await asyncio.to_thread(self._deactivate, claimed, exc)
+            report.failed += 1
+            report.deactivated.append(subscriber.client)
+            return report
+        except AuthError as exc:  # our token, not their address: retry, then dead-letter
+            return await asyncio.to_thread(self._retry, claimed, str(exc), None)
+        except TransientError as exc:
+            return await asyncio.to_thread(self._retry, claimed, str(exc), exc.retry_after)
+        except PermanentError as exc:
+            await asyncio.to_thread(self._finish, claimed.delivery_id, DeliveryStatus.DEAD, error=str(exc))
+            report.dead += 1
+            return report
+        except Exception as exc:  # a bug or an unexpected library error: never lose the message
+            log.exception("delivery %s crashed", claimed.delivery_id)
+            return await asyncio.to_thread(self._retry, claimed, f"{type(exc).__name__}: {exc}", None)
+        # Recorded at once, on the loop's thread: the gap between the platform accepting a message
+        # and the store knowing it is what a crash can turn into a duplicate, so it stays tiny.
+        # A store that refuses the write (locked, unreachable) is retried: the message is out.
+        for attempt in range(6):
+            try:
+                self._finish(claimed.delivery_id, DeliveryStatus.SENT, ref=ref, thread=thread)
+                break
+            except SQLAlchemyError:
+                log.warning(
+                    "recording delivery %s as sent failed (try %d)",
+                    claimed.delivery_id,
+                    attempt + 1,
+                    exc_info=True,
+                )
+                await asyncio.sleep(0.5 * 2**attempt)
+        report.sent += 1
+        return report
+
+    def _finish(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        *,
+        ref: str | None = None,
+        thread: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is None:
+                return
+            row.status, row.claimed_until, row.claimed_by = status, None, None
+            row.attempts += 1
+            if status == DeliveryStatus.SENT:
+                row.sent_at, row.message_ref, row.thread_ref, row.last_error = self.clock(), ref, thread, None
+            else:
+                row.last_error = error
+
+    def _release(self, delivery_id: int) -> None:
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, delivery_id)
+            if row is not None and row.status == DeliveryStatus.SENDING and row.claimed_by == self.worker:
+                row.status, row.claimed_until, row.claimed_by = DeliveryStatus.PENDING, None, None
+
+    def _retry(self, claimed: Claimed, error: str, retry_after: float | None) -> Report:
+        report = Report()
+        attempts = claimed.attempts + 1
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, claimed.delivery_id)
+            if row is None:
+                return report
+            row.attempts, row.last_error, row.claimed_until, row.claimed_by = attempts, error, None, None
+            if attempts >= self.policy.max_attempts:
+                row.status = DeliveryStatus.DEAD
+                report.dead += 1
+                log.error("delivery %s dead after %d attempts: %s", row.id, attempts, error)
+                return report
+            backoff = min(self.policy.max_backoff, self.policy.base_backoff * 2 ** (attempts - 1))
+            delay = (
+                retry_after * random.uniform(1.0, 1.1) if retry_after else backoff * random.uniform(0.5, 1.0)
+            )
+            row.status, row.due_at = DeliveryStatus.PENDING, self.clock() + timedelta(seconds=delay)
+            report.retried += 1
+            return report
+
+    def _deactivate(self, claimed: Claimed, exc: PermanentError) -> None:
+        """The address refuses us for good: stop writing to it, keep the others going, tell admins."""
+        now = self.clock()
+        subscriber = claimed.subscriber
+        reason = f"{exc.reason or type(exc).__name__}: {exc.args[0] if exc.args else exc}"
+        with self.store.transaction() as session:
+            row = session.get(DeliveryRow, claimed.delivery_id)
+            if row is not None:
+                row.status, row.last_error, row.claimed_until, row.claimed_by = (
+                    DeliveryStatus.FAILED,
+                    reason,
+                    None,
+                    None,
+                )
+                row.attempts += 1
+            sub = session.get(SubscriberRow, subscriber.id)
+            if sub is not None and sub.active:
+                sub.active, sub.deactivated_at, sub.deactivated_reason = False, now, reason
+                session.execute(
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.subscriber_id == subscriber.id,
+                        DeliveryRow.status == DeliveryStatus.PENDING,
+                    )
+                    .values(status=DeliveryStatus.SKIPPED, last_error="subscriber deactivated")
+                )
+                notice = SubscriberDeactivated(
+                    id=f"U{subscriber.id}:deactivated:{now.isoformat()}",
+                    source="outbox",
+                    detected_at=now,
+                    subscriber_id=subscriber.id,
+                    client=subscriber.client,
+                    channel=subscriber.channel,
+                    address=mask_address(subscriber.channel, subscriber.address),
+                    reason=reason,
+                )
+                session.add(
+                    EventRow(
+                        id=notice.id,
+                        kind=notice.kind,
+                        alert_id=None,
+                        source=notice.source,
+                        detected_at=now,
+                        payload=dump(notice),
+                    )
+                )
+                enqueue(session, [notice], now=now, policy=self.policy)
+        log.warning("subscriber %s (%s) deactivated: %s", subscriber.id, subscriber.client, reason)
+
+    async def run_once(self) -> Report:
+        """Claim one batch of due deliveries and send them concurrently (the channels pace)."""
+        claimed = await asyncio.to_thread(self.claim)
+        report = Report()
+        if not claimed:
+            return report
+        outcomes = await asyncio.gather(*(self._deliver(c) for c in claimed), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Report):
+                report.add(outcome)
+            elif isinstance(outcome, asyncio.CancelledError):
+                raise outcome
+            else:  # a store error while recording a failure: the lease brings the row back later
+                log.error("delivery outcome not recorded", exc_info=outcome)
+        return report
+
+    async def drain(self) -> Report:
+        """Send until nothing is due now (reminders due later stay in the store)."""
+        total = Report()
+        while True:
+            report = await self.run_once()
+            total.add(report)
+            if report.sent + report.retried + report.failed + report.dead == 0:
+                if await asyncio.to_thread(self.due_count) == 0:
+                    nxt = await asyncio.to_thread(self.next_retry_in)
+                    if nxt is None:
+                        return total
+                    await asyncio.sleep(max(nxt, 0.05))
+                continue
+
+    def next_retry_in(self, horizon: float = 60.0) -> float | None:
+        """Seconds to wait during drain for the next message due within ``horizon``: a retry, or
+        one held back by the per-chat gap or another sender's claim. None: nothing worth waiting for."""
+        now = self.clock()
+        mine = DeliveryRow.channel.in_(list(self.channels))
+        with self.store.sessions() as session:
+            retry_at = session.scalar(
+                select(func.min(DeliveryRow.due_at)).where(
+                    mine,
+                    DeliveryRow.status == DeliveryStatus.PENDING,
+                    DeliveryRow.attempts > 0,
+                    DeliveryRow.due_at <= now + timedelta(seconds=horizon),
+                )
+            )
+            held = session.scalar(
+                select(func.count()).where(
+                    mine,
+                    or_(
+                        DeliveryRow.status == DeliveryStatus.SENDING,
+                        and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now),
+                    ),
+                )
+            )
+            sending = session.scalar(
+                select(func.count()).where(mine, DeliveryRow.status == DeliveryStatus.SENDING)
+            )
+        waits: list[float] = []
+        if retry_at is not None:
+            waits.append(max(0.0, (retry_at - now).total_seconds()))
+        if held and (self.store.engine.dialect.name == "postgresql" or sending):
+            waits.append(0.2)  # held back by the per-chat gap or another sender: look again shortly
+        return min(waits) if waits else None
+
+    async def run_forever(self, idle: float = 1.0, stop: asyncio.Event | None = None) -> None:
+        """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
+        try:
+            await asyncio.to_thread(self.recover)
+        except Exception:
+            log.exception("taking back orphaned deliveries failed; expired leases will be retaken")
+        while stop is None or not stop.is_set():
+            try:
+                report = await self.run_once()
+            except Exception:
+                log.exception("outbox round failed")
+                report = Report()
+            if report.sent + report.retried + report.failed + report.dead == 0:
+                await asyncio.sleep(idle)

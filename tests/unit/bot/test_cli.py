@@ -1,0 +1,61 @@
+"""The dispatcher: ``--help`` and argument errors load no command, hence no heavy library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[3]
+#: What the relay's commands load, and ``--help`` must not: the database, HTTP, HTML and chat libraries.
+HEAVY = frozenset({"sqlalchemy", "httpx", "lxml", "apprise", "telegram", "slack_sdk", "slack_bolt"})
+PROBE = """
+import json, sys
+import bot.cli
+try:
+    bot.cli.main(sys.argv[1:])
+except SystemExit:
+    pass
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def loaded(*argv: str) -> set[str]:
+    """The top-level packages a fresh interpreter has loaded after ``prodouane-relay ARGV``."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-v", "--help"], [], ["nosuchcommand"]])
+def test_help_and_argument_errors_load_no_database_http_or_chat_library(argv: list[str]) -> None:
+    modules = loaded(*argv)
+    assert not modules & HEAVY, sorted(modules & HEAVY)
+    assert not {m for m in modules if m.startswith("bot.commands.")}
+
+
+def test_a_command_loads_what_it_needs(tmp_path: Path) -> None:
+    assert "sqlalchemy" in loaded("audit", "--db", f"sqlite:///{tmp_path / 'r.sqlite3'}")
+
+
+def test_help_lists_every_command_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for name, (_, summary) in COMMANDS.items():
+        assert f"{name} {summary}" in out
+
+
+def test_a_commands_own_help_has_its_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["subscribers", "--help"])
+    out = capsys.readouterr().out
+    assert all(f"    {action} " in out for action in ("add", "list", "remove", "test"))
