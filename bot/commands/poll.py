@@ -1,6 +1,9 @@
-"""``poll --once [--url URL] [--json]``: fetch the météo page once and print what it shows.
+"""``poll --once [--url URL] [--json] [--explain]``: fetch the météo page once and print what it shows.
 
 This reads and parses only; it records nothing (``run`` and ``demo`` drive the lifecycle).
+``--explain`` says, for each item, where its title, kind, date, services, modes and level were read
+from, and which items are held back for naming no téléservice: what an operator needs to see at
+once why a redesign of the page confuses the relay.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from bot.output import snapshot_lines, snapshot_record
 from bot.settings import load_settings
 from relays.errors import UsageError
 from relays.fetch import FetchError
-from relays.meteo import PageError, parse_page
+from relays.meteo import PageError, explain_lines, parse_page
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +26,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--once", action="store_true", required=True, help="fetch once and exit")
     p.add_argument("--url", help="the page to read (default: the configured METEO_URL)")
     p.add_argument("--json", action="store_true", help="print the snapshot as one JSON object")
+    p.add_argument(
+        "--explain",
+        action="store_true",
+        help="for each item, where its title, kind, date, services, modes and level were read from",
+    )
     p.add_argument("--timeout", type=float, default=None, help="seconds to wait (default: HTTP_TIMEOUT)")
     p.set_defaults(func=run)
 
@@ -49,7 +57,13 @@ def run(args: argparse.Namespace) -> int:
     except PageError as exc:
         raise UsageError(f"{url} is not a usable météo page ({exc})") from exc
     if args.json:
-        print(json.dumps(snapshot_record(snapshot), ensure_ascii=False))
+        record = snapshot_record(snapshot)
+        if args.explain:
+            for item, why in zip(record["items"], snapshot.items, strict=True):
+                item["why"] = dict(why.why)
+        print(json.dumps(record, ensure_ascii=False))
+    elif args.explain:
+        print("\n".join(explain_lines(snapshot)))
     else:
         print("\n".join(snapshot_lines(snapshot)))
     return 0

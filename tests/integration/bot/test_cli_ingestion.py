@@ -121,6 +121,32 @@ def test_poll_once_prints_the_parsed_snapshot(capsys: pytest.CaptureFixture[str]
     assert "status: ICS2 EDI: Indisponible" in text and "bulletin: DELTA G (EDI) BIP n°2" in text
 
 
+def test_poll_once_explain_says_where_each_reading_came_from_and_what_is_held_back(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    page = """<html><body><main><h2>Messages en cours</h2>
+    <section class="fr-accordion"><h3 class="fr-accordion__title"><button class="fr-accordion__btn"
+    aria-expanded="true">ALERTE – NCTS-P5 – EDI</button></h3><div class="fr-collapse">
+    <p class="fr-badge fr-badge--error">Alerte rouge</p><p>Les messages EDI ne sont pas traités.
+    Le mode DTI n'est pas impacté.</p><p>Date de publication : 03/12/2026 à 10h32</p></div></section>
+    <section class="fr-accordion"><h3 class="fr-accordion__title"><button class="fr-accordion__btn"
+    aria-expanded="false">ALERTE – Incident en cours</button></h3><div class="fr-collapse">
+    <p>Publié le 03/12/2026 à 11h00</p><p>Des lenteurs sont constatées.</p></div></section>
+    </main></body></html>""".encode()
+    with MeteoServer() as srv:
+        srv.set_page(page)
+        assert main(["poll", "--once", "--url", srv.url, "--explain"]) == 0
+        text = capsys.readouterr().out
+        assert main(["poll", "--once", "--url", srv.url, "--explain", "--json"]) == 0
+        record = json.loads(capsys.readouterr().out)
+    assert "from section.fr-accordion > h3.fr-accordion__title" in text  # the title is the button in it
+    assert "services  NCTS: title" in text and "modes     EDI: title" in text
+    assert "level     red: badge 'Alerte rouge'" in text
+    assert "date      2026-12-03T09:32:00+00:00: publication label in the text" in text
+    assert "item 2: alert  [HELD: names no téléservice; admins only]" in text
+    assert record["items"][0]["why"]["services"] == "NCTS: title"
+
+
 def test_poll_once_on_a_captcha_page_says_why(capsys: pytest.CaptureFixture[str]) -> None:
     with MeteoServer() as srv:
         srv.set_page(b"<html><body>Please solve the CAPTCHA</body></html>")
