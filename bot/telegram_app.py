@@ -72,7 +72,7 @@ log = logging.getLogger(__name__)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Ctx = ContextTypes.DEFAULT_TYPE
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-_SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{32,256}")
 APOLOGY = (
     "Désolé, une erreur est survenue ; elle a été signalée. Réessayez plus tard ou envoyez /help.\n"
     "Sorry, something went wrong; it has been logged. Try again later or send /help."
@@ -301,9 +301,24 @@ def _webhook_secret(settings: Settings) -> str:
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     if not _SECRET_FORM.fullmatch(secret):
         raise ConfigError(
-            "webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
+            "webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET: 32 to 256 of A-Z a-z 0-9 _ - "
+            f"({'none is set' if not secret else f'{len(secret)} characters given'}; e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
         )
     return secret
+
+
+def check_settings(settings: Settings) -> None:
+    """What the Telegram front-end refuses before anything starts (``run``, ``config check``)."""
+    if settings.telegram_mode != "webhook":
+        return
+    if not settings.telegram_webhook_url or not settings.web_enabled:
+        raise ConfigError(
+            "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
+        )
+    if not settings.telegram_webhook_url.startswith("https://"):
+        raise ConfigError("webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL (https://…)")
+    _webhook_secret(settings)
 
 
 async def start_webhook(app: TelegramApp, settings: Settings, *, commands: bool = True) -> None:
@@ -363,14 +378,11 @@ class TelegramBot:
     name = "telegram"
 
     def __init__(self, bots: BotRelay, settings: Settings) -> None:
+        check_settings(settings)
         self.settings = settings
         self.app = build_telegram_application(bots, settings)
         self.routes: list[Route] = []
-        if settings.telegram_mode == "webhook":
-            if not settings.telegram_webhook_url or not settings.web_enabled:
-                raise ConfigError(
-                    "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
-                )
+        if settings.telegram_mode == "webhook" and settings.telegram_webhook_url:
             path = urlparse(settings.telegram_webhook_url).path or "/telegram"
             self.routes.append((path, webhook_handler(self.app, settings)))
 

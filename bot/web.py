@@ -35,7 +35,7 @@ from aiohttp.abc import AbstractAccessLogger
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from relays import queries
-from relays.errors import StoreError
+from relays.errors import ConfigError, StoreError
 from relays.render import paris
 from relays.store import Store
 
@@ -304,9 +304,12 @@ async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError:
+    except OSError as exc:  # the port is taken, the host is not ours: one line, not a traceback
         await runner.cleanup()
-        raise
+        raise ConfigError(
+            f"cannot listen on {host}:{port} (PRODOUANE_RELAY_WEB_HOST/WEB_PORT): {exc.strerror or exc}",
+            reason="web_port",
+        ) from exc
     bound = runner.addresses[0][1] if runner.addresses else port
     log.info("web server listening on http://%s:%s", host, bound)
     return runner

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    with bootstrap(load_settings(), database_url=args.db) as relay:
+    with bootstrap(load_settings(), database_url=args.db, read_only=True) as relay:
         rows = audit(relay.store, args.alert)
     if args.alert and not rows:
         raise UsageError(f"no delivery recorded for alert {args.alert!r}")

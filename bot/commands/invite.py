@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
-    with bootstrap(load_settings(), database_url=args.db) as relay:
+    with bootstrap(load_settings(), database_url=args.db, read_only=args.list) as relay:
         if args.list:
             for invite in list_invites(relay.store):
                 state = (

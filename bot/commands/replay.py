@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.bootstrap import Relay, bootstrap
-from bot.commands import summary
+from bot.commands import seconds, summary
 from bot.output import event_line
 from bot.settings import Settings, load_settings
 from relays import queries
@@ -86,6 +86,7 @@ async def _read_all(relay: Relay, locations: list[str]) -> list[tuple[str, bytes
 def run(args: argparse.Namespace) -> int:
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
+    seconds(args.timeout, "--timeout", most=3600)
     # Only delivering needs the configuration (channels, tokens): a plain replay never reads it.
     settings = (load_settings() if args.deliver else Settings.defaults()).model_copy(
         update={

@@ -69,9 +69,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.set_defaults(func=run_test)
 
 
-def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-
-    return bootstrap(load_settings(), database_url=args.db)
+def _relay(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
+    return bootstrap(load_settings(), database_url=args.db, read_only=read_only)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -108,7 +107,7 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _relay(args) as relay:
+    with _relay(args, read_only=True) as relay:
         everyone = subs.all_subscribers(relay.store)
     if args.json:
         for s in everyone:
@@ -147,7 +146,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 async def _send_test(args: argparse.Namespace) -> int:
-    async with _relay(args) as relay:
+    async with _relay(args, read_only=True) as relay:
         s = _one(relay.store, args.subscriber)
         channel = relay.channels.get(s.channel)
         if channel is None:
