@@ -89,8 +89,18 @@ KIND_LABELS = {
     "source_degraded": "Source dégradée",
     "source_recovered": "Source rétablie",
     "subscriber_deactivated": "Abonné désactivé",
+    "store_recovered": "Stockage rétabli",
 }
 LEVELS = {"red": "Alerte rouge", "black": "Alerte noire"}
+#: A storage fault's reason (relays.storage) as staff read it.
+FAULTS = {
+    "full": "Le disque est plein.",
+    "read_only": "La base refuse les écritures (lecture seule ou droits retirés).",
+    "corrupt": "Le fichier de la base est endommagé : restaurez une sauvegarde.",
+    "io_error": "Le disque a refusé une lecture ou une écriture.",
+    "unreachable": "La base ne répond pas.",
+    "auth": "La base refuse les identifiants du relais.",
+}
 #: A delivery status as staff read it, and the badge colour class the template gives it.
 DELIVERY_STATUS = {
     "sent": ("envoyé", "sent"),
@@ -150,6 +160,7 @@ def templates() -> Environment:
         event_label=event_label,
         health_label=HEALTH_LABELS.get,
         level_label=lambda level: LEVELS.get(level or "", "Niveau non précisé"),
+        fault_label=lambda reason: FAULTS.get(reason, "La base a échoué."),
     )
     env.globals.update(age=age)
     return env
@@ -208,6 +219,7 @@ def build_web_app(
         store_error = await asyncio.to_thread(queries.ping, store)
         if store_error is not None:
             log.warning("readiness: the store does not answer (%s)", store_error)
+        fault = store.health.fault  # a write failed (disk full, writes refused…) and none went through since
         try:
             last = (await asyncio.to_thread(readiness)).last_success
         except Exception as exc:  # a broken readiness source is "not ready", with its reason logged
@@ -216,12 +228,20 @@ def build_web_app(
         now = clock()
         poll_age = (now - last).total_seconds() if last else None
         poll_ok = last is not None and now - last <= max_age
-        failed = [name for name, ok in (("store", store_error is None), ("poll", poll_ok)) if not ok]
+        store_ok = store_error is None and fault is None
+        # A late poll is the store's doing while it cannot be written: blame the store only.
+        checks = (("store", store_ok), ("poll", poll_ok or not store_ok))
+        failed = [name for name, ok in checks if not ok]
         body = {
             "status": "not ready" if failed else "ready",
             "failed": failed,
             "checks": {
-                "store": {"ok": store_error is None, "error": store_error},
+                "store": {
+                    "ok": store_ok,
+                    "error": store_error or (fault.message if fault else None),
+                    "reason": fault.reason if fault else ("unreachable" if store_error else None),
+                    "since": fault.since.isoformat() if fault else None,
+                },
                 "poll": {
                     "ok": poll_ok,
                     "last_success": last.isoformat() if last else None,
@@ -249,7 +269,7 @@ def build_web_app(
         except StoreError:
             log.exception("status page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
-        return page("status.html", s=status, now=now, q=links(request))
+        return page("status.html", s=status, now=now, q=links(request), fault=store.health.fault)
 
     async def alert_page(request: web.Request) -> web.Response:
         now = clock()

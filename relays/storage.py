@@ -79,7 +79,7 @@ _POSTGRES = {  # SQLSTATE, or its class (first two characters)
 }
 _SAYS = {
     "full": "the disk is full",
-    "read_only": "the store refuses writes (read-only)",
+    "read_only": "the store refuses writes",
     "corrupt": "the SQLite file is damaged (restore it from a backup)",
     "cannot_open": "cannot open the SQLite file",
     "io_error": "the disk failed a read or a write",
@@ -314,11 +314,19 @@ class Fault:
 
 
 class StoreHealth:
-    """Whether the store failed a write and has not recorded one since (thread-safe)."""
+    """Whether the store failed a write and has not recorded one since (thread-safe).
 
-    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    The parts of ``run`` that write report what happened: :meth:`note` a failure (a storage fault
+    is logged once per episode, as one line naming the store, with what could not be done), and
+    :meth:`recovered` a write that went through (logged once, when a fault ends).
+    """
+
+    def __init__(
+        self, url: str | URL | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         self._lock = threading.Lock()
         self._fault: Fault | None = None
+        self._url = url
         self._clock = clock
 
     @property
@@ -326,21 +334,38 @@ class StoreHealth:
         with self._lock:
             return self._fault
 
-    def failed(self, exc: BaseException, url: str | URL | None = None) -> Fault | None:
-        """Note ``exc`` if it is a storage fault; returns the fault when it has just begun (once per
-        episode, so a caller logs it once), else None."""
-        error = store_fault(exc, url)
-        if error is None or error.reason in NOT_FAULTS:
-            return None
+    def note(self, exc: BaseException, *, doing: str) -> bool:
+        """Whether ``exc`` is a storage fault (else the caller handles it as before). The first of
+        an episode is logged as an error, without traceback; the next ones at debug level."""
+        error = store_fault(exc, self._url)
+        if error is None:
+            return False
+        if error.reason in NOT_FAULTS:
+            log.warning("%s: %s; trying again", doing, error)
+            return True
         with self._lock:
-            if self._fault is not None:
-                self._fault = Fault(self._fault.since, error)
-                return None
-            self._fault = Fault(self._clock(), error)
-            return self._fault
+            new = self._fault is None
+            self._fault = Fault(self._clock() if new else self._fault.since, error)  # type: ignore[union-attr]
+        if new:
+            log.error(
+                "storage fault: %s — %s failed; retried until the store can be written, nothing is lost",
+                error,
+                doing,
+                extra={"reason": error.reason},
+            )
+        else:
+            log.debug("storage fault goes on: %s (%s)", error, doing)
+        return True
 
     def recovered(self) -> Fault | None:
-        """A write went through: the fault that has just ended, if there was one."""
+        """A write went through: the fault that has just ended, if there was one (logged)."""
         with self._lock:
             ended, self._fault = self._fault, None
-            return ended
+        if ended is not None:
+            log.warning(
+                "the store can be written again (it failed from %s: %s)",
+                ended.since.isoformat(timespec="seconds"),
+                ended.message,
+                extra={"reason": ended.reason},
+            )
+        return ended

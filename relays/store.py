@@ -206,7 +206,7 @@ class Store:
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.read_only = read_only
         #: whether a write failed for a storage fault and none has gone through since (see ``run``)
-        self.health = storage.StoreHealth()
+        self.health = storage.StoreHealth(engine.url)
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
@@ -303,11 +303,9 @@ class Store:
                 if on_events is not None and (new_events or notices):
                     on_events(session, new_events + notices)
         except SQLAlchemyError as exc:
-            error = storage.store_fault(exc, self.engine.url)
-            if error is None:
+            if not self.health.note(exc, doing="recording the poll"):
                 raise
-            self.health.failed(exc, self.engine.url)
-            raise error from exc
+            raise storage.store_fault(exc, self.engine.url) or exc from exc
         self.health.recovered()
         return new_events
 
