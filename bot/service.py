@@ -26,7 +26,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
+from relays import queries
 from relays.errors import ConfigError
+from relays.logs import register_secrets
 from relays.scheduler import add_poll_job, build_scheduler
 
 from .bootstrap import Relay
@@ -80,6 +82,8 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(relay.aclose)
         chosen = frontends(relay)  # a configuration error stops here, before anything starts
+        # invite codes and subscribers' address secrets, from before this process started: no log shows them
+        register_secrets(await asyncio.to_thread(queries.secrets, relay.store))
         for frontend in chosen:
             stack.push_async_callback(frontend.aclose)
         if settings.web_enabled:  # first: a port in use stops the process before anything is polled

@@ -507,3 +507,18 @@ def gauges(store: Store, source_name: str | None = None) -> Gauges:
     if isinstance(last, datetime) and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     return Gauges(depth, n_open, last if isinstance(last, datetime) else None)
+
+
+# --- secrets the logs must never show -------------------------------------------------------------
+def secrets(store: Store) -> list[str]:
+    """What the store holds that no log may show: unused invite codes and the secret parts of the
+    active subscribers' addresses (``run`` registers them with ``relays.logs`` at start)."""
+    from .store import InviteRow
+    from .subscribers import address_secrets
+
+    with _reading(store) as session:
+        codes = list(session.scalars(select(InviteRow.code).where(InviteRow.used_at.is_(None))))
+        addresses = session.execute(
+            select(SubscriberRow.channel, SubscriberRow.address).where(SubscriberRow.active.is_(True))
+        ).all()
+    return codes + [part for channel, address in addresses for part in address_secrets(channel, address)]
