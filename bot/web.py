@@ -6,10 +6,16 @@
     GET /               status page: source health, open alerts, interruptions, outbox   token
     GET /alerts/{id}    one alert's bulletins and per-subscriber delivery audit          token
 
-When ``status_token`` is set the two pages want ``?token=…`` or ``Authorization: Bearer …``
-(compared in constant time); the probes and metrics stay open because orchestrators and
-Prometheus scrape them without credentials and they show no client data — bind the port to a
-private network or put it behind a proxy if even those must be hidden.
+When ``status_token`` is set the two pages want it (compared in constant time) as
+``Authorization: Bearer …`` or as the session cookie it is exchanged for: a link with
+``?token=…`` is answered by a redirect to the same page without it, setting an HttpOnly,
+SameSite=Strict cookie (an HMAC of the token, never the token itself), so the token does not stay
+in the address bar, the history or a proxy's log. The probes and metrics stay open because
+orchestrators and Prometheus scrape them without credentials and they show no client data; the
+chat platforms' webhooks (``routes``) stay open too, because they verify their own signatures
+(Telegram's secret token, Slack's signing secret) and never carry the status token — bind the port
+to a private network or put it behind a proxy if even those must be hidden. ``run`` refuses to
+serve beyond loopback without a token unless ``status_public`` says it is meant.
 
 Pages are server-rendered Jinja2 with autoescape on (alert texts come from a scraped page and
 subscribers' names from users: everything is escaped), inline CSS and no script or external asset,
@@ -21,6 +27,7 @@ is synchronous, so every read runs in a worker thread. The access log never reco
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -28,7 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
@@ -167,12 +174,43 @@ def templates() -> Environment:
 
 
 # --- the application --------------------------------------------------------------------------
+COOKIE = "prodouane_status"
+COOKIE_DAYS = 30
+
+
+def _cookie_value(token: str) -> str:
+    """What the session cookie holds: an HMAC of the token (the token itself never leaves the URL)."""
+    return hmac.new(token.encode(), b"prodouane-relay status session", hashlib.sha256).hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _token_ok(request: web.Request, expected: str) -> bool:
-    given = request.query.get("token", "")
+    """The Bearer header or the session cookie (a ``?token=`` link is exchanged first)."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        given = header[7:].strip()
-    return hmac.compare_digest(given.encode(), expected.encode())
+        return _same(header[7:].strip(), expected)
+    return _same(request.cookies.get(COOKIE, ""), _cookie_value(expected))
+
+
+def _exchange(request: web.Request, token: str) -> web.StreamResponse:
+    """A valid ``?token=`` link: the cookie, and a redirect to the same address without the token."""
+    query = [(k, v) for k, v in request.query.items() if k != "token"]
+    location = request.path + (f"?{urlencode(query)}" if query else "")
+    response = web.Response(status=303, headers={"Location": location})
+    secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    response.set_cookie(
+        COOKIE,
+        _cookie_value(token),
+        max_age=COOKIE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
+    return response
 
 
 def build_web_app(
@@ -196,12 +234,23 @@ def build_web_app(
         body = env.get_template(name).render(refresh=refresh, **context)
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
+    open_paths = frozenset(PROBES) | {path for path, _ in routes}  # webhooks verify their own signatures
+
     @web.middleware
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if status_token and request.path not in PROBES and not _token_ok(request, status_token):
-            response: web.StreamResponse = page("denied.html", status=401, now=clock())
+        given = request.query.get("token")
+        response: web.StreamResponse
+        if (
+            status_token
+            and request.path not in open_paths
+            and given is not None
+            and _same(given, status_token)
+        ):
+            response = _exchange(request, status_token)
+        elif status_token and request.path not in open_paths and not _token_ok(request, status_token):
+            response = page("denied.html", status=401, now=clock())
             response.headers["WWW-Authenticate"] = 'Bearer realm="prodouane-relay"'
         else:
             try:
@@ -256,10 +305,6 @@ def build_web_app(
         body = await asyncio.to_thread(metrics.render)
         return web.Response(body=body, headers={"Content-Type": metrics.content_type})
 
-    def links(request: web.Request) -> str:
-        token = request.query.get("token")
-        return f"?token={quote(token, safe='')}" if token else ""
-
     async def status_page(request: web.Request) -> web.Response:
         now = clock()
         try:
@@ -269,7 +314,7 @@ def build_web_app(
         except StoreError:
             log.exception("status page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
-        return page("status.html", s=status, now=now, q=links(request), fault=store.health.fault)
+        return page("status.html", s=status, now=now, fault=store.health.fault)
 
     async def alert_page(request: web.Request) -> web.Response:
         now = clock()
@@ -280,8 +325,8 @@ def build_web_app(
             log.exception("alert page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         if view is None:
-            return page("not_found.html", status=404, now=now, q=links(request))
-        return page("alert.html", v=view, now=now, q=links(request))
+            return page("not_found.html", status=404, now=now)
+        return page("alert.html", v=view, now=now)
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/healthz", healthz)

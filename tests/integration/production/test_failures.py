@@ -404,3 +404,15 @@ def test_a_non_finite_number_of_seconds_is_refused(
 ) -> None:
     code, line = one_line_failure(argv, capsys)
     assert code == 2 and "must be positive and finite" in line
+
+
+@pytest.mark.parametrize(
+    "values",
+    [{"status_token": "a-status-token-1234"}, {"status_public": "true"}],
+    ids=["with a token", "open on purpose"],
+)
+def test_the_status_page_may_be_served_beyond_loopback_with_a_token_or_on_purpose(
+    values: dict[str, str], tmp_path: Path, env: Callable[..., None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    env(data_dir=str(tmp_path / "data"), web_host="0.0.0.0", **values)
+    assert main(["config", "check"]) == 0, capsys.readouterr().err
