@@ -116,6 +116,16 @@ def test_admin_commands_are_for_configured_admins_only(chat: Chat, store: Store)
     assert "Usage" in text_of(handle(chat(ADMIN), "/pause ²"))
 
 
+def test_confidential_admin_commands_are_refused_in_a_group_before_they_act(chat: Chat, store: Store) -> None:
+    subs.add(store, channel="console", address="desk", client="Desk")
+    group = chat("-100", ADMIN, chat_type="group")
+    for command in ("/invite ACME", "/pause 1", "/resume 1", "/subscribers", "/audit"):
+        assert "confidentielle" in text_of(handle(group, command)), command
+    assert invites.list_invites(store) == []  # no code was made for nobody to see
+    assert not subs.find(store, "1").paused  # nor was anyone paused unseen
+    assert "Invitation pour ACME" in text_of(handle(chat(ADMIN), "/invite ACME"))  # in private, as ever
+
+
 def test_the_provider_da_lists_every_client_and_only_admins_get_it(chat: Chat, store: Store) -> None:
     for n, client in enumerate(("Alpha", "Beta")):
         invites.redeem(
