@@ -281,7 +281,9 @@ async def test_the_webhook_refuses_calls_without_the_secret_token(
             assert (await client.post("/telegram", json=update)).status == 401
             forged = await client.post("/telegram", json=update, headers={SECRET_HEADER: "guess"})
             assert forged.status == 401
-            good = await client.post("/telegram", json=update, headers={SECRET_HEADER: "s3cret-token_ok-0123456789abcdef0123"})
+            good = await client.post(
+                "/telegram", json=update, headers={SECRET_HEADER: "s3cret-token_ok-0123456789abcdef0123"}
+            )
             assert good.status == 200
             await tg.wait_for_async(lambda: len(tg.sent_to(42)) == 1)
     finally:
