@@ -186,6 +186,7 @@ CALLBACKS: dict[str, Handler] = {
     "un": enrolment.on_unsubscribe_button,
     "lang": lambda ctx, payload: enrolment.set_lang(ctx, payload if payload in LANGS else "fr"),
     "st": selftrigger.on_button,
+    "stn": selftrigger.on_offer,
     "da": da.on_button,
 }
 

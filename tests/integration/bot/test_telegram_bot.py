@@ -92,7 +92,14 @@ async def test_the_self_trigger_check_walks_fiche_1_with_buttons_and_ends_with_t
     user: TelegramUser, store: Store
 ) -> None:
     await user.say(42, "Puis-je auto-déclencher la procédure de secours pour Delta X import en DTI ?")
+    answer = user.last(42)  # the answer from the fiches, with the guided check offered under it
+    [[offer]] = answer["reply_markup"]["inline_keyboard"]
+    assert offer["text"] == "Vérifier si je peux auto-déclencher"
+    await user.press(42, offer["callback_data"], answer["message_id"])
     first = user.last(42)
+    assert (
+        first["method"] == "sendMessage" and first["message_id"] != answer["message_id"]
+    )  # the answer stays
     assert "aucune alerte n'est publiée pour DELTA X Import (DTI)" in first["text"]  # the bot knows
     assert "Aubette" in first["text"]
     buttons = {b["text"]: b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row}

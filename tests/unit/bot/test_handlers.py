@@ -116,6 +116,19 @@ def test_admin_commands_are_for_configured_admins_only(chat: Chat, store: Store)
     assert "Usage" in text_of(handle(chat(ADMIN), "/pause ²"))
 
 
+def test_may_i_self_trigger_gets_the_cited_answer_with_the_check_offered_under_it(chat: Chat) -> None:
+    answer = handle(chat(), "/ask puis-je auto-déclencher la procédure de secours ?")
+    assert answer is not None and "Fiche 1 – Opérateurs" in text_of(answer)
+    [[offer]] = answer.buttons
+    assert offer.label == "Vérifier si je peux auto-déclencher" and offer.data.startswith("stn:")
+    check = handle_callback(chat(), offer.data)
+    assert not check.edit and "Quel téléservice" in text_of(check)  # a message of its own, below
+    named = handle(chat(), "Puis-je auto-déclencher pour DELTA G en EDI ?")
+    assert named is not None
+    first = handle_callback(chat(), named.buttons[0][0].data)
+    assert "DELTA G (EDI)" in text_of(first)  # what the question named is kept
+
+
 def test_confidential_admin_commands_are_refused_in_a_group_before_they_act(chat: Chat, store: Store) -> None:
     subs.add(store, channel="console", address="desk", client="Desk")
     group = chat("-100", ADMIN, chat_type="group")
