@@ -116,6 +116,21 @@ def test_admin_commands_are_for_configured_admins_only(chat: Chat, store: Store)
     assert "Usage" in text_of(handle(chat(ADMIN), "/pause ²"))
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/deadline 31/12/9999 23:59",
+        "/deadline 9999-12-31T23:59-12:00",
+        "/deadline 0001-01-01T00:00+14:00",
+        "/da DELTA G 9999-12-31T23:59-12:00",
+        "/da DELTA G 31/12/9999 23:59 déclarations impossibles à valider",
+        "/delai 01/01/1900 10:00",
+    ],
+)
+def test_far_off_or_malformed_dates_get_the_invalid_date_reply(chat: Chat, message: str) -> None:
+    assert "date invalide" in text_of(handle(chat(), message))
+
+
 def test_may_i_self_trigger_gets_the_cited_answer_with_the_check_offered_under_it(chat: Chat) -> None:
     answer = handle(chat(), "/ask puis-je auto-déclencher la procédure de secours ?")
     assert answer is not None and "Fiche 1 – Opérateurs" in text_of(answer)
