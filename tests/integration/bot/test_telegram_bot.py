@@ -86,6 +86,10 @@ async def test_in_a_group_only_commands_and_messages_addressed_to_the_bot_get_a_
     assert "24 heures" in answer["text"] and answer["reply_to_message_id"] is not None
     await user.say(-100, "/status@fake_relay_bot", user_id=7)
     assert "DELTA G" in user.texts(-100)[-1]
+    await user.say(-100, "@fake_relay_bot status", user_id=7)  # a mention and a command word: the command
+    assert "Météo des téléservices — état au" in user.texts(-100)[-1]
+    await user.say(-100, "@fake_relay_bot etat", user_id=7)
+    assert "Météo des téléservices — état au" in user.texts(-100)[-1]
 
 
 async def test_the_self_trigger_check_walks_fiche_1_with_buttons_and_ends_with_the_verdict(
@@ -274,6 +278,28 @@ async def test_real_long_polling_answers_pushed_messages(
     finally:
         await stop(app)
     assert {c["command"] for c in tg.commands} >= {"status", "ask", "selftrigger", "da", "deadline"}
+
+
+async def test_a_bad_gateway_while_polling_is_one_warning_and_polling_goes_on(
+    settings: Settings, store: Store, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.bootstrap import bootstrap
+    from bot.telegram_app import build_telegram_application
+
+    app = build_telegram_application(bootstrap(settings, store=store).bots, settings)
+    tg.fail_updates(1, status=502)
+    with caplog.at_level(logging.DEBUG):
+        await start_polling(app)
+        try:
+            tg.push_message(42, "/aide")
+            await tg.wait_for_async(lambda: len(tg.sent_to(42)) == 1, timeout=20)  # retried, answered
+        finally:
+            await stop(app)
+    serious = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in serious] == [
+        "telegram: polling for updates failed (Bad Gateway); retrying"
+    ]
+    assert serious[0].exc_info is None
 
 
 async def test_the_webhook_refuses_calls_without_the_secret_token(
