@@ -151,6 +151,14 @@ def age(moment: datetime | None, now: datetime) -> str:
     return f"il y a {duration(delta)}" if delta >= timedelta(0) else f"dans {duration(delta)}"
 
 
+def since(moment: datetime, now: datetime) -> str:
+    """``depuis 2 h 05 min``; for a moment ahead of now (the site's or our clock is off), says so
+    rather than counting backwards."""
+    if moment > now:
+        return f"publication datée de {duration(moment - now)} dans le futur (horloge décalée)"
+    return f"depuis {duration(now - moment)}"
+
+
 def templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -169,7 +177,7 @@ def templates() -> Environment:
         level_label=lambda level: LEVELS.get(level or "", "Niveau non précisé"),
         fault_label=lambda reason: FAULTS.get(reason, "La base a échoué."),
     )
-    env.globals.update(age=age)
+    env.globals.update(age=age, since=since)
     return env
 
 

@@ -204,6 +204,18 @@ async def test_hostile_alert_text_is_shown_as_text(store: Store, clock: Clock, c
     assert "<script" not in detail and "&lt;script&gt;" in detail
 
 
+async def test_an_alert_published_ahead_of_our_clock_is_not_said_to_be_days_old(
+    store: Store, clock: Clock, client_for: Any
+) -> None:
+    await fill(store, clock)
+    delta_g = next(a for a in store.open_alerts() if a.services == ("DELTA G",))
+    assert delta_g.published_at is not None
+    clock.now = delta_g.published_at - timedelta(days=3)  # our clock, or the site's, is off
+    page = await (await (await client_for(app_for(store, clock))).get("/")).text()
+    assert "publication datée de 3 j 0 h dans le futur (horloge décalée)" in page
+    assert "depuis 3 j" not in page
+
+
 async def test_the_alert_page_shows_who_was_told(store: Store, clock: Clock, client_for: Any) -> None:
     await fill(store, clock)
     client = await client_for(app_for(store, clock))
