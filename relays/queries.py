@@ -42,6 +42,7 @@ __all__ = [
     "Outbox",
     "Source",
     "Status",
+    "Undelivered",
     "alert_page",
     "gauges",
     "health",
@@ -52,6 +53,7 @@ __all__ = [
     "scheduled_later",
     "sources",
     "status",
+    "undelivered",
     "upcoming_interruptions",
 ]
 
@@ -507,6 +509,49 @@ def gauges(store: Store, source_name: str | None = None) -> Gauges:
     if isinstance(last, datetime) and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     return Gauges(depth, n_open, last if isinstance(last, datetime) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """What a one-off delivery (``replay --deliver``) leaves owed: due now, or failed and waiting for
+    a retry — as opposed to reminders whose moment is still ahead."""
+
+    retrying: int  # failed, to be tried again
+    queued: int  # due now, not tried: behind a failed message to the same subscriber, or held back
+    unconfigured: dict[str, int]  # due now for a channel this process cannot send through
+    later: int  # reminders due later (not owed yet)
+
+    @property
+    def owed(self) -> int:
+        return self.retrying + self.queued + sum(self.unconfigured.values())
+
+
+def undelivered(store: Store, now: datetime, channels: Sequence[str]) -> Undelivered:
+    """The pending deliveries, by what keeps them from being sent now (see :class:`Undelivered`)."""
+    pending = DeliveryRow.status == DeliveryStatus.PENDING
+    with _reading(store) as session:
+        rows = session.execute(
+            select(
+                DeliveryRow.channel,
+                DeliveryRow.attempts > 0,
+                DeliveryRow.due_at <= now,
+                func.count(),
+            )
+            .where(pending)
+            .group_by(DeliveryRow.channel, DeliveryRow.attempts > 0, DeliveryRow.due_at <= now)
+        ).all()
+    retrying = queued = later = 0
+    unconfigured: dict[str, int] = {}
+    for channel, tried, due, n in rows:
+        if channel not in channels and (due or tried):
+            unconfigured[channel] = unconfigured.get(channel, 0) + int(n)
+        elif tried:
+            retrying += int(n)
+        elif due:
+            queued += int(n)
+        else:
+            later += int(n)
+    return Undelivered(retrying, queued, dict(sorted(unconfigured.items())), later)
 
 
 # --- secrets the logs must never show -------------------------------------------------------------

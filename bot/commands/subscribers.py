@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
+from bot.output import printable
 from bot.settings import load_settings
 from relays import subscribers as subs
 from relays.channels.base import DeliveryError, Outgoing
@@ -88,7 +89,8 @@ def run_add(args: argparse.Namespace) -> int:
     with _relay(args) as relay:  # joining mid-outage: the open alerts are owed too
         enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
     s = enrolled.subscriber
-    print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
+    shown = f"{s.channel} {printable(s.shown_address)}"
+    print(f"subscriber {s.id}: {printable(s.client)} on {shown} — {_filters(s)}")
     if enrolled.owed:
         print(f"{enrolled.owed} message(s) about what is already open or planned are queued for it")
     return 0
@@ -123,9 +125,12 @@ def run_list(args: argparse.Namespace) -> int:
             if s.active and not s.paused
             else "paused"
             if s.active
-            else f"inactive ({s.deactivated_reason})"
+            else f"inactive ({printable(s.deactivated_reason)})"
         )
-        print(f"{s.id:>4}  {s.channel:<8} {s.shown_address:<24} {s.client:<24} {state} — {_filters(s)}")
+        print(
+            f"{s.id:>4}  {s.channel:<8} {printable(s.shown_address):<24} {printable(s.client):<24} {state} "
+            f"— {_filters(s)}"
+        )
     return 0
 
 
@@ -133,21 +138,32 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
 
     found = subs.find(store, key)
     if found is None:
-        raise UsageError(f"no subscriber {key!r}")
+        raise UsageError(f"no subscriber {printable(key)!r}")
     return found
+
+
+def _inactive(s: subs.Subscriber) -> str:
+    why = printable(s.deactivated_reason) or "removed"
+    return f"subscriber {s.id} ({printable(s.client)}) is inactive ({why})"
 
 
 def run_remove(args: argparse.Namespace) -> int:
     with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
+        if not s.active:  # already removed (or deactivated by its platform): nothing changes
+            raise UsageError(f"{_inactive(s)}: already removed, nothing changed")
         subs.remove(relay.store, s.id)
-    print(f"subscriber {s.id} ({s.client}) removed; its delivery history stays for the audit trail")
+    print(
+        f"subscriber {s.id} ({printable(s.client)}) removed; its delivery history stays for the audit trail"
+    )
     return 0
 
 
 async def _send_test(args: argparse.Namespace) -> int:
     async with _relay(args, read_only=True) as relay:
         s = _one(relay.store, args.subscriber)
+        if not s.active:
+            raise UsageError(f"{_inactive(s)}: no test message sent")
         channel = relay.channels.get(s.channel)
         if channel is None:
             raise UsageError(
@@ -164,8 +180,8 @@ async def _send_test(args: argparse.Namespace) -> int:
                 Outgoing(address=s.address, text=text, format=FORMATS.get(s.channel, "plain"))
             )
         except DeliveryError as exc:
-            raise UsageError(f"test message to {s.client} failed: {exc}") from exc
-    print(f"test message sent to {s.client} ({s.channel} {s.shown_address}): {ref}")
+            raise UsageError(f"test message to {printable(s.client)} failed: {exc}") from exc
+    print(f"test message sent to {printable(s.client)} ({s.channel} {printable(s.shown_address)}): {ref}")
     return 0
 
 

@@ -144,6 +144,13 @@ def test_may_i_self_trigger_gets_the_cited_answer_with_the_check_offered_under_i
     assert "DELTA G (EDI)" in text_of(first)  # what the question named is kept
 
 
+def test_the_audit_command_takes_any_unique_beginning_of_an_alert_id(chat: Chat, store: Store) -> None:
+    alert_id = store.open_alerts()[0].id
+    assert alert_id in text_of(handle(chat(ADMIN), f"/audit {alert_id[:9]}"))  # the full id: found
+    assert "plusieurs alertes" in text_of(handle(chat(ADMIN), "/audit A"))
+    assert "aucune alerte" in text_of(handle(chat(ADMIN), "/audit Znope"))
+
+
 def test_confidential_admin_commands_are_refused_in_a_group_before_they_act(chat: Chat, store: Store) -> None:
     subs.add(store, channel="console", address="desk", client="Desk")
     group = chat("-100", ADMIN, chat_type="group")
