@@ -249,9 +249,8 @@ class Store:
                         f"version reads {head}: run `prodouane-relay db upgrade`",
                         reason="schema",
                     )
-            else:
-                if migrate:
-                    migrations.upgrade(store.engine)
+            elif migrate:
+                migrations.upgrade(store.engine)
                 storage.probe_write(store.engine)
         except StoreError:
             store.close()
