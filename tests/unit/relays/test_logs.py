@@ -134,7 +134,7 @@ def test_registered_secrets_and_invite_codes_are_redacted_from_third_party_logge
     configure_logging("DEBUG", json=True, stream=stream)
     register_secrets(["webhook-secret-0123456789abcdef", "s3cr3t path/with space", None, "abc"])
     logging.getLogger("telegram.ext.ExtBot").debug(
-        "Calling setWebhook with `{'secret_token': 'webhook-secret-0123456789abcdef'}`"
+        "Calling setWebhook with `{'hook_key': 'webhook-secret-0123456789abcdef'}`"
     )
     logging.getLogger("apprise").debug("Loaded JSON URL: json://h.example.org/s3cr3t%20path%2Fwith%20space")
     logging.getLogger("telegram.ext.Application").debug("Processing update text='/start iRkThaRKIlQB_elL'")
@@ -142,7 +142,7 @@ def test_registered_secrets_and_invite_codes_are_redacted_from_third_party_logge
     logging.getLogger("apscheduler").info("the scheduler will start polling")  # ordinary words stay
     messages = [r["message"] for r in lines(stream)]
     assert messages == [
-        f"Calling setWebhook with `{{'secret_token': '{REDACTED}'}}`",
+        f"Calling setWebhook with `{{'hook_key': '{REDACTED}'}}`",
         f"Loaded JSON URL: json://h.example.org/{REDACTED}",
         f"Processing update text='/start {REDACTED}'",
         f"GET /?start={REDACTED}",
