@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="address the web server listens on")
     web_port: int = Field(8080, ge=0, le=65535)
     status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
+    api_public: bool = Field(
+        False, description="serve the feeds, the calendar and the JSON API without the status token"
+    )
     instance_id: str | None = Field(
         None, description="this instance's name among several (default: host:pid)"
     )
