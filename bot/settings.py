@@ -51,6 +51,7 @@ class Settings(BaseSettings):
         30, ge=1, le=30, description="messages/s this instance may send (with N senders, 30/N each)"
     )
     slack_bot_token: SecretStr | None = None
+    webhook_timeout: float = Field(15.0, gt=0, description="seconds a webhook receiver has to answer")
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
         None,
