@@ -23,6 +23,7 @@ import asyncio
 import hmac
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +47,7 @@ API_PREFIX = "/api/v1/"
 ROOT_PATHS = ("/feed.atom", "/interruptions.ics")
 FEED_SIZE = 50
 MAX_LIMIT = 500
+MAX_CURSOR = 2**62
 READY_INTERVALS = 3  # as the status page: no good read for three poll intervals is "late"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -62,6 +64,8 @@ def _services(names: list[str]) -> tuple[str, ...]:
     (DGDDI names some we do not know, and the relay keeps those as written too)."""
     out: list[str] = []
     for name in names:
+        if not name:
+            raise UsageError("service must name a téléservice", reason="bad_service")
         name = name.strip()
         found = canonical(name)
         out.extend([found] if found else find_services(name) or [name])
@@ -95,12 +99,26 @@ def _int(query: MultiMapping[str], name: str, default: int, low: int, high: int)
     return value
 
 
+_RFC3339 = re.compile(
+    r"(?P<year>\d{4})-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:(?P<second>\d{2})(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})?"
+)
+
+
 def _moment(raw: str | None) -> datetime | None:
-    """An RFC 3339 date-time (``Z`` or an offset; one without is read as UTC)."""
+    """An RFC 3339 date-time (``Z`` or an offset; one without is read as UTC). A leap second is
+    read as the second before it; year 0000 as the earliest moment."""
     if raw is None:
         return None
+    text = raw.strip()
+    found = _RFC3339.fullmatch(text)
+    if found is None:
+        raise UsageError(f"since {raw!r} is not an RFC 3339 date-time", reason="bad_since")
+    if found["year"] == "0000":
+        return datetime.min.replace(tzinfo=UTC)
+    if found["second"] == "60":
+        text = text[: found.start("second")] + "59" + text[found.end("second") :]
     try:
-        moment = datetime.fromisoformat(raw.strip().replace("z", "Z"))
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
     except ValueError:
         raise UsageError(f"since {raw!r} is not an RFC 3339 date-time", reason="bad_since") from None
     if moment.tzinfo is None:
@@ -185,7 +203,7 @@ def add_machine_routes(app: web.Application, relay: Relay) -> None:
     async def events(request: web.Request) -> tuple[bytes, str]:
         query = request.query
         wanted = _filter(query)
-        after = _int(query, "after", 0, 0, 2**62)
+        after = _int(query, "after", 0, 0, MAX_CURSOR)
         limit = _int(query, "limit", 100, 1, MAX_LIMIT)
         since = _moment(query.get("since"))
         page = await asyncio.to_thread(

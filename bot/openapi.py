@@ -241,7 +241,7 @@ def document() -> dict[str, Any]:
                     "parameters": [
                         _param(
                             "after",
-                            {"type": "integer", "minimum": 0},
+                            {"type": "integer", "minimum": 0, "maximum": 2**62},
                             "the cursor of the last event you read",
                         ),
                         _param(
