@@ -51,6 +51,7 @@ class Settings(BaseSettings):
         30, ge=1, le=30, description="messages/s this instance may send (with N senders, 30/N each)"
     )
     slack_bot_token: SecretStr | None = None
+    webhook_timeout: float = Field(15.0, gt=0, description="seconds a webhook receiver has to answer")
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
         None,
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="address the web server listens on")
     web_port: int = Field(8080, ge=0, le=65535)
     status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
+    api_public: bool = Field(
+        False, description="serve the feeds, the calendar and the JSON API without the status token"
+    )
     instance_id: str | None = Field(
         None, description="this instance's name among several (default: host:pid)"
     )

@@ -5,6 +5,7 @@
     GET /metrics        Prometheus text format (relays.metrics)                          open
     GET /               status page: source health, open alerts, interruptions, outbox   token
     GET /alerts/{id}    one alert's bulletins and per-subscriber delivery audit          token
+    GET /api/v1/…, /feed.atom, /interruptions.ics   for machines (bot.api)   token unless api_public
 
 When ``status_token`` is set the two pages want ``?token=…`` or ``Authorization: Bearer …``
 (compared in constant time); the probes and metrics stay open because orchestrators and
@@ -39,6 +40,7 @@ from relays.errors import StoreError
 from relays.render import paris
 from relays.store import Store
 
+from .api import add_machine_routes, is_machine_path
 from .bootstrap import Relay
 
 log = logging.getLogger(__name__)
@@ -189,7 +191,8 @@ def build_web_app(
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        if status_token and request.path not in PROBES and not _token_ok(request, status_token):
+        guarded = request.path not in PROBES and not is_machine_path(request.path)  # bot.api guards its own
+        if status_token and guarded and not _token_ok(request, status_token):
             response: web.StreamResponse = page("denied.html", status=401, now=clock())
             response.headers["WWW-Authenticate"] = 'Bearer realm="prodouane-relay"'
         else:
@@ -198,7 +201,8 @@ def build_web_app(
             except web.HTTPException as exc:  # 404/405 from the router: same headers, then re-raised
                 exc.headers.update(SECURITY_HEADERS)
                 raise
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a route may set its own Cache-Control
+            response.headers.setdefault(name, value)
         return response
 
     async def healthz(request: web.Request) -> web.Response:
@@ -269,6 +273,7 @@ def build_web_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/", status_page)
     app.router.add_get("/alerts/{alert_id}", alert_page)
+    add_machine_routes(app, relay)
     for path, handler in routes:  # the chat platforms' webhooks (they verify their own secrets)
         app.router.add_post(path, handler)
     return app

@@ -29,8 +29,9 @@ from .events import ADMIN_KINDS, CLIENT_KINDS, Event
 from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
+from .webhook_secrets import issue as issue_secret
 
-CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
+CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console", "webhook")
 LANGS: tuple[str, ...] = ("fr", "en")
 ROLES: tuple[str, ...] = ("client", "admin")
 
@@ -78,6 +79,10 @@ class Subscriber:
 
 def mask_address(channel: str, address: str) -> str:
     """An address fit for logs and tables: Apprise URLs lose their credentials."""
+    if channel == "webhook":  # its query and user info may be credentials too
+        from .channels.webhook import masked_url
+
+        return masked_url(address)
     if channel != "apprise":
         return address
     try:
@@ -184,6 +189,12 @@ def check_address(channel: str, address: str) -> str:
                 "(see https://github.com/caronc/apprise/wiki for URL forms)",
                 reason="bad_address",
             )
+    if channel == "webhook":
+        from .channels.webhook import url_problem
+
+        problem = url_problem(address)
+        if problem:
+            raise SubscriberError(problem, reason="bad_address")
     return address
 
 
@@ -261,6 +272,8 @@ def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscribe
     except IntegrityError as exc:
         shown = f"{spec.channel} {mask_address(spec.channel, spec.address)}"
         raise SubscriberError(f"{shown} is already subscribed", reason="already_subscribed") from exc
+    if spec.channel == "webhook":  # signs every post; shown once by the command that created it
+        issue_secret(session, row.id, now=now)
     return from_row(row)
 
 

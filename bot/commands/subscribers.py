@@ -1,8 +1,9 @@
-"""``subscribers add|list|remove|test``: manage who receives the alerts.
+"""``subscribers add|list|remove|test|secret``: manage who receives the alerts.
 
     prodouane-relay subscribers add --channel telegram --address -1001234 --client "Transit SA" \\
         --service "DELTA G" --service ICS2 --mode EDI --kind alert_closed --lang en
-Repeated options accumulate; no filter means everything.
+Repeated options accumulate; no filter means everything. A webhook subscriber's signing secret is
+printed once, by ``add``; ``secret ID`` replaces it with a new one, printed once too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from bot.bootstrap import bootstrap
 from bot.commands import summary
 from bot.settings import load_settings
 from relays import subscribers as subs
+from relays import webhook_secrets
 from relays.channels.base import DeliveryError, Outgoing
 from relays.enrolment import enrol
 from relays.errors import UsageError
@@ -29,8 +31,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions.required = True
 
     add = actions.add_parser("add", help="subscribe an address")
-    add.add_argument("--channel", required=True, choices=["telegram", "slack", "apprise", "console"])
-    add.add_argument("--address", required=True, help="chat id, channel id or Apprise URL")
+    add.add_argument(
+        "--channel", required=True, choices=["telegram", "slack", "apprise", "console", "webhook"]
+    )
+    add.add_argument("--address", required=True, help="chat id, channel id, Apprise URL or webhook URL")
     add.add_argument("--client", required=True, help="the client's name")
     add.add_argument("--eori", help="the client's EORI number")
     add.add_argument("--service", action="append", default=[], help="only these téléservices (repeatable)")
@@ -68,6 +72,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.add_argument("--db")
     test.set_defaults(func=run_test)
 
+    secret = actions.add_parser("secret", help="give a webhook subscriber a new signing secret")
+    secret.add_argument("subscriber", help="id or address")
+    secret.add_argument("--db")
+    secret.set_defaults(func=run_secret)
+
 
 def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
@@ -88,10 +97,27 @@ def run_add(args: argparse.Namespace) -> int:
     )
     with _relay(args) as relay:  # joining mid-outage: the open alerts are owed too
         enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
-    s = enrolled.subscriber
+        s = enrolled.subscriber
+        secret = webhook_secrets.shown(relay.store, s.id) if s.channel == "webhook" else None
     print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
+    if secret:
+        _print_secret(secret)
     if enrolled.owed:
         print(f"{enrolled.owed} message(s) about what is already open or planned are queued for it")
+    return 0
+
+
+def _print_secret(secret: str) -> None:
+    print(f"signing secret (Standard Webhooks): {secret}")
+    print("give it to the receiver now: it is never shown again (`subscribers secret ID` makes a new one)")
+
+
+def run_secret(args: argparse.Namespace) -> int:
+    with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        secret = webhook_secrets.rotate(relay.store, s.id, now=datetime.now(UTC))
+    print(f"subscriber {s.id} ({s.client}, {s.shown_address}): the old signing secret no longer verifies")
+    _print_secret(secret)
     return 0
 
 
