@@ -9,8 +9,11 @@ Run from the repository root: ``python bench/answers.py`` (a table) or ``--json`
   wrong: the wrong document or passage in scope, or any answer out of scope. Calibration holds
   when it is 0: no wrong answer scores above the threshold.
 - Latency is per ``answer()`` call once the index is built, over every dev question, several rounds.
+- ``calibration``: per confidence bin, how many questions and the share whose answer — given or
+  declined — would be right (counts only, for the locked sets too).
 - Start-up is one real ``prodouane-relay ask`` process, measured from its start to its exit, and the
-  engine's own share (importing it and building the index, in process).
+  engine's own share, in process: importing it and building the index (``engine_startup_s``), and
+  up to the first answer, which loads the embedding model (``engine_first_answer_s``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data"
-BOUNDS = {"p95_ms": 20.0, "ask_process_s": 0.5, "engine_startup_s": 0.5}
+BOUNDS = {"p95_ms": 20.0, "ask_process_s": 0.5, "engine_first_answer_s": 0.5}
 
 
 def _cli() -> list[str]:
@@ -56,19 +59,26 @@ def ask_process_seconds(runs: int = 3) -> float:
 
 def measure(rounds: int) -> dict[str, Any]:
     start = time.perf_counter()
-    from knowledge.answers import DECLINE_AT, answer
-    from knowledge.evaluation import load, merge, score
+    from knowledge.answers import answer
+    from knowledge.evaluation import calibration_table, load, merge, score
     from knowledge.search import KnowledgeBase
+    from knowledge.weights import shipped
 
-    KnowledgeBase.load()
+    KnowledgeBase.load().dense  # noqa: B018 - the index and the shipped embeddings
     engine_startup = time.perf_counter() - start
+    answer("Puis-je auto-déclencher la procédure de secours ?")
+    first_answer = time.perf_counter() - start
 
     sets: dict[str, Any] = {}
     for kind in ("dev", "locked"):
         files = sorted((DATA / kind).glob("*.jsonl"))
         reports = {p.name: score(load(p)) for p in files}
         total = merge(list(reports.values()))
-        sets[kind] = {"all": total.as_dict(), "files": {k: r.as_dict() for k, r in reports.items()}}
+        sets[kind] = {
+            "all": total.as_dict(),
+            "files": {k: r.as_dict() for k, r in reports.items()},
+            "calibration": calibration_table(total.calibration),
+        }
 
     questions = [it["q"] for p in sorted((DATA / "dev").glob("*questions.jsonl")) for it in load(p)]
     times = []
@@ -81,11 +91,12 @@ def measure(rounds: int) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "dev": sets["dev"],
         "locked": sets["locked"],
-        "decline_threshold": DECLINE_AT,
+        "decline_threshold": shipped().threshold,
         "p50_ms": round(statistics.median(times), 3),
         "p95_ms": round(times[int(0.95 * (len(times) - 1))], 3),
         "answers_timed": len(times),
         "engine_startup_s": round(engine_startup, 3),
+        "engine_first_answer_s": round(first_answer, 3),
         "ask_process_s": round(ask_process_seconds(), 3),
     }
     figures["ratios"] = {k: round(figures[k] / bound, 3) for k, bound in BOUNDS.items()}
@@ -113,9 +124,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kind}: no question set")
             continue
         print(_row(f"{kind} (all)", result[kind]["all"]))
-        if kind == "dev":
-            for name, fig in result[kind]["files"].items():
-                print(_row(f"  {name}", fig))
+        for name, fig in result[kind]["files"].items():
+            print(_row(f"  {name}", fig))
+        bins = "  ".join(
+            f"{b['bin']}: {b['n']}" + (f" ({b['right']:.0%} right)" if b["n"] else "")
+            for b in result[kind]["calibration"]
+        )
+        print(f"  calibration (confidence: questions, share right): {bins}")
     print(f"decline threshold {result['decline_threshold']}")
     print(f"{'figure':<18}{'value':>10}{'bound':>10}{'ratio':>8}")
     for key, bound in BOUNDS.items():

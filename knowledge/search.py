@@ -27,6 +27,7 @@ import numpy as np
 
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
+from knowledge.embeddings import DenseIndex, load_index, units
 from knowledge.intents import Intent, definitions, gives_contact
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
@@ -93,6 +94,18 @@ class KnowledgeBase:
             section_terms.append(frozenset(heading + title + body))
             heading_terms.append(frozenset(heading))
         self.section_terms = tuple(section_terms)
+        self.units = units(self.documents)
+        #: the terms of each sentence and of the sentence introducing its list, if any
+        self.sentence_own_terms = tuple(
+            frozenset(analyse_fr(f"{context} {text}"))
+            for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
+        )
+        #: ...with those of its section's heading
+        self.sentence_terms = tuple(
+            own | heading_terms[i]
+            for own, i in zip(self.sentence_own_terms, self.units.sentence_section, strict=True)
+        )
+        self.sentence_section = np.asarray(self.units.sentence_section, dtype=np.int32)
         #: what each section is about: the terms of its own heading
         self.heading_terms = tuple(heading_terms)
         #: every word of the fiches, folded: tells a real cognate ("page") from a look-alike ("visa")
@@ -117,6 +130,10 @@ class KnowledgeBase:
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._bm25.index(corpus, show_progress=False)
         self._per_term: dict[str, np.ndarray] = {}
+        self._term_sections: dict[str, np.ndarray] = {}
+        self._heading_masks: dict[str, np.ndarray] = {}
+        self._sentence_masks: dict[str, np.ndarray] = {}
+        self._own_masks: dict[str, np.ndarray] = {}
         self._nothing = np.zeros(len(self.entries), dtype=np.float32)
 
     @classmethod
@@ -127,6 +144,11 @@ class KnowledgeBase:
                 if cls._shared is None:
                     cls._shared = cls(load_documents())
         return cls._shared
+
+    @cached_property
+    def dense(self) -> DenseIndex:
+        """The embeddings of the sections and their sentences (read from the shipped file on first use)."""
+        return load_index(self.documents)
 
     @cached_property
     def by_doc(self) -> dict[str, Document]:
@@ -222,26 +244,99 @@ class KnowledgeBase:
             factors *= np.where(defines, BOOST_DEFINITION, 1.0)
         return factors
 
-    def search(
-        self, query: Query, services: Sequence[str] = (), k: int = 5, intent: Intent | None = None
-    ) -> Retrieval:
+    def service_factors(self, services: Sequence[str]) -> np.ndarray:
+        """Per section: boosted when its document covers a named service, damped when it covers none."""
+        if not services:
+            return np.ones(len(self.entries), dtype=np.float32)
+        wanted = set(services)
+        return np.array(
+            [
+                BOOST_COVERED
+                if wanted & set(d.services)
+                else BOOST_RELATED
+                if wanted & set(d.related)
+                else DAMP_OTHER
+                for d, _ in self.entries
+            ],
+            dtype=np.float32,
+        )
+
+    def scores(self, query: Query, services: Sequence[str] = (), intent: Intent | None = None) -> np.ndarray:
+        """The lexical score of every section: BM25 of the question's words, intent and services."""
         scores = self.rank(query, services)
         if intent is not None:
             scores = scores * self._intent_factors(query, intent)
         if services:
-            wanted = set(services)
-            factors = np.array(
-                [
-                    BOOST_COVERED
-                    if wanted & set(d.services)
-                    else BOOST_RELATED
-                    if wanted & set(d.related)
-                    else DAMP_OTHER
-                    for d, _ in self.entries
-                ],
-                dtype=np.float32,
-            )
-            scores = scores * factors
+            scores = scores * self.service_factors(services)
+        return scores
+
+    def coverages(self, query: Query) -> np.ndarray:
+        """Per section, the weighted share of the question's topic words it contains (see
+        :meth:`section_coverage`)."""
+        weights = [self.weight(g, query.lang) * (ASKED_WEIGHT if g.asked else 1.0) for g in query.topic]
+        total = sum(weights) or 1.0
+        out = np.zeros(len(self.entries), dtype=np.float64)
+        for g, w in zip(query.topic, weights, strict=True):
+            if w:
+                out += w * self._containing(g.terms)
+        return out / total
+
+    def heading_coverages(self, query: Query) -> np.ndarray:
+        """Per section, the weighted share of the question's topic words its heading names."""
+        return self._coverage(query, self._heading_masks, self.heading_terms)
+
+    def sentence_coverages(self, query: Query) -> np.ndarray:
+        """Per section, the best weighted share of the question's topic one of its sentences (with
+        the heading) contains: a section where one sentence says it all is likelier to answer."""
+        per_sentence = self.sentence_coverage_each(query)
+        best = np.zeros(len(self.entries), dtype=np.float64)
+        np.maximum.at(best, self.sentence_section, per_sentence)
+        return best
+
+    def sentence_coverage_each(self, query: Query, with_heading: bool = True) -> np.ndarray:
+        """Per sentence (rows of ``units``), the weighted share of the question's topic it contains
+        (with its section's heading, or on its own: to tell the sentences of one section apart)."""
+        if with_heading:
+            return self._coverage(query, self._sentence_masks, self.sentence_terms)
+        return self._coverage(query, self._own_masks, self.sentence_own_terms)
+
+    def _coverage(
+        self, query: Query, cache: dict[str, np.ndarray], term_sets: Sequence[frozenset[str]]
+    ) -> np.ndarray:
+        weights = [self.weight(g, query.lang) * (ASKED_WEIGHT if g.asked else 1.0) for g in query.topic]
+        total = sum(weights) or 1.0
+        out = np.zeros(len(term_sets), dtype=np.float64)
+        for g, w in zip(query.topic, weights, strict=True):
+            if not w:
+                continue
+            found = np.zeros(len(term_sets), dtype=np.float64)
+            for t in g.terms:
+                if t not in self.idf:
+                    continue
+                mask = cache.get(t)
+                if mask is None:
+                    mask = cache[t] = np.array([t in s for s in term_sets], dtype=np.float64)
+                found = np.maximum(found, mask)
+            out += w * found
+        return out / total
+
+    def _containing(self, terms: Sequence[str]) -> np.ndarray:
+        """Which sections contain at least one of ``terms`` (0/1 per section)."""
+        found = np.zeros(len(self.entries), dtype=np.float64)
+        for t in terms:
+            if t not in self.idf:  # a word the fiches never use: in no section (and not cached)
+                continue
+            mask = self._term_sections.get(t)
+            if mask is None:
+                mask = np.array([t in s for s in self.section_terms], dtype=np.float64)
+                self._term_sections[t] = mask
+            found = np.maximum(found, mask)
+        return found
+
+    def search(
+        self, query: Query, services: Sequence[str] = (), k: int = 5, intent: Intent | None = None
+    ) -> Retrieval:
+        scores = self.scores(query, services, intent)
         order = np.argsort(-scores, kind="stable")[:k]
         hits = tuple(
             Hit(self.entries[i][0], self.entries[i][1], float(scores[i]), int(i))

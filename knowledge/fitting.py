@@ -1,0 +1,347 @@
+"""Fitting the answer engine's numbers on the dev question sets: ``python -m knowledge.fitting``.
+
+Two small models, both plain numpy:
+
+1. **The ranker** (:mod:`knowledge.ranking`): a softmax over the sections of a linear score of
+   their signals. A section is right for a question when its document is one the question accepts
+   and it holds one of the phrases the answer must quote; the fit maximises the probability given
+   to the right sections (L2-regularised gradient descent).
+2. **The decline model** (:mod:`knowledge.decline`): a logistic regression of "the answer the
+   engine would give is right" (the checker's verdict: right document first, a required phrase
+   quoted) on the evidence about the chosen section. Its rows are *cross-fitted*: the evidence for
+   the questions of one dev file comes from a ranker fitted on the other files, so the decline
+   model learns how the ranker behaves on questions it has not seen — as on an operator's.
+
+The threshold is the one that minimises, over the out-of-fold probabilities, the in-scope questions
+declined plus :data:`WRONG_COST` times the wrong answers given (an answer out of scope is wrong).
+
+Only dev sets are read (``tests/data/dev/*.jsonl`` by default): the locked sets are measured by
+``bench/answers.py`` and never fitted on. The result goes to ``knowledge/index/weights.json``
+with the cross-validated figures and a calibration table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge import decline, quoting, ranking
+from knowledge.answers import Prepared, decide, prepare
+from knowledge.embeddings import digest, units
+from knowledge.evaluation import is_followup, norm, verdict
+from knowledge.search import KnowledgeBase
+from knowledge.weights import Weights, save
+
+WRONG_COST = 2.0  # a wrong answer given costs this many answerable questions declined
+RANKER_L2 = 0.01
+DECLINE_L2 = 0.01
+CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    file: str
+    data: Mapping[str, Any]
+    prepared: Prepared
+    #: 1 for each section that holds a required phrase in an accepted document (in-scope only)
+    right_sections: np.ndarray
+    #: for each right section holding the phrase in one of its sentences: (signals, 0/1 per sentence)
+    sentences: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+
+def load_items(paths: Sequence[Path]) -> list[Item]:
+    kb = KnowledgeBase.load()
+    texts = [norm(f"{s.heading} {s.body}") for _, s in kb.entries]
+    items = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            if is_followup(data):
+                prepared = prepare(str(data["q2"]), previous=str(data["q1"]))
+            else:
+                prepared = prepare(str(data["q"]))
+            phrases = [norm(p) for p in data.get("any") or []]
+            right = np.array(
+                [
+                    float(doc.id in data["docs"] and any(p in text for p in phrases))
+                    for (doc, _), text in zip(kb.entries, texts, strict=True)
+                ]
+            )
+            items.append(Item(path.name, data, prepared, right, _sentence_rows(kb, prepared, right, phrases)))
+    return items
+
+
+def _sentence_rows(
+    kb: KnowledgeBase, prepared: Prepared, right: np.ndarray, phrases: Sequence[str]
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    if prepared.found is None:
+        return ()
+    rows = []
+    for section in np.nonzero(right)[0]:
+        indices, x = quoting.sentence_features(kb, prepared.found, prepared.asked.query, int(section))
+        y = np.array([float(any(p in norm(kb.units.sentence_quote[j]) for p in phrases)) for j in indices])
+        if y.any():
+            rows.append((x, y))
+    return tuple(rows)
+
+
+def fit_ranker(
+    features: np.ndarray, right: np.ndarray, l2: float = RANKER_L2, steps: int = 3000
+) -> np.ndarray:
+    """Weights maximising the softmax probability of the right sections.
+
+    ``features`` is (questions, sections, signals), ``right`` (questions, sections) of 0/1, each
+    question having at least one right section.
+    """
+    w = np.zeros(features.shape[2])
+    rate = 0.1
+    for _ in range(steps):
+        z = features @ w
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        q = p * right
+        q /= q.sum(axis=1, keepdims=True)
+        grad = np.einsum("nsf,ns->f", features, p - q) / len(features) + l2 * w
+        w -= rate * grad
+    return w
+
+
+def fit_sentences(
+    rows: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = RANKER_L2, steps: int = 3000
+) -> np.ndarray:
+    """Weights maximising the softmax probability, among a section's sentences, of those quoting
+    a required phrase (sections padded to one length, the padding masked out)."""
+    width = max(len(y) for _, y in rows)
+    n_features = rows[0][0].shape[1]
+    x = np.zeros((len(rows), width, n_features))
+    right = np.zeros((len(rows), width))
+    mask = np.full((len(rows), width), -np.inf)
+    for i, (xi, yi) in enumerate(rows):
+        x[i, : len(yi)] = xi
+        right[i, : len(yi)] = yi
+        mask[i, : len(yi)] = 0.0
+    w = np.zeros(n_features)
+    for _ in range(steps):
+        z = x @ w + mask
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        q = p * right
+        q /= q.sum(axis=1, keepdims=True)
+        grad = np.einsum("nsf,ns->f", x, p - q) / len(rows) + l2 * w
+        w -= 0.1 * grad
+    return w
+
+
+@dataclass(frozen=True, slots=True)
+class Logistic:
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    bias: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = DECLINE_L2, steps: int = 5000) -> Logistic:
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    coef = np.zeros(x.shape[1])
+    bias = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ coef + bias)))
+        coef -= 0.5 * (z.T @ (p - y) / len(y) + l2 * coef)
+        bias -= 0.5 * float((p - y).mean())
+    return Logistic(mean, scale, coef, bias)
+
+
+def _weights(
+    ranker: np.ndarray, sentence: np.ndarray, model: Logistic | None, threshold: float, embeddings: str
+) -> Weights:
+    def floats(values: Sequence[float] | np.ndarray) -> tuple[float, ...]:
+        return tuple(float(v) for v in values)
+
+    n = len(decline.FEATURES)
+    if model is None:  # answer everything: to see what the engine would say
+        return Weights(
+            floats(ranker), floats(sentence), (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0, embeddings
+        )
+    return Weights(
+        floats(ranker),
+        floats(sentence),
+        floats(model.mean),
+        floats(model.scale),
+        floats(model.coef),
+        float(model.bias),
+        threshold,
+        embeddings,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One question as the decline model sees it: evidence, whether the answer is right, in scope."""
+
+    file: str
+    evidence: np.ndarray
+    right: bool
+    in_scope: bool
+
+
+def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> tuple[list[Row], dict[str, Any]]:
+    """Evidence for each question from a ranker fitted without its file, and the ranker's own CV."""
+    rows: list[Row] = []
+    ranked_right = 0
+    trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
+    for name in sorted({it.file for it in items}):
+        train = [it for it in trainable if it.file != name]
+        w = fit_ranker(
+            np.stack([_found(it).features for it in train]), np.stack([it.right_sections for it in train])
+        )
+        sentence = fit_sentences([row for it in train for row in it.sentences])
+        answering = _weights(w, sentence, None, -1.0, embeddings)
+        for it in items:
+            if it.file != name:
+                continue
+            considered = decide(it.prepared, answering)
+            if considered.candidate is None or considered.evidence is None:
+                continue  # declined by a rule: not the decline model's decision
+            if it.right_sections.any():
+                top = int(np.argmax(_found(it).features @ w))
+                ranked_right += int(it.right_sections[top] > 0)
+            ok = verdict(it.data, considered.candidate) == "right"
+            rows.append(Row(it.file, considered.evidence, ok, bool(it.data["docs"])))
+    return rows, {"ranker_top_section_right": f"{ranked_right}/{len(trainable)}"}
+
+
+def _found(it: Item) -> ranking.Signals:
+    assert it.prepared.found is not None
+    return it.prepared.found
+
+
+def out_of_fold(rows: Sequence[Row]) -> np.ndarray:
+    """Each row's probability from a decline model fitted without its file."""
+    probs = np.zeros(len(rows))
+    for name in sorted({r.file for r in rows}):
+        train = [r for r in rows if r.file != name]
+        model = fit_logistic(np.stack([r.evidence for r in train]), np.array([float(r.right) for r in train]))
+        idx = [i for i, r in enumerate(rows) if r.file == name]
+        probs[idx] = model.predict(np.stack([rows[i].evidence for i in idx]))
+    return probs
+
+
+def choose_threshold(rows: Sequence[Row], probs: np.ndarray) -> float:
+    """The threshold minimising declined-right answers + WRONG_COST × wrong answers given."""
+    best = (float("inf"), 0.5)
+    for t in (round(0.05 + 0.01 * k, 2) for k in range(91)):
+        answered = probs >= t
+        declined_right = sum(1 for r, a in zip(rows, answered, strict=True) if r.right and not a)
+        wrong = sum(1 for r, a in zip(rows, answered, strict=True) if a and not r.right)
+        cost = declined_right + WRONG_COST * wrong
+        if cost < best[0] - 1e-9:
+            best = (cost, t)
+    return best[1]
+
+
+def calibration(probs: np.ndarray, right: Sequence[bool]) -> list[dict[str, Any]]:
+    """Per confidence bin: how many answers, and the share that were right."""
+    table = []
+    flags = np.array(right, dtype=bool)
+    for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        inside = (probs >= lo) & (probs < hi)
+        n = int(inside.sum())
+        table.append(
+            {
+                "bin": f"{lo:.1f}-{min(hi, 1.0):.1f}",
+                "n": n,
+                "right": round(float(flags[inside].mean()), 3) if n else None,
+                "mean_confidence": round(float(probs[inside].mean()), 3) if n else None,
+            }
+        )
+    return table
+
+
+def summary(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    answered = probs >= threshold
+    in_scope = [r for r in rows if r.in_scope]
+    return {
+        "questions": len(rows),
+        "in_scope_answered_right": sum(1 for r, a in zip(rows, answered, strict=True) if a and r.right),
+        "in_scope": len(in_scope),
+        "in_scope_right_if_never_declined": sum(r.right for r in in_scope),
+        "out_of_scope_declined": sum(
+            1 for r, a in zip(rows, answered, strict=True) if not r.in_scope and not a
+        ),
+        "out_of_scope": len(rows) - len(in_scope),
+        "wrong_answers_given": sum(1 for r, a in zip(rows, answered, strict=True) if a and not r.right),
+        "max_wrong_confidence": round(
+            max(
+                (float(p) for r, p in zip(rows, probs, strict=True) if not r.right and p >= threshold),
+                default=0.0,
+            ),
+            3,
+        ),
+        "calibration": calibration(probs, [r.right for r in rows]),
+    }
+
+
+def fit(paths: Sequence[Path]) -> Weights:
+    kb = KnowledgeBase.load()
+    embeddings = digest(units(kb.documents))
+    items = load_items(paths)
+    rows, ranker_cv = cross_fitted_rows(items, embeddings)
+    probs = out_of_fold(rows)
+    threshold = choose_threshold(rows, probs)
+    trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
+    ranker = fit_ranker(
+        np.stack([_found(it).features for it in trainable]), np.stack([it.right_sections for it in trainable])
+    )
+    sentence = fit_sentences([row for it in trainable for row in it.sentences])
+    model = fit_logistic(np.stack([r.evidence for r in rows]), np.array([float(r.right) for r in rows]))
+    report = {
+        "fitted": dt.date.today().isoformat(),
+        "dev_files": sorted({it.file for it in items}),
+        "ranker_features": list(ranking.FEATURES),
+        "sentence_features": list(quoting.FEATURES),
+        "decline_features": list(decline.FEATURES),
+        "wrong_cost": WRONG_COST,
+        "cross_validated": {**ranker_cv, **summary(rows, probs, threshold)},
+    }
+    fitted = _weights(ranker, sentence, model, threshold, embeddings)
+    return replace(fitted, report=report)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fit the ranker and the decline model on dev question sets.")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="dev JSONL files (default: tests/data/dev/*.jsonl)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: the shipped file)")
+    args = parser.parse_args(argv)
+    files = args.files or sorted(Path("tests/data/dev").glob("*.jsonl"))
+    if not files or any("locked" in p.parts for p in files):
+        parser.error("give dev question files (never tests/data/locked)")
+    weights = fit(files)
+    target = save(weights, args.out)
+    print(json.dumps(weights.report["cross_validated"], indent=1))
+    print(f"written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
