@@ -58,8 +58,7 @@ OBJECT_IN_HEADING = 0.5  # "how do I obtain X": share of X the answering section
 OBJECT_CANDIDATES = 3  # ...looked for among this many best sections
 MAX_CHARS = 1200  # the whole answer text: a passage, not a document
 MAX_PASSAGE = 1000  # the quoted passage of the best section
-SECOND_RATIO = 0.5  # a runner-up section of the same document this probable (vs the first) is quoted too
-MIN_SECOND_CHARS = 200  # ...if at least this much room is left for it
+SECOND_RATIO = 0.2  # a runner-up section this probable (vs the first) has its answering sentence quoted too
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,36 +180,45 @@ def consider(
 def _compose(
     kb: KnowledgeBase, p: Prepared, ranking: Ranking, chosen: int, weights: Weights, confidence: float
 ) -> Answer:
-    """The answer quoting section ``chosen``: the sentence that answers, then the passage, cited."""
+    """The answer quoting section ``chosen``: the sentence that answers, then the passage, cited.
+
+    When the ranking finds another section nearly as likely, its own answering sentence follows
+    ("Voir aussi …"), provided it says something the answer does not already say.
+    """
     assert p.found is not None
     doc, section = kb.entries[chosen]
     query = p.asked.query
-    quote = relevance(kb, p.found, query, chosen, weights.sentence)
+    quote = relevance(kb, p.found, query, chosen, weights.sentence, p.intent.time)
     weigh = scorer(quote, p.intent.contact)
     key = _contact_sentence(section.body, weigh) if p.intent.contact else quote.key
     lines = [p.alert] if p.alert else []
     lines.append(_short_answer(key, p.question, p.lang))
+    lead = len(lines)
     lines.append(_lead(doc, section, p.services, p.lang))
     if p.services and not set(p.services) & set(doc.services) | set(doc.related):
         lines.append(_not_specific(p.services, p.lang))
     contrasts = [] if p.services else _contrasts(kb, doc, section)
     tail = [c.contrast.en if p.lang == "en" else c.contrast.fr for c in contrasts if c.contrast]
-    room = MAX_CHARS - sum(len(x) + 1 for x in (*lines, *tail)) - 2
+    sources = [doc.cite(section)]
+
+    also = ""
+    second = _runner_up(kb, ranking, chosen)
+    if second is not None:
+        other_doc, other = kb.entries[second]
+        other_quote = relevance(kb, p.found, query, second, weights.sentence, p.intent.time)
+        other_key = other_quote.key
+        if other_key and _plain(other_key) not in _plain(key) and _adds(kb, query, key, other_key):
+            where = other.heading if other_doc.id == doc.id else f"{other_doc.short}, {other.heading}"
+            also = f"{'See also' if p.lang == 'en' else 'Voir aussi'} ({where}) : « {other_key} »"
+            sources.append(other_doc.cite(other))
+    room = MAX_CHARS - sum(len(x) + 1 for x in (*lines, *tail, also)) - 4
     passage = trim(section.body, weigh, min(room, MAX_PASSAGE), skip=_quoted_in(key))
     if passage:
         lines.append(passage)
-    sources = [doc.cite(section)]
-
-    second = _runner_up(kb, ranking, chosen)
-    room -= len(passage) + 1
-    if second is not None and room >= MIN_SECOND_CHARS:
-        other = kb.entries[second][1]
-        header = f"{'See also' if p.lang == 'en' else 'Voir aussi'} {other.heading}"
-        weigh_other = scorer(relevance(kb, p.found, query, second, weights.sentence), p.intent.contact)
-        extra = trim(other.body, weigh_other, room - len(header) - 2)
-        if _adds(kb, query, passage, extra):
-            lines += ["", header, extra]
-            sources.append(doc.cite(other))
+    else:  # the first line quoted all the section says: the citation closes the answer
+        lines[lead] = re.sub(r"(?:, official French text)?\s*:$", ".", lines[lead])
+    if also:
+        lines += ["", also]
     if tail:
         lines += ["", *tail]
         sources += [kb.by_doc[c.doc].cite(c) for c in contrasts]
@@ -303,7 +311,8 @@ def _quoted_in(key: str) -> Callable[[str], bool]:
 
 
 def _plain(text: str) -> str:
-    return " ".join(w for w in re.split(r"[\s\-]+", text) if w)
+    """The words of ``text`` only, one space apart (list markers and separators dropped)."""
+    return " ".join(re.findall(r"\w+", text))
 
 
 def _contact_sentence(body: str, weigh: Callable[[str], float]) -> str:
@@ -312,15 +321,11 @@ def _contact_sentence(body: str, weigh: Callable[[str], float]) -> str:
 
 
 def _runner_up(kb: KnowledgeBase, ranking: Ranking, chosen: int) -> int | None:
-    """The next section of the same document, when the ranking finds it nearly as likely."""
-    doc = kb.entries[chosen][0]
-    for index in ranking.order[:4]:
+    """The next section, when the ranking finds it nearly as likely as the chosen one."""
+    for index in ranking.order[:2]:
         i = int(index)
-        if i == chosen or kb.entries[i][0].id != doc.id:
-            continue
-        if ranking.probabilities[i] >= SECOND_RATIO * ranking.probabilities[chosen]:
+        if i != chosen and ranking.probabilities[i] >= SECOND_RATIO * ranking.probabilities[chosen]:
             return i
-        return None
     return None
 
 

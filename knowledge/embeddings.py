@@ -96,7 +96,7 @@ def units(documents: Sequence[Document]) -> Units:
                 plain.append(text)
                 context.append(own_context)
                 following = [t for t, is_item in pieces[n + 1 : n + 1 + ITEMS_WITH_LEAD] if is_item]
-                quote.append(" ".join([text, *following]) if text.endswith(":") else text)
+                quote.append(_with_items(text, following) if text.endswith(":") else text)
                 if text.endswith(":"):
                     lead = text
     return Units(
@@ -108,6 +108,13 @@ def units(documents: Sequence[Document]) -> Units:
         tuple(context),
         tuple(quote),
     )
+
+
+def _with_items(lead: str, items: Sequence[str]) -> str:
+    """ "dans deux cas : A ; B" — a list's lead-in and its items on one line, as quoted."""
+    parts = [item.rstrip() for item in items]
+    joined = " ; ".join(p.rstrip(" ;,") if n < len(parts) - 1 else p for n, p in enumerate(parts))
+    return f"{lead} {joined}" if joined else lead
 
 
 def digest(u: Units) -> str:

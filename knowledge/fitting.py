@@ -88,7 +88,9 @@ def _sentence_rows(
         return ()
     rows = []
     for section in np.nonzero(right)[0]:
-        indices, x = quoting.sentence_features(kb, prepared.found, prepared.asked.query, int(section))
+        indices, x = quoting.sentence_features(
+            kb, prepared.found, prepared.asked.query, int(section), prepared.intent.time
+        )
         y = np.array([float(any(p in norm(kb.units.sentence_quote[j]) for p in phrases)) for j in indices])
         if y.any():
             rows.append((x, y))
@@ -156,7 +158,12 @@ class Logistic:
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = DECLINE_L2, steps: int = 5000) -> Logistic:
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = DECLINE_L2, steps: int = 5000, monotone: bool = True
+) -> Logistic:
+    """Logistic regression on standardised signals; with ``monotone``, every coefficient is kept
+    non-negative: more evidence never lowers the confidence (correlated signals cannot cancel
+    each other into a confident answer where the evidence is weak)."""
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
@@ -166,6 +173,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = DECLINE_L2, steps: in
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(z @ coef + bias)))
         coef -= 0.5 * (z.T @ (p - y) / len(y) + l2 * coef)
+        if monotone:
+            np.maximum(coef, 0.0, out=coef)
         bias -= 0.5 * float((p - y).mean())
     return Logistic(mean, scale, coef, bias)
 
@@ -195,18 +204,22 @@ def _weights(
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One question as the decline model sees it: evidence, whether the answer is right, in scope."""
+    """One question as the decline model sees it: evidence, whether the answer is right, in scope.
+
+    ``evidence`` is None when a rule declined the question before any section was weighed.
+    """
 
     file: str
-    evidence: np.ndarray
+    evidence: np.ndarray | None
     right: bool
     in_scope: bool
+    #: whether the ranker's first section holds a required phrase (None: out of scope or unreachable)
+    ranked_right: bool | None = None
 
 
-def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> tuple[list[Row], dict[str, Any]]:
-    """Evidence for each question from a ranker fitted without its file, and the ranker's own CV."""
+def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> list[Row]:
+    """Evidence for each question from a ranker and a sentence model fitted without its file."""
     rows: list[Row] = []
-    ranked_right = 0
     trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
     for name in sorted({it.file for it in items}):
         train = [it for it in trainable if it.file != name]
@@ -218,15 +231,17 @@ def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> tuple[list[Row]
         for it in items:
             if it.file != name:
                 continue
+            in_scope = bool(it.data["docs"])
             considered = decide(it.prepared, answering)
             if considered.candidate is None or considered.evidence is None:
-                continue  # declined by a rule: not the decline model's decision
+                rows.append(Row(it.file, None, False, in_scope))  # declined by a rule
+                continue
+            ranked = None
             if it.right_sections.any():
-                top = int(np.argmax(_found(it).features @ w))
-                ranked_right += int(it.right_sections[top] > 0)
+                ranked = bool(it.right_sections[int(np.argmax(_found(it).features @ w))] > 0)
             ok = verdict(it.data, considered.candidate) == "right"
-            rows.append(Row(it.file, considered.evidence, ok, bool(it.data["docs"])))
-    return rows, {"ranker_top_section_right": f"{ranked_right}/{len(trainable)}"}
+            rows.append(Row(it.file, considered.evidence, ok, in_scope, ranked))
+    return rows
 
 
 def _found(it: Item) -> ranking.Signals:
@@ -234,14 +249,23 @@ def _found(it: Item) -> ranking.Signals:
     return it.prepared.found
 
 
+def _weighed(rows: Sequence[Row]) -> list[Row]:
+    return [r for r in rows if r.evidence is not None]
+
+
+def _evidence(rows: Sequence[Row]) -> np.ndarray:
+    return np.stack([r.evidence for r in rows if r.evidence is not None])
+
+
 def out_of_fold(rows: Sequence[Row]) -> np.ndarray:
-    """Each row's probability from a decline model fitted without its file."""
+    """Each weighed row's probability from a decline model fitted without its file (0 for the others)."""
     probs = np.zeros(len(rows))
     for name in sorted({r.file for r in rows}):
-        train = [r for r in rows if r.file != name]
-        model = fit_logistic(np.stack([r.evidence for r in train]), np.array([float(r.right) for r in train]))
-        idx = [i for i, r in enumerate(rows) if r.file == name]
-        probs[idx] = model.predict(np.stack([rows[i].evidence for i in idx]))
+        train = [r for r in _weighed(rows) if r.file != name]
+        model = fit_logistic(_evidence(train), np.array([float(r.right) for r in train]))
+        idx = [i for i, r in enumerate(rows) if r.file == name and r.evidence is not None]
+        if idx:
+            probs[idx] = model.predict(_evidence([rows[i] for i in idx]))
     return probs
 
 
@@ -249,7 +273,7 @@ def choose_threshold(rows: Sequence[Row], probs: np.ndarray) -> float:
     """The threshold minimising declined-right answers + WRONG_COST × wrong answers given."""
     best = (float("inf"), 0.5)
     for t in (round(0.05 + 0.01 * k, 2) for k in range(91)):
-        answered = probs >= t
+        answered = (probs >= t) & np.array([r.evidence is not None for r in rows])
         declined_right = sum(1 for r, a in zip(rows, answered, strict=True) if r.right and not a)
         wrong = sum(1 for r, a in zip(rows, answered, strict=True) if a and not r.right)
         cost = declined_right + WRONG_COST * wrong
@@ -276,27 +300,36 @@ def calibration(probs: np.ndarray, right: Sequence[bool]) -> list[dict[str, Any]
     return table
 
 
-def summary(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
-    answered = probs >= threshold
-    in_scope = [r for r in rows if r.in_scope]
+def figures(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Accuracy as the checker counts it, when each row's answer is given at ``probs >= threshold``."""
+    answered = [r.evidence is not None and p >= threshold for r, p in zip(rows, probs, strict=True)]
+    in_scope = [(r, a) for r, a in zip(rows, answered, strict=True) if r.in_scope]
+    out = [(r, a) for r, a in zip(rows, answered, strict=True) if not r.in_scope]
+    right = sum(1 for r, a in in_scope if a and r.right) + sum(1 for _, a in out if not a)
+    ranked = [r.ranked_right for r in rows if r.ranked_right is not None]
     return {
-        "questions": len(rows),
-        "in_scope_answered_right": sum(1 for r, a in zip(rows, answered, strict=True) if a and r.right),
-        "in_scope": len(in_scope),
-        "in_scope_right_if_never_declined": sum(r.right for r in in_scope),
-        "out_of_scope_declined": sum(
-            1 for r, a in zip(rows, answered, strict=True) if not r.in_scope and not a
-        ),
-        "out_of_scope": len(rows) - len(in_scope),
+        "accuracy": round(right / len(rows), 4) if rows else None,
+        "in_scope": f"{sum(1 for r, a in in_scope if a and r.right)}/{len(in_scope)}",
+        "out_of_scope": f"{sum(1 for _, a in out if not a)}/{len(out)}",
         "wrong_answers_given": sum(1 for r, a in zip(rows, answered, strict=True) if a and not r.right),
-        "max_wrong_confidence": round(
-            max(
-                (float(p) for r, p in zip(rows, probs, strict=True) if not r.right and p >= threshold),
-                default=0.0,
-            ),
-            3,
-        ),
-        "calibration": calibration(probs, [r.right for r in rows]),
+        "right_if_never_declined": f"{sum(1 for r, _ in in_scope if r.right)}/{len(in_scope)}",
+        "ranker_first_section_right": f"{sum(ranked)}/{len(ranked)}",
+    }
+
+
+def summary(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    weighed = [i for i, r in enumerate(rows) if r.evidence is not None]
+    wrong = [float(probs[i]) for i in weighed if not rows[i].right and probs[i] >= threshold]
+    return {
+        **figures(rows, probs, threshold),
+        "max_wrong_confidence": round(max(wrong, default=0.0), 3),
+        "files": {
+            name: figures(
+                [r for r in rows if r.file == name], probs[[r.file == name for r in rows]], threshold
+            )
+            for name in sorted({r.file for r in rows})
+        },
+        "calibration": calibration(probs[weighed], [rows[i].right for i in weighed]),
     }
 
 
@@ -304,7 +337,7 @@ def fit(paths: Sequence[Path]) -> Weights:
     kb = KnowledgeBase.load()
     embeddings = digest(units(kb.documents))
     items = load_items(paths)
-    rows, ranker_cv = cross_fitted_rows(items, embeddings)
+    rows = cross_fitted_rows(items, embeddings)
     probs = out_of_fold(rows)
     threshold = choose_threshold(rows, probs)
     trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
@@ -312,7 +345,8 @@ def fit(paths: Sequence[Path]) -> Weights:
         np.stack([_found(it).features for it in trainable]), np.stack([it.right_sections for it in trainable])
     )
     sentence = fit_sentences([row for it in trainable for row in it.sentences])
-    model = fit_logistic(np.stack([r.evidence for r in rows]), np.array([float(r.right) for r in rows]))
+    weighed = _weighed(rows)
+    model = fit_logistic(_evidence(weighed), np.array([float(r.right) for r in weighed]))
     report = {
         "fitted": dt.date.today().isoformat(),
         "dev_files": sorted({it.file for it in items}),
@@ -320,7 +354,7 @@ def fit(paths: Sequence[Path]) -> Weights:
         "sentence_features": list(quoting.FEATURES),
         "decline_features": list(decline.FEATURES),
         "wrong_cost": WRONG_COST,
-        "cross_validated": {**ranker_cv, **summary(rows, probs, threshold)},
+        "cross_validated": summary(rows, probs, threshold),
     }
     fitted = _weights(ranker, sentence, model, threshold, embeddings)
     return replace(fitted, report=report)
@@ -338,7 +372,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("give dev question files (never tests/data/locked)")
     weights = fit(files)
     target = save(weights, args.out)
-    print(json.dumps(weights.report["cross_validated"], indent=1))
+    cv = weights.report["cross_validated"]
+    print("cross-validated (each file answered by models fitted on the others):")
+    for name, fig in [("all", cv), *cv["files"].items()]:
+        print(
+            f"  {name:<28} accuracy {fig['accuracy']:.3f}  in {fig['in_scope']:>8}"
+            f"  out {fig['out_of_scope']:>7}"
+            f"  wrong {fig['wrong_answers_given']:>3}  never-declined {fig['right_if_never_declined']:>8}"
+            f"  ranker {fig['ranker_first_section_right']:>8}"
+        )
+    print(f"  threshold {weights.threshold}, max wrong confidence {cv['max_wrong_confidence']}")
+    print("  calibration: " + "  ".join(f"{b['bin']}: {b['n']} ({b['right']})" for b in cv["calibration"]))
     print(f"written to {target}")
     return 0
 

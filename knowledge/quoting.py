@@ -17,17 +17,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from knowledge.intents import gives_contact
+from knowledge.intents import gives_contact, gives_time
 from knowledge.ranking import DENSE_SCALE, Signals
 from knowledge.search import KnowledgeBase
 from knowledge.text import Query
 
-FEATURES: tuple[str, ...] = ("dense", "coverage", "opens_section", "introduces_list", "length_log")
+FEATURES: tuple[str, ...] = (
+    "dense",
+    "coverage",
+    "opens_section",
+    "introduces_list",
+    "length_log",
+    "gives_time",
+)
 MIN_RELEVANCE = 0.1  # a block whose best sentence is this much less likely than the best is left out
 
 
 def sentence_features(
-    kb: KnowledgeBase, found: Signals, query: Query, section: int
+    kb: KnowledgeBase, found: Signals, query: Query, section: int, asks_time: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
     """The sentence indices of ``section`` (rows of ``kb.units``) and their signals."""
     rows = np.nonzero(kb.sentence_section == section)[0]
@@ -38,8 +45,12 @@ def sentence_features(
     opens = (np.arange(len(rows)) == 0).astype(np.float64)
     introduces = np.array([kb.units.sentence_text[j].endswith(":") for j in rows], dtype=np.float64)
     length = np.array([math.log(len(kb.units.sentence_text[j]) + 1) for j in rows])
+    # a question asking "how long / until when" is answered by the sentence that gives a time
+    timely = np.array(
+        [asks_time and gives_time(kb.units.sentence_quote[j]) for j in rows], dtype=np.float64
+    )
     return rows, np.stack(
-        [DENSE_SCALE * (cosines - cosines.max()), coverage, opens, introduces, length], axis=1
+        [DENSE_SCALE * (cosines - cosines.max()), coverage, opens, introduces, length, timely], axis=1
     )
 
 
@@ -59,10 +70,15 @@ class Quote:
 
 
 def relevance(
-    kb: KnowledgeBase, found: Signals, query: Query, section: int, weights: Sequence[float]
+    kb: KnowledgeBase,
+    found: Signals,
+    query: Query,
+    section: int,
+    weights: Sequence[float],
+    asks_time: bool = False,
 ) -> Quote:
     """The sentences of ``section`` scored by the sentence model."""
-    rows, x = sentence_features(kb, found, query, section)
+    rows, x = sentence_features(kb, found, query, section, asks_time)
     if not len(rows):
         return Quote(rows, np.zeros(0), (), ())
     z = x @ np.asarray(weights, dtype=np.float64)

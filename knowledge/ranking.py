@@ -3,7 +3,8 @@
 Each section gets a few measured signals (:data:`FEATURES`):
 
 - lexical: its BM25 score from :class:`knowledge.search.KnowledgeBase` (glossary, intent cues and
-  named téléservices included) as a share of the best, as a log, and as a reciprocal rank;
+  named téléservices included) as a share of the best, as a log, and as a reciprocal rank; the
+  BM25 score of its best sentence (in an index of sentences) as a share of the best and a log;
 - semantic: the cosine between the question's embedding and the section's, and the best cosine
   of one of its sentences, each relative to the best section (and as reciprocal ranks);
 - coverage: the weighted share of the question's topic words the section contains;
@@ -31,6 +32,8 @@ FEATURES: tuple[str, ...] = (
     "lexical_share",
     "lexical_log",
     "lexical_rank",
+    "sentence_lexical_share",
+    "sentence_lexical_log",
     "dense_section",
     "dense_sentence",
     "dense_heading",
@@ -74,6 +77,8 @@ def signals(
     vector: np.ndarray,
 ) -> Signals:
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
+    sentence_lexical = kb.sentence_scores(query)
+    best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
     coverage = kb.coverages(query)
     dense_section = (dense.sections @ vector).astype(np.float64)
     dense_heading = (dense.headings @ vector).astype(np.float64)
@@ -96,6 +101,8 @@ def signals(
             lexical / best if best > 0 else np.zeros_like(lexical),
             np.log1p(lexical),
             reciprocal_rank(lexical) if best > 0 else np.zeros_like(lexical),
+            sentence_lexical / best_sentence if best_sentence > 0 else np.zeros_like(lexical),
+            np.log1p(sentence_lexical),
             DENSE_SCALE * (dense_section - dense_section.max()),
             DENSE_SCALE * (dense_sentence - dense_sentence.max()),
             DENSE_SCALE * (dense_heading - dense_heading.max()),

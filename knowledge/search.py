@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -129,12 +129,24 @@ class KnowledgeBase:
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._bm25.index(corpus, show_progress=False)
+        # A second index over the sentences (each with the sentence introducing its list): a
+        # section whose one sentence holds the question's words beats one that scatters them.
+        self._bm25_sentences = bm25s.BM25(k1=1.2, b=0.75)
+        self._bm25_sentences.index(
+            [
+                analyse_fr(f"{context} {text}")
+                for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
+            ],
+            show_progress=False,
+        )
+        self._per_sentence_term: dict[str, np.ndarray] = {}
         self._per_term: dict[str, np.ndarray] = {}
         self._term_sections: dict[str, np.ndarray] = {}
         self._heading_masks: dict[str, np.ndarray] = {}
         self._sentence_masks: dict[str, np.ndarray] = {}
         self._own_masks: dict[str, np.ndarray] = {}
         self._nothing = np.zeros(len(self.entries), dtype=np.float32)
+        self._no_sentence = np.zeros(len(self.units.sentences), dtype=np.float32)
 
     @classmethod
     def load(cls) -> KnowledgeBase:
@@ -197,14 +209,42 @@ class KnowledgeBase:
             self._per_term[term] = cached
         return cached
 
-    def _group_scores(self, group: TermGroup) -> np.ndarray:
+    def _sentence_term_scores(self, term: str) -> np.ndarray:
+        """BM25 score of every sentence for one term (cached)."""
+        if term not in self._bm25_sentences.vocab_dict:
+            return self._no_sentence
+        cached = self._per_sentence_term.get(term)
+        if cached is None:
+            cached = np.asarray(self._bm25_sentences.get_scores([term]), dtype=np.float32)
+            self._per_sentence_term[term] = cached
+        return cached
+
+    def sentence_scores(self, query: Query) -> np.ndarray:
+        """Per section, the BM25 score of its best sentence (words weighed as in :meth:`rank`)."""
+        scores = np.zeros(len(self.units.sentences), dtype=np.float32)
+        seen: set[tuple[str, ...]] = set()
+        for g in query.groups:
+            if g.terms in seen:
+                continue
+            seen.add(g.terms)
+            weight = (INTENT_WEIGHT if g.weak else 1.0) * (ASKED_WEIGHT if g.asked else 1.0)
+            scores += weight * self._group_scores(g, self._sentence_term_scores)
+        best = np.zeros(len(self.entries), dtype=np.float64)
+        np.maximum.at(best, self.sentence_section, scores.astype(np.float64))
+        return best
+
+    def _group_scores(
+        self, group: TermGroup, term_scores: Callable[[str], np.ndarray] | None = None
+    ) -> np.ndarray:
         """A word counts once: the best of the terms it may stand for ("panne" → dysfonctionnement…)."""
-        each = np.stack([self._term_scores(t) for t in group.terms])
+        each = np.stack([(term_scores or self._term_scores)(t) for t in group.terms])
         best: np.ndarray = each.max(axis=0)
         rest: np.ndarray = each.sum(axis=0) - best
         return best + SYNONYM_SHARE * rest
 
-    def rank(self, query: Query, services: Sequence[str] = ()) -> np.ndarray:
+    def rank(
+        self, query: Query, services: Sequence[str] = (), named: frozenset[str] = frozenset()
+    ) -> np.ndarray:
         """Sum over the question's words of their best term's BM25 score; intent words weigh less.
 
         When the question names a téléservice the documents cover, the name has already chosen the
@@ -222,6 +262,8 @@ class KnowledgeBase:
             if g.asked:
                 weight *= ASKED_WEIGHT
             if services and topical and not g.weak and fold(g.word) in self.service_words:
+                weight = SERVICE_WORD_WEIGHT
+            if fold(g.word) in named:  # "8 août 2023" named the note: its date is not what is asked
                 weight = SERVICE_WORD_WEIGHT
             scores += weight * self._group_scores(g)
         return scores
@@ -263,7 +305,7 @@ class KnowledgeBase:
 
     def scores(self, query: Query, services: Sequence[str] = (), intent: Intent | None = None) -> np.ndarray:
         """The lexical score of every section: BM25 of the question's words, intent and services."""
-        scores = self.rank(query, services)
+        scores = self.rank(query, services, intent.date_words if intent is not None else frozenset())
         if intent is not None:
             scores = scores * self._intent_factors(query, intent)
         if services:

@@ -48,7 +48,8 @@ STOP_FR: frozenset[str] = _wordlist(
     met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
     concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin combien
     mien miens mienne miennes ca ça jai j'ai g pr ds pdt qd tt tjs tjrs bcp stp svp chui jsuis cc
-    vs vrmt mtn slt bjr dc depuis encore deja déjà toujours jamais
+    vs vrmt mtn slt bjr dc depuis encore deja déjà toujours jamais koi kwa jdois jpeux jen jsp jsais
+    truc trucs bref ok dsl
     """
 )
 STOP_EN: frozenset[str] = _wordlist(
