@@ -95,11 +95,12 @@ class KnowledgeBase:
             heading_terms.append(frozenset(heading))
         self.section_terms = tuple(section_terms)
         self.units = units(self.documents)
-        #: the terms of each sentence and of the sentence introducing its list, if any
-        self.sentence_own_terms = tuple(
-            frozenset(analyse_fr(f"{context} {text}"))
+        sentence_corpus = [
+            analyse_fr(f"{context} {text}")
             for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
-        )
+        ]
+        #: the terms of each sentence and of the sentence introducing its list, if any
+        self.sentence_own_terms = tuple(frozenset(terms) for terms in sentence_corpus)
         #: ...with those of its section's heading
         self.sentence_terms = tuple(
             own | heading_terms[i]
@@ -132,13 +133,7 @@ class KnowledgeBase:
         # A second index over the sentences (each with the sentence introducing its list): a
         # section whose one sentence holds the question's words beats one that scatters them.
         self._bm25_sentences = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25_sentences.index(
-            [
-                analyse_fr(f"{context} {text}")
-                for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
-            ],
-            show_progress=False,
-        )
+        self._bm25_sentences.index(sentence_corpus, show_progress=False)
         self._per_sentence_term: dict[str, np.ndarray] = {}
         self._per_term: dict[str, np.ndarray] = {}
         self._term_sections: dict[str, np.ndarray] = {}

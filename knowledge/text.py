@@ -83,8 +83,11 @@ _FR = snowballstemmer.stemmer("french")
 _EN = snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents ("Réintégrées" → "reintegrees")."""
+    if text.isascii():
+        return text.replace("@", "a").lower()
     text = unicodedata.normalize("NFKD", text.replace("@", "a").replace("œ", "oe"))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

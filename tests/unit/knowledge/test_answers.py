@@ -118,7 +118,6 @@ def test_a_yes_no_question_the_fiche_denies_gets_no_first() -> None:
     assert result.sources[0].doc == "fiche-1"
 
 
-@pytest.mark.xfail(strict=True, reason="open: this contextual question declines at 0.37 since names weigh half a word")
 def test_everyday_words_and_details_do_not_make_the_engine_decline() -> None:
     result = answer("Il est 2h du matin un dimanche, je peux auto-déclencher la procédure de secours ou je dois attendre lundi ?")
     assert not result.abstained and result.sources[0].doc == "fiche-1"

