@@ -132,7 +132,7 @@ def prepare(
         return Prepared(question, lang, asked, alert, services, intent, None, result)
 
     covered = kb.covered_services()
-    if services and not set(services) & covered:
+    if services and not set(services) & kb.mentioned_services:
         return declined(_other_service(lang, alert, services, sorted(covered, key=CANONICAL.index)))
     if not asked.query.topic:
         return declined(_abstain(lang, alert, 0.0))
@@ -195,9 +195,9 @@ def _compose(
     lines.append(_short_answer(key, p.question, p.lang))
     lead = len(lines)
     lines.append(_lead(doc, section, p.services, p.lang))
-    if p.services and not set(p.services) & set(doc.services) | set(doc.related):
+    if p.services and not set(p.services) & (set(doc.services) | set(doc.related) | _named_in(doc)):
         lines.append(_not_specific(p.services, p.lang))
-    contrasts = [] if p.services else _contrasts(kb, doc, section)
+    contrasts = [] if p.services else _contrasts(kb, doc, section, query)
     tail = [c.contrast.en if p.lang == "en" else c.contrast.fr for c in contrasts if c.contrast]
     sources = [doc.cite(section)]
 
@@ -329,14 +329,22 @@ def _runner_up(kb: KnowledgeBase, ranking: Ranking, chosen: int) -> int | None:
     return None
 
 
-def _contrasts(kb: KnowledgeBase, doc: Document, section: Section) -> list[Section]:
-    """Sections of other documents that say how they differ on one of this section's roles."""
+def _named_in(doc: Document) -> set[str]:
+    """The téléservices a document names in its text ("la téléprocédure « Aubette »")."""
+    return {n for s in doc.sections for n in find_services(f"{s.heading} {s.body}")}
+
+
+def _contrasts(kb: KnowledgeBase, doc: Document, section: Section, query: Query) -> list[Section]:
+    """Sections of other documents that say how they differ on one of this section's roles, when
+    the question is about what their heading names ("déclenchement": a question about triggering,
+    not any question answered from a step that also concerns it)."""
+    asked = {t for g in query.topic for t in g.terms}
     return [
         s
         for d in kb.documents
         if d.id != doc.id
         for s in d.sections
-        if s.contrast is not None and s.contrast.role in section.roles
+        if s.contrast is not None and s.contrast.role in section.roles and asked & set(analyse_fr(s.heading))
     ]
 
 
@@ -378,24 +386,48 @@ def _other_service(lang: str, alert: str, services: Sequence[str], covered: Sequ
 # A sentence that says no: the short answer to a yes/no question starts with "Non" / "No".
 _NEGATIVE = re.compile(
     r"\b(?:en aucun cas|n'est pas nécessaire|ne doi(?:t|vent) pas|aucune? [a-zé]+ ne|ne peut pas|"
-    r"ne peuvent pas|n'ont pas à|ne sont pas)\b",
+    r"ne peuvent pas|n'ont pas à|ne sont pas|ne doivent pas|ne peu(?:t|vent) être [a-zé]+ que)\b",
     re.IGNORECASE,
+)
+# A sentence that grants what was asked: "Oui" / "Yes" to a question asking whether one may.
+_PERMITS = re.compile(
+    r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b", re.IGNORECASE
 )
 _YES_NO = re.compile(
     r"\b(?:est-ce que|[a-zé]+-(?:t-)?(?:je|il|elle|on|ils|elles|nous|vous)\b)|"
+    r"\b(?:je|j'|on|nous|vous)\s*(?:peux|peut|pouvons|pouvez|dois|doit|devons|devez)\b|\bou pas\b|"
     r"^\s*(?:can|may|must|should|do|does|did|is|are|am|will|would|have|has|shall)\b",
+    re.IGNORECASE,
+)
+_WH = re.compile(
+    r"\b(?:qui|que|qu'|quoi|quel|quelle|quels|quelles|quand|comment|où|combien|pourquoi|lequel|laquelle|"
+    r"what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
+    re.IGNORECASE,
+)
+_MAY = re.compile(
+    r"\b(?:puis-je|peux|peut|pouvons|pouvez|peut-on|ai-je le droit|a-t-on le droit|can|may|allowed|"
+    r"entitled)\b",
     re.IGNORECASE,
 )
 
 
 def _short_answer(sentence: str, question: str, lang: str) -> str:
     """The first line: the official sentence that answers, with "Non" when it says no to a yes/no
-    question (never a "yes" guessed from the absence of a negation)."""
+    question and "Oui" when it grants what a "may I" question asks (never a "yes" guessed from the
+    mere absence of a negation)."""
     last = re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
-    no = bool(_YES_NO.search(last) or _YES_NO.search(question)) and bool(_NEGATIVE.search(sentence))
+    asks = bool(_YES_NO.search(last) or _YES_NO.search(question)) or (
+        last.rstrip().endswith("?") and not _WH.search(last)  # "Notre transitaire peut publier … ?"
+    )
+    if asks and _NEGATIVE.search(sentence):
+        lead = ("No", "Non")
+    elif asks and _MAY.search(last) and _PERMITS.search(sentence):
+        lead = ("Yes", "Oui")
+    else:
+        lead = ("In short", "En bref")
     if lang == "en":
-        return f"{'No' if no else 'In short'}: « {sentence} »"
-    return f"{'Non' if no else 'En bref'} : « {sentence} »"
+        return f"{lead[0]}: « {sentence} »"
+    return f"{lead[1]} : « {sentence} »"
 
 
 def _adds(kb: KnowledgeBase, query: Query, passage: str, extra: str) -> bool:

@@ -5,8 +5,8 @@ engine measures (:data:`FEATURES`) how clearly it won (its softmax probability a
 the next section), how close it is in meaning to the question (embedding cosines of the section
 and of its best sentence, and of the best section and sentence anywhere), how strongly and how
 fully its words match (BM25, the weighted share of the question's topic it contains, the share of
-the question's domain words — those the fiches use — it contains, how much of the question is
-domain vocabulary at all), and whether the lexical and the semantic sides agree on it.
+the question's domain words — those the fiches use — it contains, how much of the question's
+weight is domain vocabulary at all), and whether the lexical and the semantic sides agree on it.
 
 A logistic model over these signals, fitted on the dev question sets by :mod:`knowledge.fitting`
 (an answer is "right" when it cites the right document and quotes the phrase the question needs),
@@ -38,11 +38,9 @@ FEATURES: tuple[str, ...] = (
     "coverage",
     "domain_coverage",
     "vocabulary",
-    "known_words",
     "lexical_agrees",
     "dense_agrees",
 )
-KNOWN_WORDS_CAP = 6  # "how much of the question is domain vocabulary", counted up to this many words
 
 
 def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, chosen: int) -> np.ndarray:
@@ -73,7 +71,6 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             float(found.coverage[chosen]),
             domain_coverage,
             vocabulary,
-            min(sum(known), KNOWN_WORDS_CAP) / KNOWN_WORDS_CAP,
             float(int(np.argmax(found.lexical)) == chosen and found.lexical.max() > 0),
             float(int(np.argmax(found.dense_section)) == chosen),
         ],

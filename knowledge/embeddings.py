@@ -66,7 +66,8 @@ class Units:
     #: for a list item, the sentence introducing the list ("en case 31 du DAU E/S :"), else ""
     sentence_context: tuple[str, ...]
     #: what is quoted when the sentence answers: itself, and for a sentence introducing a list,
-    #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »")
+    #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
+    #: after it, when its colon opens a paragraph
     sentence_quote: tuple[str, ...]
 
 
@@ -93,19 +94,28 @@ def units(documents: Sequence[Document]) -> Units:
             sections.append(f"{doc.title}. {sec.heading}. {sec.body}")
             headings.append(f"{doc.title}. {sec.heading}")
             pieces = sentences(sec.body)
-            lead = ""
+            outer = inner = ""  # the sentence introducing the list, and an item introducing sub-items
             for n, (text, item) in enumerate(pieces):
                 if not item:
-                    lead = ""
-                own_context = lead if item else ""
+                    outer = inner = ""
+                    own_context = ""
+                elif text.endswith(":"):  # "en case 44 du DAU E/S :" is not under "en case 31 … :"
+                    own_context = outer
+                else:
+                    own_context = inner or outer
                 sents.append(" ".join(x for x in (f"{sec.heading} :", own_context, text) if x))
                 owner.append(index)
                 plain.append(text)
                 context.append(own_context)
                 following = [t for t, is_item in pieces[n + 1 : n + 1 + ITEMS_WITH_LEAD] if is_item]
+                if text.endswith(":") and not following and n + 1 < len(pieces):
+                    following = [pieces[n + 1][0]]  # "… accéder à Aubette :" opens a paragraph
                 quote.append(_with_items(text, following) if text.endswith(":") else text)
                 if text.endswith(":"):
-                    lead = text
+                    if item:
+                        inner = text
+                    else:
+                        outer = text
     return Units(
         tuple(sections),
         tuple(headings),
@@ -119,9 +129,10 @@ def units(documents: Sequence[Document]) -> Units:
 
 def _with_items(lead: str, items: Sequence[str]) -> str:
     """ "dans deux cas : A ; B" — a list's lead-in and its items on one line, as quoted."""
-    parts = [item.rstrip() for item in items]
-    joined = " ; ".join(p.rstrip(" ;,") if n < len(parts) - 1 else p for n, p in enumerate(parts))
-    return f"{lead} {joined}" if joined else lead
+    out = lead
+    for item in (i.strip() for i in items):
+        out = f"{out.rstrip(' ;,')} ; {item}" if out != lead and out[-1:] not in ".!?" else f"{out} {item}"
+    return out
 
 
 def digest(u: Units) -> str:

@@ -178,6 +178,8 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
     # "comment obtenir le numéro du SAU ?" asks for the contact itself, not for a procedure
     obtain, context = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
+    if contact and not obtain:  # "le numéro du SAU": "numéro" says what is wanted, not the topic
+        used |= _used(text, (*CONTACT_CUES, *NUMBER_CUES))
     return Intent(
         contact=contact,
         time=_has(text, TIME_CUES),

@@ -43,7 +43,11 @@ def sentence_features(
     cosines = found.sentence_cosines[rows]
     coverage = kb.sentence_coverage_each(query, with_heading=False)[rows]
     opens = (np.arange(len(rows)) == 0).astype(np.float64)
-    introduces = np.array([kb.units.sentence_text[j].endswith(":") for j in rows], dtype=np.float64)
+    # a lead-in quoted with its items ("en case 44 du DAU E/S : la mention spéciale « 50000 »"), not
+    # one whose colon opens a paragraph the quote cannot carry
+    introduces = np.array(
+        [kb.units.sentence_quote[j] != kb.units.sentence_text[j] for j in rows], dtype=np.float64
+    )
     length = np.array([math.log(len(kb.units.sentence_text[j]) + 1) for j in rows])
     # a question asking "how long / until when" is answered by the sentence that gives a time
     timely = np.array(

@@ -29,6 +29,7 @@ from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, load_index, units
 from knowledge.intents import Intent, definitions, gives_contact
+from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
 
@@ -99,8 +100,14 @@ class KnowledgeBase:
             analyse_fr(f"{context} {text}")
             for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
         ]
-        #: the terms of each sentence and of the sentence introducing its list, if any
-        self.sentence_own_terms = tuple(frozenset(terms) for terms in sentence_corpus)
+        #: the terms of each sentence as quoted (a list's lead-in with its first items) and of the
+        #: sentence introducing its list, if any
+        self.sentence_own_terms = tuple(
+            frozenset(terms) | frozenset(analyse_fr(quote)) if quote != text else frozenset(terms)
+            for terms, text, quote in zip(
+                sentence_corpus, self.units.sentence_text, self.units.sentence_quote, strict=True
+            )
+        )
         #: ...with those of its section's heading
         self.sentence_terms = tuple(
             own | heading_terms[i]
@@ -186,6 +193,13 @@ class KnowledgeBase:
     def covered_services(self) -> set[str]:
         """The téléservices a document is written for (or about a neighbour of)."""
         return {n for d in self.documents for n in (*d.services, *d.related)}
+
+    @cached_property
+    def mentioned_services(self) -> frozenset[str]:
+        """Those, and the téléservices the fiches name in their text ("la téléprocédure « Aubette »"):
+        a question naming one of them is about what the fiches say, not about another service."""
+        named = {n for _, s in self.entries for n in find_services(f"{s.heading} {s.body}")}
+        return frozenset(self.covered_services() | named)
 
     def correct(self, word: str) -> str | None:
         """The word a misspelt question word stands for ("declartion" → "déclaration"), or None."""

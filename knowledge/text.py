@@ -65,7 +65,7 @@ STOP_EN: frozenset[str] = _wordlist(
     anything something everything there's what's it's i'm can't don't does't whats hows im
     without re ll ve one two three four five six seven eight nine ten found
     seem seems seemed appear appears appeared cannot us isn aren wasn weren don doesn didn won
-    wouldn shouldn couldn haven hasn hadn pls plz thx asap u ur r bc cuz coz b4 n
+    wouldn shouldn couldn haven hasn hadn pls plz thx asap u ur r bc cuz coz b4 n per
     """
 )
 # Words that only say which language a question is in.

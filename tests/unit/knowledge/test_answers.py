@@ -32,7 +32,7 @@ def test_an_english_question_gets_an_english_lead_and_the_official_french_text()
     result = answer("Can I trigger the fallback procedure at night?")
     assert result.lang == "en"
     first, lead = result.text.splitlines()[:2]
-    assert first.startswith("In short: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
+    assert first.startswith("Yes: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
     assert lead.startswith("According to DGDDI")
 
 
