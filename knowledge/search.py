@@ -1,10 +1,10 @@
 """The search index over the sections of the knowledge base, and the signals an answer needs.
 
-One BM25 index (``bm25s``) holds one entry per section. A section's heading is indexed three times
-and its document's title once, so "Étape 4 – Quand pouvez-vous auto-déclencher…" outranks a body
-that merely mentions the words. When a question names téléservices, sections of documents that
-cover them are boosted and the others damped, so "GAMMA: can I self-trigger?" lands on the GAMMA
-presentation rather than on fiche 1.
+One BM25 index (:mod:`knowledge.bm25`) holds one entry per section, another one per sentence. A
+section's heading is indexed three times and its document's title once, so "Étape 4 – Quand
+pouvez-vous auto-déclencher…" outranks a body that merely mentions the words. When a question
+names téléservices, sections of documents that cover them are boosted and the others damped, so
+"GAMMA: can I self-trigger?" lands on the GAMMA presentation rather than on fiche 1.
 
 Besides the ranking, a search reports how much of the question the documents speak about at all:
 each word of the question is weighted by its rarity (IDF; a word the corpus never uses weighs as
@@ -15,16 +15,15 @@ abstention in :mod:`knowledge.answers`.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import bm25s
 import numpy as np
 
+from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, load_index, units
@@ -133,22 +132,14 @@ class KnowledgeBase:
         # A word the fiches never use weighs like a specific word (one found in two sections):
         # missing it matters, but an odd verb must not outweigh the whole topic.
         self.unknown_idf = math.log(1 + (n - UNKNOWN_DF + 0.5) / (UNKNOWN_DF + 0.5))
-        # bm25s sets its own logger to DEBUG at import, which would print under any root level.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25.index(corpus, show_progress=False)
+        self._bm25 = BM25(corpus)
         # A second index over the sentences (each with the sentence introducing its list): a
         # section whose one sentence holds the question's words beats one that scatters them.
-        self._bm25_sentences = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25_sentences.index(sentence_corpus, show_progress=False)
-        self._per_sentence_term: dict[str, np.ndarray] = {}
-        self._per_term: dict[str, np.ndarray] = {}
+        self._bm25_sentences = BM25(sentence_corpus)
         self._term_sections: dict[str, np.ndarray] = {}
         self._heading_masks: dict[str, np.ndarray] = {}
         self._sentence_masks: dict[str, np.ndarray] = {}
         self._own_masks: dict[str, np.ndarray] = {}
-        self._nothing = np.zeros(len(self.entries), dtype=np.float32)
-        self._no_sentence = np.zeros(len(self.units.sentences), dtype=np.float32)
 
     @classmethod
     def load(cls) -> KnowledgeBase:
@@ -209,24 +200,12 @@ class KnowledgeBase:
         return any(t in self.idf for t in group.terms)
 
     def _term_scores(self, term: str) -> np.ndarray:
-        """BM25 score of every section for one term (cached: the vocabulary is small)."""
-        if term not in self._bm25.vocab_dict:
-            return self._nothing
-        cached = self._per_term.get(term)
-        if cached is None:
-            cached = np.asarray(self._bm25.get_scores([term]), dtype=np.float32)
-            self._per_term[term] = cached
-        return cached
+        """BM25 score of every section for one term."""
+        return self._bm25.scores(term)
 
     def _sentence_term_scores(self, term: str) -> np.ndarray:
-        """BM25 score of every sentence for one term (cached)."""
-        if term not in self._bm25_sentences.vocab_dict:
-            return self._no_sentence
-        cached = self._per_sentence_term.get(term)
-        if cached is None:
-            cached = np.asarray(self._bm25_sentences.get_scores([term]), dtype=np.float32)
-            self._per_sentence_term[term] = cached
-        return cached
+        """BM25 score of every sentence for one term."""
+        return self._bm25_sentences.scores(term)
 
     def sentence_scores(self, query: Query) -> np.ndarray:
         """Per section, the BM25 score of its best sentence (words weighed as in :meth:`rank`)."""
