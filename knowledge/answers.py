@@ -29,7 +29,7 @@ from knowledge.decline import features as decline_features
 from knowledge.decline import probability
 from knowledge.documents import Document, Section, Source
 from knowledge.embeddings import embed_query
-from knowledge.intents import Intent, read_intent
+from knowledge.intents import Intent, gives_time, read_intent
 from knowledge.passages import key_sentence, trim
 from knowledge.quoting import relevance, scorer
 from knowledge.ranking import Ranking, Signals, rank, signals
@@ -190,7 +190,12 @@ def _compose(
     query = p.asked.query
     quote = relevance(kb, p.found, query, chosen, weights.sentence, p.intent.time)
     weigh = scorer(quote, p.intent.contact)
-    key = _contact_sentence(section.body, weigh) if p.intent.contact else quote.key
+    if p.intent.contact:
+        key = _contact_sentence(section.body, weigh)
+    elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
+        key = quote.key_giving(gives_time)
+    else:
+        key = quote.key
     lines = [p.alert] if p.alert else []
     lines.append(_short_answer(key, p.question, p.lang))
     lead = len(lines)
@@ -416,8 +421,10 @@ def _short_answer(sentence: str, question: str, lang: str) -> str:
     question and "Oui" when it grants what a "may I" question asks (never a "yes" guessed from the
     mere absence of a negation)."""
     last = re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
-    asks = bool(_YES_NO.search(last) or _YES_NO.search(question)) or (
-        last.rstrip().endswith("?") and not _WH.search(last)  # "Notre transitaire peut publier … ?"
+    # "Quand puis-je…", "When can I…" ask for a time, not for a yes or a no
+    asks = not _WH.search(last) and (
+        bool(_YES_NO.search(last) or _YES_NO.search(question))
+        or last.rstrip().endswith("?")  # "Notre transitaire peut publier … ?"
     )
     if asks and _NEGATIVE.search(sentence):
         lead = ("No", "Non")

@@ -31,6 +31,7 @@ FEATURES: tuple[str, ...] = (
     "gives_time",
 )
 MIN_RELEVANCE = 0.1  # a block whose best sentence is this much less likely than the best is left out
+KEY_RELEVANCE = 0.2  # a sentence giving the delay asked for leads the answer if at least this relevant
 
 
 def sentence_features(
@@ -71,6 +72,16 @@ class Quote:
     def key(self) -> str:
         """The sentence that answers best, as quoted (the first one on a tie)."""
         return self.quotes[int(np.argmax(self.relevance))] if len(self.rows) else ""
+
+    def key_giving(self, gives: Callable[[str], bool]) -> str:
+        """The best sentence among those that give what the question asks for (a delay, a phone
+        number), if one is relevant enough; otherwise :attr:`key`."""
+        best = -1.0
+        chosen = self.key
+        for quote, rel in zip(self.quotes, self.relevance, strict=True):
+            if rel >= KEY_RELEVANCE and rel > best and gives(quote):
+                best, chosen = float(rel), quote
+        return chosen
 
 
 def relevance(

@@ -142,3 +142,34 @@ def test_answers_are_fast_once_the_index_is_built() -> None:
     for _ in range(20):
         answer("Dans quel délai réintégrer les déclarations ?")
     assert (time.perf_counter() - start) / 20 < 0.1
+
+
+def test_a_may_i_question_granted_by_the_fiche_gets_yes_first() -> None:
+    result = answer("Can I trigger the fallback procedure at night?")
+    assert result.text.startswith("Yes: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
+
+
+def test_a_question_asking_when_gets_no_yes_or_no() -> None:
+    first = answer("Quand puis-je auto-déclencher la procédure de secours ?").text.splitlines()[0]
+    assert first.startswith("En bref : ")
+
+
+def test_only_the_cid_publishes_alerts_reads_as_no() -> None:
+    result = answer("Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?")
+    assert result.text.startswith("Non : « La publication d'une alerte sur la météo informatique ne peut être effectuée que par le CID.")
+
+
+def test_a_how_long_question_leads_with_the_delay() -> None:
+    first = answer("How long do I have to reintegrate declarations into Delta X?").text.splitlines()[0]
+    assert "sous 24 heures après le message de fin d'alerte" in first
+
+
+def test_a_box_is_answered_with_what_to_write_in_it() -> None:
+    first = answer("What goes in box 31 of the SAD during the fallback procedure?").text.splitlines()[0]
+    assert first.startswith("In short: « en case 31 du DAU E/S : le numéro de la demande d'assistance")
+    assert "cachet spécial" in first
+
+
+def test_an_answer_stays_within_about_1200_characters() -> None:
+    for question in ("Que mettre en case 31 du DAU ?", "Comment créer un compte sur Prodouane ?", "GAMMA : formulaire d'adhésion ?"):
+        assert len(answer(question).text) <= 1250, question
