@@ -194,6 +194,8 @@ def _compose(
         key = _contact_sentence(section.body, weigh)
     elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
         key = quote.key_giving(gives_time)
+    elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says no, if relevant
+        key = quote.key_giving(lambda text: bool(_NEGATIVE.search(text)))
     else:
         key = quote.key
     lines = [p.alert] if p.alert else []
@@ -416,16 +418,26 @@ _MAY = re.compile(
 )
 
 
+def _last_sentence(question: str) -> str:
+    return re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
+
+
+def _asks_yes_no(question: str) -> bool:
+    """Whether the question (its last sentence) expects a yes or a no."""
+    last = _last_sentence(question)
+    # "Quand puis-je…", "When can I…" ask for a time, not for a yes or a no
+    return not _WH.search(last) and (
+        bool(_YES_NO.search(last) or _YES_NO.search(question))
+        or last.rstrip().endswith("?")  # "Notre transitaire peut publier … ?"
+    )
+
+
 def _short_answer(sentence: str, question: str, lang: str) -> str:
     """The first line: the official sentence that answers, with "Non" when it says no to a yes/no
     question and "Oui" when it grants what a "may I" question asks (never a "yes" guessed from the
     mere absence of a negation)."""
-    last = re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
-    # "Quand puis-je…", "When can I…" ask for a time, not for a yes or a no
-    asks = not _WH.search(last) and (
-        bool(_YES_NO.search(last) or _YES_NO.search(question))
-        or last.rstrip().endswith("?")  # "Notre transitaire peut publier … ?"
-    )
+    last = _last_sentence(question)
+    asks = _asks_yes_no(question)
     if asks and _NEGATIVE.search(sentence):
         lead = ("No", "Non")
     elif asks and _MAY.search(last) and _PERMITS.search(sentence):

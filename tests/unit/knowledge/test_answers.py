@@ -173,3 +173,8 @@ def test_a_box_is_answered_with_what_to_write_in_it() -> None:
 def test_an_answer_stays_within_about_1200_characters() -> None:
     for question in ("Que mettre en case 31 du DAU ?", "Comment créer un compte sur Prodouane ?", "GAMMA : formulaire d'adhésion ?"):
         assert len(answer(question).text) <= 1250, question
+
+
+def test_a_yes_no_question_leads_with_the_sentence_that_says_no() -> None:
+    result = answer("Faut-il une autorisation du bureau pour la facilité OEA ?")
+    assert result.text.startswith("Non : « Bien qu'aucune autorisation ne soit requise pour en bénéficier")
