@@ -157,6 +157,8 @@ def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
     kb = KnowledgeBase.load()
     ranking = rank(found.features, weights.ranker)
     chosen = _about_the_object(kb, p.asked.query, p.intent, ranking)
+    if chosen is not None:
+        chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
     if chosen is None:
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)
     evidence = decline_features(kb, p.asked.query, found, ranking, chosen)
@@ -194,8 +196,8 @@ def _compose(
         key = _contact_sentence(section.body, weigh)
     elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
         key = quote.key_giving(gives_time)
-    elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says no, if relevant
-        key = quote.key_giving(lambda text: bool(_NEGATIVE.search(text)))
+    elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says yes or no, if relevant
+        key = quote.key_giving(lambda text: verdict(text, p.question) is not None)
     else:
         key = quote.key
     lines = [p.alert] if p.alert else []
@@ -277,6 +279,31 @@ def is_fragment(kb: KnowledgeBase, asked: Reading) -> bool:
         return True
     known = [g for g in asked.query.topic if kb.knows(g)]
     return len(words(asked.text)) <= FRAGMENT_WORDS and len(known) <= FRAGMENT_TOPIC
+
+
+_DIRECTIONS = {
+    "import": re.compile(r"\bimport(?:s|ation|er|ateurs?)?\b|\bimporting\b", re.IGNORECASE),
+    "export": re.compile(r"\bexport(?:s|ation|er|ateurs?)?\b|\bexporting\b", re.IGNORECASE),
+}
+
+
+def directions(text: str) -> set[str]:
+    """The flows a text speaks of: "import", "export", both or neither."""
+    return {name for name, pattern in _DIRECTIONS.items() if pattern.search(fold(text))}
+
+
+def _in_the_direction_asked(kb: KnowledgeBase, question: str, ranking: Ranking, chosen: int) -> int | None:
+    """The chosen section, unless its document is written for one flow (fiche 4: "à l'importation")
+    and the question asks about the other only ("case 44 du DAU export"): then the best of the next
+    sections whose document fits, or none (the fiches do not describe that flow)."""
+    asked = directions(question)
+    if len(asked) != 1:
+        return chosen
+    for index in (chosen, *(int(i) for i in ranking.order[:OBJECT_CANDIDATES] if int(i) != chosen)):
+        written_for = directions(kb.entries[index][0].title)
+        if not written_for or written_for & asked:
+            return index
+    return None
 
 
 def _about_the_object(kb: KnowledgeBase, query: Query, intent: Intent, ranking: Ranking) -> int | None:
@@ -390,15 +417,24 @@ def _other_service(lang: str, alert: str, services: Sequence[str], covered: Sequ
     return Answer("\n".join(x for x in (alert, text) if x), [], 0.0, True, lang)
 
 
-# A sentence that says no: the short answer to a yes/no question starts with "Non" / "No".
-_NEGATIVE = re.compile(
-    r"\b(?:en aucun cas|n'est pas nécessaire|ne doi(?:t|vent) pas|aucune? [a-zé]+ ne|ne peut pas|"
-    r"ne peuvent pas|n'ont pas à|ne sont pas|ne doivent pas|ne peu(?:t|vent) être [a-zé]+ que)\b",
+# What a sentence says to a yes/no question. A "may I" question is answered no by a sentence that
+# withholds the possibility ("ne peut être effectuée que par le CID") and yes by one that grants it
+# in so many words ("vous pouvez", "est de droit"); a "must I / is it needed" question is answered
+# no by a sentence that lifts the obligation ("n'est pas nécessaire", "aucune autorisation ne soit
+# requise", "ne peut en aucun cas être conditionnée à"). Anything else gets no "oui" or "non".
+_MAY_NOT = re.compile(
+    r"\b(?:ne peu(?:t|vent) pas|ne pouvez pas|ne peu(?:t|vent) être [a-zé]+ que|n'est pas possible)\b",
     re.IGNORECASE,
 )
-# A sentence that grants what was asked: "Oui" / "Yes" to a question asking whether one may.
+_NEED_NOT = re.compile(
+    r"\b(?:n'est pas nécessaire|aucune? [a-zé]+ ne soi(?:t|ent) requis|en aucun cas être conditionnée|"
+    r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à)",
+    re.IGNORECASE,
+)
 _PERMITS = re.compile(
-    r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b", re.IGNORECASE
+    r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b|"
+    r"\b(?:ont|avez)\b[^.]{0,20}\bla possibilité\b",
+    re.IGNORECASE,
 )
 _YES_NO = re.compile(
     r"\b(?:est-ce que|[a-zé]+-(?:t-)?(?:je|il|elle|on|ils|elles|nous|vous)\b)|"
@@ -407,13 +443,18 @@ _YES_NO = re.compile(
     re.IGNORECASE,
 )
 _WH = re.compile(
-    r"\b(?:qui|que|qu'|quoi|quel|quelle|quels|quelles|quand|comment|où|combien|pourquoi|lequel|laquelle|"
-    r"what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
+    r"\b(?:qui|que|qu'|quoi|quel|quelle|quels|quelles|quand(?! m[eê]me)|comment|où|combien|pourquoi|"
+    r"lequel|laquelle|what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
     re.IGNORECASE,
 )
 _MAY = re.compile(
     r"\b(?:puis-je|peux|peut|pouvons|pouvez|peut-on|ai-je le droit|a-t-on le droit|can|may|allowed|"
     r"entitled)\b",
+    re.IGNORECASE,
+)
+_MUST = re.compile(
+    r"\b(?:dois|doit|doivent|devons|devez|faut|obligatoire|nécessaire|besoin|requise?|must|have to|has to|"
+    r"need|needs|required|mandatory|necessary)\b",
     re.IGNORECASE,
 )
 
@@ -432,18 +473,25 @@ def _asks_yes_no(question: str) -> bool:
     )
 
 
-def _short_answer(sentence: str, question: str, lang: str) -> str:
-    """The first line: the official sentence that answers, with "Non" when it says no to a yes/no
-    question and "Oui" when it grants what a "may I" question asks (never a "yes" guessed from the
-    mere absence of a negation)."""
+def verdict(sentence: str, question: str) -> str | None:
+    """ "yes", "no", or None: what ``sentence`` says to ``question`` if it is a yes/no question."""
+    if not _asks_yes_no(question):
+        return None
     last = _last_sentence(question)
-    asks = _asks_yes_no(question)
-    if asks and _NEGATIVE.search(sentence):
-        lead = ("No", "Non")
-    elif asks and _MAY.search(last) and _PERMITS.search(sentence):
-        lead = ("Yes", "Oui")
-    else:
-        lead = ("In short", "En bref")
+    must = bool(_MUST.search(last))
+    if _MAY.search(last) and not must:
+        if _MAY_NOT.search(sentence):
+            return "no"
+        return "yes" if _PERMITS.search(sentence) else None
+    return "no" if _NEED_NOT.search(sentence) else None
+
+
+def _short_answer(sentence: str, question: str, lang: str) -> str:
+    """The first line: the official sentence that answers, led by "Non"/"Oui" when it says no or
+    yes to a yes/no question (see :func:`verdict`; never a "yes" guessed from the mere absence of
+    a negation)."""
+    said = verdict(sentence, question)
+    lead = ("No", "Non") if said == "no" else ("Yes", "Oui") if said == "yes" else ("In short", "En bref")
     if lang == "en":
         return f"{lead[0]}: « {sentence} »"
     return f"{lead[1]} : « {sentence} »"

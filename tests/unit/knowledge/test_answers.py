@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer
+from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer, consider, verdict
 
 
 def test_an_answer_quotes_a_passage_and_cites_it() -> None:
@@ -155,7 +155,9 @@ def test_a_question_asking_when_gets_no_yes_or_no() -> None:
 
 
 def test_only_the_cid_publishes_alerts_reads_as_no() -> None:
-    result = answer("Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?")
+    # what the engine would say, whatever the threshold makes of its confidence
+    result = consider("Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?").candidate
+    assert result is not None
     assert result.text.startswith("Non : « La publication d'une alerte sur la météo informatique ne peut être effectuée que par le CID.")
 
 
@@ -178,3 +180,25 @@ def test_an_answer_stays_within_about_1200_characters() -> None:
 def test_a_yes_no_question_leads_with_the_sentence_that_says_no() -> None:
     result = answer("Faut-il une autorisation du bureau pour la facilité OEA ?")
     assert result.text.startswith("Non : « Bien qu'aucune autorisation ne soit requise pour en bénéficier")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "said"),
+    [
+        ("La publication d'une alerte ne peut être effectuée que par le CID.", "Notre transitaire peut publier une alerte ?", "no"),
+        ("Vous pouvez déclencher la procédure de secours 24 heures sur 24.", "Can I trigger it at night?", "yes"),
+        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Le bureau doit-il m'autoriser ?", "no"),
+        # a sentence that lifts an obligation does not forbid: no "non" to a "may I" question
+        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Puis-je auto-déclencher ?", None),
+        ("Le passage en procédure de secours n'est pas nécessaire.", "Je dois quand même passer en secours ?", "no"),
+        ("Vous pouvez déclencher la procédure de secours.", "Quand puis-je déclencher ?", None),
+        ("Les déclarations doivent être réintégrées sous 24 heures.", "Dois-je réintégrer mes déclarations ?", None),
+    ],
+)
+def test_what_a_sentence_says_to_a_yes_no_question(sentence: str, question: str, said: str | None) -> None:
+    assert verdict(sentence, question) == said
+
+
+def test_a_may_i_question_is_not_answered_no_by_a_sentence_about_something_else() -> None:
+    first = answer("Delta X export en panne, puis-je auto-déclencher ?").text.splitlines()[0]
+    assert not first.startswith("Non")
