@@ -9,7 +9,7 @@ The parts and the way data flows between them::
     fetcher ─▶ poller ─▶ store.record_poll ─(same transaction)─▶ fanout: deliveries
                          (page → snapshot → events)                   │
                                          sender ◀─── claims ──────────┘
-                                           └─▶ channels (Telegram, Slack, Apprise, console)
+                                           └─▶ channels (Telegram, Slack, Apprise, webhooks, console)
     store ─▶ relays.queries ─▶ web app (status page), bots (Telegram, Slack), CLI commands
     metrics ◀─ poller, sender; leadership: which instance polls
 
@@ -194,9 +194,14 @@ class Relay:
     def channels(self) -> dict[str, Channel]:
         """Every channel the configuration enables (Telegram and Slack need their tokens)."""
         from relays.channels.apprise_channel import AppriseChannel
+        from relays.channels.webhook import WebhookChannel
+        from relays.webhook_secrets import secret_for
 
         settings = self.settings
         channels: dict[str, Channel] = {"apprise": AppriseChannel(), "console": ConsoleChannel(self._console)}
+        channels["webhook"] = WebhookChannel(
+            lambda address: secret_for(self.store, address), timeout=settings.webhook_timeout
+        )
         if settings.telegram_bot_token is not None:
             from relays.channels.telegram import TelegramChannel
 

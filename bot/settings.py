@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         30, ge=1, le=30, description="messages/s this instance may send (with N senders, 30/N each)"
     )
     slack_bot_token: SecretStr | None = None
+    webhook_timeout: float = Field(
+        15.0, gt=0, le=3600, allow_inf_nan=False, description="seconds a webhook receiver has to answer"
+    )
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
         None,
@@ -93,6 +96,9 @@ class Settings(BaseSettings):
     status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
     status_public: bool = Field(
         False, description="serve the status page beyond loopback without STATUS_TOKEN, on purpose"
+    )
+    api_public: bool = Field(
+        False, description="serve the feeds, the calendar and the JSON API without the status token"
     )
     instance_id: str | None = Field(
         None, description="this instance's name among several (default: host:pid)"

@@ -5,6 +5,7 @@
     GET /metrics        Prometheus text format (relays.metrics)                          open
     GET /               status page: source health, open alerts, interruptions, outbox   token
     GET /alerts/{id}    one alert's bulletins and per-subscriber delivery audit          token
+    GET /api/v1/…, /feed.atom, /interruptions.ics   for machines (bot.api)   token unless api_public
 
 When ``status_token`` is set the two pages want it (compared in constant time) as
 ``Authorization: Bearer …`` or as the session cookie it is exchanged for: a link with
@@ -46,6 +47,7 @@ from relays.errors import ConfigError, StoreError
 from relays.render import paris
 from relays.store import Store
 
+from .api import add_machine_routes, is_machine_path
 from .bootstrap import Relay
 
 log = logging.getLogger(__name__)
@@ -242,22 +244,20 @@ def build_web_app(
         body = env.get_template(name).render(refresh=refresh, **context)
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
-    open_paths = frozenset(PROBES) | {path for path, _ in routes}  # webhooks verify their own signatures
+    open_paths = frozenset(PROBES) | {path for path, _ in routes}
 
     @web.middleware
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
+        # probes, the chat platforms' webhooks (they verify their own signatures) and bot.api's
+        # routes (they guard themselves: a feed reader can only send ?token=) are not ours to guard
+        guarded = request.path not in open_paths and not is_machine_path(request.path)
         given = request.query.get("token")
         response: web.StreamResponse
-        if (
-            status_token
-            and request.path not in open_paths
-            and given is not None
-            and _same(given, status_token)
-        ):
+        if status_token and guarded and given is not None and _same(given, status_token):
             response = _exchange(request, status_token)
-        elif status_token and request.path not in open_paths and not _token_ok(request, status_token):
+        elif status_token and guarded and not _token_ok(request, status_token):
             response = page("denied.html", status=401, now=clock())
             response.headers["WWW-Authenticate"] = 'Bearer realm="prodouane-relay"'
         else:
@@ -266,7 +266,8 @@ def build_web_app(
             except web.HTTPException as exc:  # 404/405 from the router: same headers, then re-raised
                 exc.headers.update(SECURITY_HEADERS)
                 raise
-        response.headers.update(SECURITY_HEADERS)
+        for name, value in SECURITY_HEADERS.items():  # a route may set its own Cache-Control
+            response.headers.setdefault(name, value)
         return response
 
     async def healthz(request: web.Request) -> web.Response:
@@ -342,6 +343,7 @@ def build_web_app(
     app.router.add_get("/metrics", metrics_page)
     app.router.add_get("/", status_page)
     app.router.add_get("/alerts/{alert_id}", alert_page)
+    add_machine_routes(app, relay)
     for path, handler in routes:  # the chat platforms' webhooks (they verify their own secrets)
         app.router.add_post(path, handler)
     return app

@@ -1,55 +1,64 @@
 """Answering an operator's question from the fiches: a quoted passage, its citation, or a plain "no".
 
-``answer()`` finds the best section (:mod:`knowledge.search`), decides whether the documents
-answer the question at all, then quotes the part of the section that does (:mod:`knowledge.passages`)
-under a one-line lead in the question's language. The official French wording is never
-paraphrased.
-
-Abstention is decided from two measured signals, not from a list of forbidden topics: the share
-of the question's topic (each word weighted by its rarity in the corpus; a word the fiches never
-use weighs most) that the corpus knows, and the share the chosen section itself contains. A
-question about a passport or a restaurant is mostly words the fiches never use, so both shares are
-low and the engine says so and gives the SAU du CID contact instead of a confident wrong passage.
+:func:`prepare` reads the question (with the previous one when it is a fragment, "et pour
+GAMMA ?"), declines at once for a téléservice no fiche covers, and measures every section
+(:mod:`knowledge.ranking`: the lexical index and the embeddings). :func:`decide` ranks the
+sections with the fitted weights, measures the evidence that the chosen one answers
+(:mod:`knowledge.decline`) — its probability is the answer's ``confidence`` — composes the answer
+(:mod:`knowledge.quoting`: the sentence that answers first, then the rest of the passage, cited)
+and declines, with the SAU du CID contact, when the confidence is below the fitted threshold.
+The official French wording is never paraphrased.
 
 Context: when the question names a téléservice, documents covering it are preferred; when it does
 not, a section's ``contrast`` note from another document says in one line where that other
-téléservice differs (GAMMA: the customs service decides). When open alerts are passed in ``live``
-and one concerns a téléservice the question names, the answer starts by saying so.
+téléservice differs (GAMMA: the customs service decides). When open alerts are passed in ``live``,
+an alert on a téléservice the question names — or any alert, when it names none — comes first.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from knowledge.decline import features as decline_features
+from knowledge.decline import probability
 from knowledge.documents import Document, Section, Source
-from knowledge.intents import Intent, gives_contact, read_intent
+from knowledge.embeddings import embed_query
+from knowledge.intents import Intent, gives_time, read_intent
 from knowledge.passages import key_sentence, trim
-from knowledge.search import THIN_TOPIC, KnowledgeBase, Retrieval
+from knowledge.quoting import relevance, scorer
+from knowledge.ranking import Ranking, Signals, rank, signals
+from knowledge.search import THIN_TOPIC, Hit, KnowledgeBase
 from knowledge.services import CANONICAL, find_services, order
 from knowledge.text import Query, analyse_fr, analyse_question, detect_lang, fold, words
+from knowledge.weights import Weights, shipped
 
-__all__ = ["Answer", "Source", "answer", "SAU_PHONE", "SAU_EMAIL"]
+__all__ = [
+    "Answer",
+    "Considered",
+    "Prepared",
+    "Source",
+    "answer",
+    "consider",
+    "prepare",
+    "decide",
+    "SAU_PHONE",
+    "SAU_EMAIL",
+]
 
 SAU_PHONE = "09 702 80 100"
 SAU_EMAIL = "cid-sau@douane.finances.gouv.fr"
 
-# The logistic model of :func:`_confidence`, over :func:`evidence` (fitted on the dev sets).
-WEIGHTS = (4.45, 0.05, 0.56, 1.19, 1.57)
-BIAS = -5.08
-DECLINE_AT = 0.5  # below this confidence the engine declines
 OBJECT_IN_HEADING = 0.5  # "how do I obtain X": share of X the answering section's heading must name
 OBJECT_CANDIDATES = 3  # ...looked for among this many best sections
-OBJECT_MIN_RATIO = 0.5  # ...scoring at least this share of the best
-MAX_CHARS = 1300  # the whole answer text: a passage, not a document
+MAX_CHARS = 1200  # the whole answer text: a passage, not a document
 MAX_PASSAGE = 1000  # the quoted passage of the best section
-SECOND_RATIO = 0.7  # a runner-up section of the same document this close is quoted too
-MIN_SECOND_CHARS = 200  # ...if at least this much room is left for it
-SECOND_MIN_MATCH = 0.35  # ...and its quoted part matches the question a third as well as the first
+SECOND_RATIO = 0.2  # a runner-up section this probable (vs the first) has its answering sentence quoted too
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,20 @@ class Answer:
     confidence: float
     abstained: bool
     lang: str
+
+
+@dataclass(frozen=True, slots=True)
+class Considered:
+    """What the engine says, the answer it would have given had it not declined, and its evidence.
+
+    ``candidate`` and ``evidence`` are None when a rule declined before any section was weighed
+    (a téléservice no fiche covers, a question with no topic, "how do I obtain X" with no section
+    about X). :mod:`knowledge.fitting` labels each candidate right or wrong to fit the decline model.
+    """
+
+    answer: Answer
+    candidate: Answer | None
+    evidence: np.ndarray | None
 
 
 def answer(
@@ -71,18 +94,48 @@ def answer(
     ``title``. ``previous`` is the question asked just before in the same conversation: a
     fragment ("et pour GAMMA ?", "combien de temps ?") is read with that question's subject.
     """
+    return consider(question, live, previous).answer
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A question read and measured against every section, before any fitted weight is applied."""
+
+    question: str
+    lang: str
+    asked: Reading
+    alert: str
+    services: list[str]
+    intent: Intent
+    found: Signals | None
+    #: the answer when a rule declined before any section was weighed
+    declined: Answer | None
+
+
+def prepare(
+    question: str, live: Sequence[Mapping[str, Any]] | None = None, previous: str | None = None
+) -> Prepared:
+    """Read the question (with the previous one when it is a fragment) and measure every section."""
     kb = KnowledgeBase.load()
     lang = detect_lang(question)
     asked = read(kb, question, lang)
+    said = question
     if previous and is_fragment(kb, asked):
         asked = asked.after(read(kb, previous, lang))
+        said = f"{previous} {question}"
     services = asked.services
     alerting = _alerting(live or (), services)
     alert = _alert_line(alerting, lang)
-    covered = kb.covered_services()
-    if services and not set(services) & covered:
-        return _other_service(lang, alert, services, sorted(covered, key=CANONICAL.index))
     intent = asked.intent
+
+    def declined(result: Answer) -> Prepared:
+        return Prepared(question, lang, asked, alert, services, intent, None, result)
+
+    covered = kb.covered_services()
+    if services and not set(services) & kb.mentioned_services:
+        return declined(_other_service(lang, alert, services, sorted(covered, key=CANONICAL.index)))
+    if not asked.query.topic:
+        return declined(_abstain(lang, alert, 0.0))
     search_services = services
     if alerting and not services:
         # An alert is open and the question names no téléservice: it is about the one in alert,
@@ -90,40 +143,95 @@ def answer(
         search_services = [s for a in alerting for s in a.get("services") or () if s in covered]
         if len([g for g in asked.query.topic if kb.knows(g)]) <= THIN_TOPIC:
             intent = replace(intent, roles=(*intent.roles, "alert-check"))
-    found = _about_the_object(kb, kb.search(asked.query, search_services, intent=intent), intent)
-    confidence = _confidence(found)
-    if not found.hits or confidence < DECLINE_AT:
-        return _abstain(lang, alert, confidence)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, embed_query(said))
+    return Prepared(question, lang, asked, alert, services, intent, found, None)
 
-    top = found.hits[0]
-    doc, section = top.document, top.section
-    query = found.query
-    weigh = _block_scorer(kb, query, intent)
-    key = key_sentence(section.body, weigh)
-    lines = [alert] if alert else []
-    lines.append(_short_answer(key, question, lang))
-    lines.append(_lead(doc, section, services, lang))
-    if services and not set(services) & set(doc.services) | set(doc.related):
-        lines.append(_not_specific(services, lang))
-    contrasts = [] if services else _contrasts(kb, doc, section)
-    tail = [c.contrast.en if lang == "en" else c.contrast.fr for c in contrasts if c.contrast]
-    room = MAX_CHARS - sum(len(x) + 1 for x in (*lines, *tail)) - 2
-    passage = trim(section.body, weigh, min(room, MAX_PASSAGE))
-    lines.append(passage)
+
+def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
+    """Rank the sections, compose the answer from the chosen one, and decline if it is not likely right."""
+    p = prepared
+    found = p.found
+    if p.declined is not None or found is None:
+        return Considered(p.declined or _abstain(p.lang, p.alert, 0.0), None, None)
+    weights = weights or shipped()
+    kb = KnowledgeBase.load()
+    ranking = rank(found.features, weights.ranker)
+    chosen = _about_the_object(kb, p.asked.query, p.intent, ranking)
+    if chosen is not None:
+        chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
+    if chosen is None:
+        return Considered(_abstain(p.lang, p.alert, 0.0), None, None)
+    evidence = decline_features(kb, p.asked.query, found, ranking, chosen)
+    confidence = round(probability(evidence, weights), 3)
+    candidate = _compose(kb, p, ranking, chosen, weights, confidence)
+    if confidence < weights.threshold:
+        return Considered(_abstain(p.lang, p.alert, confidence), candidate, evidence)
+    return Considered(candidate, candidate, evidence)
+
+
+def consider(
+    question: str,
+    live: Sequence[Mapping[str, Any]] | None = None,
+    previous: str | None = None,
+    weights: Weights | None = None,
+) -> Considered:
+    """:func:`answer`, with the candidate answer and its evidence; ``weights`` default to the shipped ones."""
+    return decide(prepare(question, live, previous), weights)
+
+
+def _compose(
+    kb: KnowledgeBase, p: Prepared, ranking: Ranking, chosen: int, weights: Weights, confidence: float
+) -> Answer:
+    """The answer quoting section ``chosen``: the sentence that answers, then the passage, cited.
+
+    When the ranking finds another section nearly as likely, its own answering sentence follows
+    ("Voir aussi …"), provided it says something the answer does not already say.
+    """
+    assert p.found is not None
+    doc, section = kb.entries[chosen]
+    query = p.asked.query
+    quote = relevance(kb, p.found, query, chosen, weights.sentence, p.intent.time)
+    weigh = scorer(quote, p.intent.contact)
+    if p.intent.contact:
+        key = _contact_sentence(section.body, weigh)
+    elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
+        key = quote.key_giving(gives_time)
+    elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says yes or no, if relevant
+        key = quote.key_giving(lambda text: verdict(text, p.question) is not None)
+    else:
+        key = quote.key
+    lines = [p.alert] if p.alert else []
+    lines.append(_short_answer(key, p.question, p.lang))
+    lead = len(lines)
+    lines.append(_lead(doc, section, p.services, p.lang))
+    if p.services and not set(p.services) & (set(doc.services) | set(doc.related) | _named_in(doc)):
+        lines.append(_not_specific(p.services, p.lang))
+    contrasts = [] if p.services else _contrasts(kb, doc, section, query)
+    tail = [c.contrast.en if p.lang == "en" else c.contrast.fr for c in contrasts if c.contrast]
     sources = [doc.cite(section)]
 
-    second = _runner_up(found, top.score)
-    room -= len(passage) + 1
-    if second is not None and room >= MIN_SECOND_CHARS:
-        header = f"{'See also' if lang == 'en' else 'Voir aussi'} {second.heading}"
-        extra = trim(second.body, weigh, room - len(header) - 2)
-        if _adds(kb, query, passage, extra) and weigh(extra) >= SECOND_MIN_MATCH * weigh(passage):
-            lines += ["", header, extra]
-            sources.append(doc.cite(second))
+    also = ""
+    second = _runner_up(kb, ranking, chosen)
+    if second is not None:
+        other_doc, other = kb.entries[second]
+        other_quote = relevance(kb, p.found, query, second, weights.sentence, p.intent.time)
+        other_key = other_quote.key
+        if other_key and _plain(other_key) not in _plain(key) and _adds(kb, query, key, other_key):
+            where = other.heading if other_doc.id == doc.id else f"{other_doc.short}, {other.heading}"
+            also = f"{'See also' if p.lang == 'en' else 'Voir aussi'} ({where}) : « {other_key} »"
+            sources.append(other_doc.cite(other))
+    room = MAX_CHARS - sum(len(x) + 1 for x in (*lines, *tail, also)) - 4
+    passage = trim(section.body, weigh, min(room, MAX_PASSAGE), skip=_quoted_in(key))
+    if passage:
+        lines.append(passage)
+    else:  # the first line quoted all the section says: the citation closes the answer
+        lines[lead] = re.sub(r"(?:, official French text)?\s*:$", ".", lines[lead])
+    if also:
+        lines += ["", also]
     if tail:
         lines += ["", *tail]
         sources += [kb.by_doc[c.doc].cite(c) for c in contrasts]
-    return Answer("\n".join(lines), sources, confidence, False, lang)
+    return Answer("\n".join(lines), sources, confidence, False, p.lang)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,94 +281,104 @@ def is_fragment(kb: KnowledgeBase, asked: Reading) -> bool:
     return len(words(asked.text)) <= FRAGMENT_WORDS and len(known) <= FRAGMENT_TOPIC
 
 
-def _about_the_object(kb: KnowledgeBase, found: Retrieval, intent: Intent) -> Retrieval:
-    """For "how do I obtain / become / create X": the best section headed by X, or none.
+_DIRECTIONS = {
+    "import": re.compile(r"\bimport(?:s|ation|er|ateurs?)?\b|\bimporting\b", re.IGNORECASE),
+    "export": re.compile(r"\bexport(?:s|ation|er|ateurs?)?\b|\bexporting\b", re.IGNORECASE),
+}
+
+
+def directions(text: str) -> set[str]:
+    """The flows a text speaks of: "import", "export", both or neither."""
+    return {name for name, pattern in _DIRECTIONS.items() if pattern.search(fold(text))}
+
+
+def _in_the_direction_asked(kb: KnowledgeBase, question: str, ranking: Ranking, chosen: int) -> int | None:
+    """The chosen section, unless its document is written for one flow (fiche 4: "à l'importation")
+    and the question asks about the other only ("case 44 du DAU export"): then the best of the next
+    sections whose document fits, or none (the fiches do not describe that flow)."""
+    asked = directions(question)
+    if len(asked) != 1:
+        return chosen
+    for index in (chosen, *(int(i) for i in ranking.order[:OBJECT_CANDIDATES] if int(i) != chosen)):
+        written_for = directions(kb.entries[index][0].title)
+        if not written_for or written_for & asked:
+            return index
+    return None
+
+
+def _about_the_object(kb: KnowledgeBase, query: Query, intent: Intent, ranking: Ranking) -> int | None:
+    """The section to answer from: the best one, or for "how do I obtain / become / create X" the best
+    section headed by X among the first few — or none.
 
     A section that only mentions X in passing (a field of a form, a requirement among others)
     does not say how to obtain it: "comment obtenir un numéro EORI ?" must not be answered with
     the list of references a demande d'assistance carries. X's words (glossary synonyms included)
     must all be in the section and, by weight, mostly in its heading; without such a section the
-    engine abstains.
+    engine declines.
     """
-    if not intent.obtain or not found.hits:
-        return found
+    best = int(ranking.order[0])
+    if not intent.obtain:
+        return best
     wanted = set(intent.obtain)
     groups = [
-        g
-        for g in found.query.topic
-        if set(fold(g.word).split()) & wanted and fold(g.word) not in kb.service_words
+        g for g in query.topic if set(fold(g.word).split()) & wanted and fold(g.word) not in kb.service_words
     ]
     if not groups:
-        return found
+        return best
     context = set(intent.obtain_context)
-    asked = [g for g in found.query.topic if set(fold(g.word).split()) & context]
+    asked = [g for g in query.topic if set(fold(g.word).split()) & context]
     if not all(kb.knows(g) for g in asked):  # X ("un compte en banque") is something the fiches never name
-        return replace(found, hits=(), section_coverage=0.0)
-    best = found.hits[0].score
-    for hit in found.hits[:OBJECT_CANDIDATES]:
-        if hit.score < OBJECT_MIN_RATIO * best:
-            break
-        inside = all(set(g.terms) & kb.section_terms[hit.index] for g in groups)
+        return None
+    for index in ranking.order[:OBJECT_CANDIDATES]:
+        i = int(index)
+        hit = Hit(kb.entries[i][0], kb.entries[i][1], float(ranking.scores[i]), i)
+        inside = all(set(g.terms) & kb.section_terms[i] for g in groups)
         if inside and kb.heading_share(groups, hit) >= OBJECT_IN_HEADING:
-            rest = tuple(h for h in found.hits if h is not hit)
-            return replace(found, hits=(hit, *rest), section_coverage=kb.section_coverage(found.query, hit))
-    return replace(found, hits=(), section_coverage=0.0)
-
-
-def evidence(found: Retrieval) -> tuple[float, ...]:
-    """The measured signals that the best section answers (see :data:`WEIGHTS`)."""
-    if not found.hits:
-        return (0.0,) * len(WEIGHTS)
-    return (
-        found.section_coverage,  # weighted share of the question's topic in the section
-        found.domain_coverage,  # ...of the words the fiches know
-        math.log1p(found.hits[0].score),  # strength of the match
-        found.margin,  # how far it stands above the next section
-        min(found.known_groups, 6) / 6,  # how much of the question is domain vocabulary
-    )
-
-
-def _confidence(found: Retrieval) -> float:
-    """The probability that the best section answers, from :func:`evidence` (a logistic model).
-
-    The weights were fitted on the dev question sets (``tests/data/dev``) and the decline threshold
-    chosen there; the locked sets only measure them (``bench/answers.py``).
-    """
-    if not found.hits or not found.query.topic:
-        return 0.0
-    z = BIAS + sum(w * x for w, x in zip(WEIGHTS, evidence(found), strict=True))
-    return round(1.0 / (1.0 + math.exp(-z)), 3)
-
-
-def _block_scorer(kb: KnowledgeBase, query: Query, intent: Intent) -> Callable[[str], float]:
-    """How well one block of a section answers: its question words, and a contact if one is asked."""
-    groups = [(g, kb.weight(g) * (0.5 if g.weak else 1.0)) for g in query.groups]
-    contact_bonus = max((w for _, w in groups), default=1.0) if intent.contact else 0.0
-
-    def score(block: str) -> float:
-        terms = set(analyse_fr(block))
-        value = sum(w for g, w in groups if terms.intersection(g.terms))
-        return value + (contact_bonus if contact_bonus and gives_contact(block) else 0.0)
-
-    return score
-
-
-def _runner_up(found: Retrieval, best: float) -> Section | None:
-    top = found.hits[0]
-    for hit in found.hits[1:]:
-        if hit.document.id == top.document.id and hit.score >= SECOND_RATIO * best:
-            return hit.section
+            return i
     return None
 
 
-def _contrasts(kb: KnowledgeBase, doc: Document, section: Section) -> list[Section]:
-    """Sections of other documents that say how they differ on one of this section's roles."""
+def _quoted_in(key: str) -> Callable[[str], bool]:
+    """Whether a block is already quoted whole in the answer's first line."""
+    quoted = _plain(key)
+    return lambda block: _plain(block) in quoted
+
+
+def _plain(text: str) -> str:
+    """The words of ``text`` only, one space apart (list markers and separators dropped)."""
+    return " ".join(re.findall(r"\w+", text))
+
+
+def _contact_sentence(body: str, weigh: Callable[[str], float]) -> str:
+    """For "what is the SAU's number": the best sentence that gives a phone number or an e-mail."""
+    return key_sentence(body, weigh)
+
+
+def _runner_up(kb: KnowledgeBase, ranking: Ranking, chosen: int) -> int | None:
+    """The next section, when the ranking finds it nearly as likely as the chosen one."""
+    for index in ranking.order[:2]:
+        i = int(index)
+        if i != chosen and ranking.probabilities[i] >= SECOND_RATIO * ranking.probabilities[chosen]:
+            return i
+    return None
+
+
+def _named_in(doc: Document) -> set[str]:
+    """The téléservices a document names in its text ("la téléprocédure « Aubette »")."""
+    return {n for s in doc.sections for n in find_services(f"{s.heading} {s.body}")}
+
+
+def _contrasts(kb: KnowledgeBase, doc: Document, section: Section, query: Query) -> list[Section]:
+    """Sections of other documents that say how they differ on one of this section's roles, when
+    the question is about what their heading names ("déclenchement": a question about triggering,
+    not any question answered from a step that also concerns it)."""
+    asked = {t for g in query.topic for t in g.terms}
     return [
         s
         for d in kb.documents
         if d.id != doc.id
         for s in d.sections
-        if s.contrast is not None and s.contrast.role in section.roles
+        if s.contrast is not None and s.contrast.role in section.roles and asked & set(analyse_fr(s.heading))
     ]
 
 
@@ -299,27 +417,84 @@ def _other_service(lang: str, alert: str, services: Sequence[str], covered: Sequ
     return Answer("\n".join(x for x in (alert, text) if x), [], 0.0, True, lang)
 
 
-# A sentence that says no: the short answer to a yes/no question starts with "Non" / "No".
-_NEGATIVE = re.compile(
-    r"\b(?:en aucun cas|n'est pas nécessaire|ne doi(?:t|vent) pas|aucune? [a-zé]+ ne|ne peut pas|"
-    r"ne peuvent pas|n'ont pas à|ne sont pas)\b",
+# What a sentence says to a yes/no question. A "may I" question is answered no by a sentence that
+# withholds the possibility ("ne peut être effectuée que par le CID") and yes by one that grants it
+# in so many words ("vous pouvez", "est de droit"); a "must I / is it needed" question is answered
+# no by a sentence that lifts the obligation ("n'est pas nécessaire", "aucune autorisation ne soit
+# requise", "ne peut en aucun cas être conditionnée à"). Anything else gets no "oui" or "non".
+_MAY_NOT = re.compile(
+    r"\b(?:ne peu(?:t|vent) pas|ne pouvez pas|ne peu(?:t|vent) être [a-zé]+ que|n'est pas possible)\b",
+    re.IGNORECASE,
+)
+_NEED_NOT = re.compile(
+    r"\b(?:n'est pas nécessaire|aucune? [a-zé]+ ne soi(?:t|ent) requis|en aucun cas être conditionnée|"
+    r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à)",
+    re.IGNORECASE,
+)
+_PERMITS = re.compile(
+    r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b|"
+    r"\b(?:ont|avez)\b[^.]{0,20}\bla possibilité\b",
     re.IGNORECASE,
 )
 _YES_NO = re.compile(
     r"\b(?:est-ce que|[a-zé]+-(?:t-)?(?:je|il|elle|on|ils|elles|nous|vous)\b)|"
+    r"\b(?:je|j'|on|nous|vous)\s*(?:peux|peut|pouvons|pouvez|dois|doit|devons|devez)\b|\bou pas\b|"
     r"^\s*(?:can|may|must|should|do|does|did|is|are|am|will|would|have|has|shall)\b",
+    re.IGNORECASE,
+)
+_WH = re.compile(
+    r"\b(?:qui|que|qu'|quoi|quel|quelle|quels|quelles|quand(?! m[eê]me)|comment|où|combien|pourquoi|"
+    r"lequel|laquelle|what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
+    re.IGNORECASE,
+)
+_MAY = re.compile(
+    r"\b(?:puis-je|peux|peut|pouvons|pouvez|peut-on|ai-je le droit|a-t-on le droit|can|may|allowed|"
+    r"entitled)\b",
+    re.IGNORECASE,
+)
+_MUST = re.compile(
+    r"\b(?:dois|doit|doivent|devons|devez|faut|obligatoire|nécessaire|besoin|requise?|must|have to|has to|"
+    r"need|needs|required|mandatory|necessary)\b",
     re.IGNORECASE,
 )
 
 
+def _last_sentence(question: str) -> str:
+    return re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
+
+
+def _asks_yes_no(question: str) -> bool:
+    """Whether the question (its last sentence) expects a yes or a no."""
+    last = _last_sentence(question)
+    # "Quand puis-je…", "When can I…" ask for a time, not for a yes or a no
+    return not _WH.search(last) and (
+        bool(_YES_NO.search(last) or _YES_NO.search(question))
+        or last.rstrip().endswith("?")  # "Notre transitaire peut publier … ?"
+    )
+
+
+def verdict(sentence: str, question: str) -> str | None:
+    """ "yes", "no", or None: what ``sentence`` says to ``question`` if it is a yes/no question."""
+    if not _asks_yes_no(question):
+        return None
+    last = _last_sentence(question)
+    must = bool(_MUST.search(last))
+    if _MAY.search(last) and not must:
+        if _MAY_NOT.search(sentence):
+            return "no"
+        return "yes" if _PERMITS.search(sentence) else None
+    return "no" if _NEED_NOT.search(sentence) else None
+
+
 def _short_answer(sentence: str, question: str, lang: str) -> str:
-    """The first line: the official sentence that answers, with "Non" when it says no to a yes/no
-    question (never a "yes" guessed from the absence of a negation)."""
-    last = re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
-    no = bool(_YES_NO.search(last) or _YES_NO.search(question)) and bool(_NEGATIVE.search(sentence))
+    """The first line: the official sentence that answers, led by "Non"/"Oui" when it says no or
+    yes to a yes/no question (see :func:`verdict`; never a "yes" guessed from the mere absence of
+    a negation)."""
+    said = verdict(sentence, question)
+    lead = ("No", "Non") if said == "no" else ("Yes", "Oui") if said == "yes" else ("In short", "En bref")
     if lang == "en":
-        return f"{'No' if no else 'In short'}: « {sentence} »"
-    return f"{'Non' if no else 'En bref'} : « {sentence} »"
+        return f"{lead[0]}: « {sentence} »"
+    return f"{lead[1]} : « {sentence} »"
 
 
 def _adds(kb: KnowledgeBase, query: Query, passage: str, extra: str) -> bool:

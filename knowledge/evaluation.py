@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.answers import Answer, answer
+from knowledge.answers import Answer, Considered, answer, consider
 
 MAX_ANSWER = 2000
 
@@ -47,6 +47,13 @@ def ask(item: Mapping[str, Any]) -> Answer:
     if is_followup(item):
         return answer(str(item["q2"]), previous=str(item["q1"]))
     return answer(str(item["q"]))
+
+
+def weigh(item: Mapping[str, Any]) -> Considered:
+    """The engine's answer to one item, with the candidate it would give had it not declined."""
+    if is_followup(item):
+        return consider(str(item["q2"]), previous=str(item["q1"]))
+    return consider(str(item["q"]))
 
 
 def verdict(item: Mapping[str, Any], result: Answer) -> str:
@@ -79,6 +86,8 @@ class Report:
     declined_in_scope: int = 0
     right_confidences: list[float] = field(default_factory=list)
     wrong_confidences: list[float] = field(default_factory=list)
+    #: for every question a section was weighed for: (confidence, whether that answer is right)
+    calibration: list[tuple[float, bool]] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -106,10 +115,13 @@ class Report:
         }
 
 
-def score(items: Iterable[Mapping[str, Any]], engine: Callable[[Mapping[str, Any]], Answer] = ask) -> Report:
+def score(
+    items: Iterable[Mapping[str, Any]], engine: Callable[[Mapping[str, Any]], Considered] = weigh
+) -> Report:
     report = Report()
     for item in items:
-        result = engine(item)
+        considered = engine(item)
+        result = considered.answer
         outcome = verdict(item, result)
         if item["docs"]:
             report.in_scope += 1
@@ -123,7 +135,28 @@ def score(items: Iterable[Mapping[str, Any]], engine: Callable[[Mapping[str, Any
             report.wrong_confidences.append(result.confidence)
         elif outcome == "right" and not result.abstained:
             report.right_confidences.append(result.confidence)
+        if considered.candidate is not None:
+            right = bool(item["docs"]) and verdict(item, considered.candidate) == "right"
+            report.calibration.append((result.confidence, right))
     return report
+
+
+CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+
+
+def calibration_table(pairs: Sequence[tuple[float, bool]]) -> list[dict[str, Any]]:
+    """Per confidence bin: how many questions, and the share whose answer (given or not) is right."""
+    table = []
+    for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        inside = [ok for c, ok in pairs if lo <= c < hi or (hi == 1.0 and c == 1.0)]
+        table.append(
+            {
+                "bin": f"{lo:.1f}-{hi:.1f}",
+                "n": len(inside),
+                "right": round(sum(inside) / len(inside), 3) if inside else None,
+            }
+        )
+    return table
 
 
 def merge(reports: Sequence[Report]) -> Report:
@@ -137,6 +170,7 @@ def merge(reports: Sequence[Report]) -> Report:
         out.declined_in_scope += r.declined_in_scope
         out.right_confidences += r.right_confidences
         out.wrong_confidences += r.wrong_confidences
+        out.calibration += r.calibration
     return out
 
 

@@ -616,7 +616,7 @@ CONTACT_CUES: tuple[str, ...] = (
     "auteur",
 )
 # "numéro" / "number" asks for a phone number when it goes with a helpdesk name.
-NUMBER_CUES: tuple[str, ...] = ("numero", "number", "no")
+NUMBER_CUES: tuple[str, ...] = ("numero", "num", "number", "no", "tel")
 HELPDESK_CUES: tuple[str, ...] = ("sau", "cid", "helpdesk", "help desk", "support", "assistance", "hotline")
 DEFINITION_CUES: tuple[str, ...] = (
     "qu est ce que",
@@ -677,6 +677,35 @@ SCOPE_CUES: tuple[str, ...] = (
     "what services",
 )
 ROLE_CUES.update({"alert-check": FIRST_STEP_CUES, "scope": SCOPE_CUES})
+
+# "How long / until when / at what time": the answer is a sentence that gives a delay, a time or a
+# limit ("sous 24 heures", "de 9h00 à 17h00", "jusqu'à l'arrivée du moyen de transport").
+TIME_CUES: tuple[str, ...] = (
+    "combien de temps",
+    "quel delai",
+    "quels delais",
+    "delai",
+    "jusqu a quand",
+    "jusqu quand",
+    "a partir de quand",
+    "des quand",
+    "quand",
+    "a quelle heure",
+    "quelle heure",
+    "quel jour",
+    "combien d heures",
+    "how long",
+    "how much time",
+    "until when",
+    "by when",
+    "from when",
+    "deadline",
+    "time limit",
+    "when",
+    "what time",
+    "which day",
+    "how many hours",
+)
 
 # "How do I obtain X?": a how-to question whose verb asks to get, become or create something. The
 # fiches answer it only with a section about X (X in its heading: "La création d'un compte dans

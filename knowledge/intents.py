@@ -28,10 +28,11 @@ from knowledge.glossary import (
     OBJECT_OF,
     OBJECT_SKIP,
     ROLE_CUES,
+    TIME_CUES,
 )
 from knowledge.text import Query, TermGroup, fold
 
-__all__ = ["Intent", "read_intent", "gives_contact", "definitions"]
+__all__ = ["Intent", "read_intent", "gives_contact", "gives_time", "definitions"]
 
 _PHONE = re.compile(r"\b0\d(?: ?\d{2,3}){3,4}\b")
 _EMAIL = re.compile(r"\b[\w.-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -75,9 +76,13 @@ _MONTHS = (
 @dataclass(frozen=True, slots=True)
 class Intent:
     contact: bool = False
+    #: "how long", "jusqu'à quand", "à quelle heure": the answer gives a delay, a time or a limit
+    time: bool = False
     definition: bool = False
     roles: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    #: folded date words that named a dated document ("aout", "2023"): they chose the document
+    date_words: frozenset[str] = frozenset()
     cue_words: frozenset[str] = frozenset()  # folded words the role cues used up
     #: "comment obtenir un numéro EORI ?": the folded words of what is to be obtained ("numero eori")
     obtain: tuple[str, ...] = ()
@@ -108,20 +113,29 @@ def _used(text: str, cues: Iterable[str]) -> set[str]:
     return {w for cue in cues if f" {cue} " in text for w in cue.split()}
 
 
-def _named_documents(text: str, documents: Sequence[Document]) -> tuple[str, ...]:
+def _named_documents(text: str, documents: Sequence[Document]) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The documents the question names ("la fiche 1", "la note d'août 2023", "on 8 August 2023"),
+    and the date words that named one.
+
+    A dated document is named by "note" with its year or month, or by its month and year together.
+    """
     ids = {d.id for d in documents}
     named = [f"fiche-{n}" for n in _FICHE.findall(text) if f"fiche-{n}" in ids]
-    if " note " in text:
-        for d in documents:
-            if not d.id.startswith("note-") or d.date is None:
-                continue
-            year, month = d.date[:4], int(d.date[5:7]) - 1
-            if _has(text, (year, _MONTHS[0][month], _MONTHS[1][month])):
-                named.append(d.id)
-    return tuple(dict.fromkeys(named))
+    dates: set[str] = set()
+    for d in documents:
+        if d.date is None:
+            continue
+        year, month = d.date[:4], int(d.date[5:7]) - 1
+        months = (_MONTHS[0][month], _MONTHS[1][month])
+        said_year, said_month = _has(text, (year,)), _has(text, months)
+        if (said_year and said_month) or (" note " in text and (said_year or said_month)):
+            named.append(d.id)
+            dates |= {w for w in (year, *months) if f" {w} " in text}
+    return tuple(dict.fromkeys(named)), frozenset(dates)
 
 
 MAX_OBJECT_WORDS = 3
+_CAUSATIVE = frozenset({"get"})  # "get X closed / fixed / approved" asks for something to be done
 
 
 def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -142,8 +156,11 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
                     m = len(cue.split())
                     if " ".join(toks[j : j + m]) != cue:
                         continue
+                    rest = toks[j + m :]
+                    if cue in _CAUSATIVE and any(len(w) > 3 and w.endswith("ed") for w in rest[:5]):
+                        return (), ()  # "how do we get the request closed?": have it done, not obtain it
                     out: list[str] = []
-                    for w in toks[j + m :]:
+                    for w in rest:
                         if (not out and w in OBJECT_SKIP) or w in OBJECT_OF:
                             continue
                         if w in OBJECT_END or len(out) == MAX_OBJECT_WORDS:
@@ -157,19 +174,35 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     text = _plain(question)
     contact = _has(text, CONTACT_CUES) or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
     roles = tuple(role for role, cues in ROLE_CUES.items() if _has(text, cues))
-    named = _named_documents(text, documents)
+    named, dates = _named_documents(text, documents)
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
     # "comment obtenir le numéro du SAU ?" asks for the contact itself, not for a procedure
     obtain, context = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
+    if contact and not obtain:  # "le numéro du SAU": "numéro" says what is wanted, not the topic
+        used |= _used(text, (*CONTACT_CUES, *NUMBER_CUES))
     return Intent(
         contact=contact,
+        time=_has(text, TIME_CUES),
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
         documents=named,
+        date_words=dates,
         cue_words=frozenset(used),
         obtain=obtain,
         obtain_context=context,
     )
+
+
+_TIME = re.compile(
+    r"\b\d+\s*(?:heures?|h\b|jours?|mois|minutes?)|\b\d{1,2}h\d{0,2}\b|\bjusqu|\bau plus tard\b|"
+    r"\bavant (?:la|le|l')|\bdès\b|\bsous \d|\bfin de (?:décade|mois)\b",
+    re.IGNORECASE,
+)
+
+
+def gives_time(text: str) -> bool:
+    """Whether ``text`` gives a delay, a time or a limit ("sous 24 heures", "de 9h00 à 17h00")."""
+    return bool(_TIME.search(text))
 
 
 def gives_contact(text: str) -> bool:

@@ -54,21 +54,30 @@ def render(items: Sequence[str], keep: set[int]) -> str:
     return "\n".join(out)
 
 
-def trim(body: str, score: Callable[[str], float], budget: int) -> str:
-    """The blocks of ``body`` that best answer, in order, within ``budget`` characters."""
+def trim(
+    body: str, score: Callable[[str], float], budget: int, skip: Callable[[str], bool] | None = None
+) -> str:
+    """The blocks of ``body`` that best answer, in order, within ``budget`` characters.
+
+    Blocks for which ``skip`` is true (quoted already, above the passage) are left out, and "[…]"
+    marks where they were.
+    """
     items = blocks(body)
-    whole = "\n".join(items)
-    if len(whole) <= budget:
-        return whole
+    candidates = [i for i, item in enumerate(items) if skip is None or not skip(item)]
+    if not candidates:
+        return ""
+    if sum(len(items[i]) + 1 for i in candidates) - 1 <= budget:
+        return render(items, set(candidates))
     scores = [score(item) for item in items]
     # The opening block usually states the rule the rest details ("sélectionner le bouton
     # inscription"): kept, room permitting, even when it shares no word with the question.
-    scores[0] = max(scores[0], LEAD_SCORE)
-    ranked = sorted(range(len(items)), key=lambda i: (-scores[i], i))
-    if len(items[0]) <= budget * SHORT_LEAD and ranked[0] != 0:
+    first = candidates[0]
+    scores[first] = max(scores[first], LEAD_SCORE)
+    ranked = sorted(candidates, key=lambda i: (-scores[i], i))
+    if len(items[first]) <= budget * SHORT_LEAD and ranked[0] != first:
         # a short opening block goes right after the best one: it is the step's first action
-        ranked.remove(0)
-        ranked.insert(1, 0)
+        ranked.remove(first)
+        ranked.insert(1, first)
     keep: set[int] = set()
     used = 0
     for n, i in enumerate(ranked):
@@ -76,7 +85,7 @@ def trim(body: str, score: Callable[[str], float], budget: int) -> str:
             break
         group = {i}
         lead = _lead_in(items, i) if items[i].startswith("- ") else None
-        if lead is not None:
+        if lead is not None and lead in candidates:
             group.add(lead)
         cost = sum(len(items[j]) + 1 for j in group - keep)
         if used + cost > budget:

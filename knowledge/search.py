@@ -1,10 +1,10 @@
 """The search index over the sections of the knowledge base, and the signals an answer needs.
 
-One BM25 index (``bm25s``) holds one entry per section. A section's heading is indexed three times
-and its document's title once, so "Étape 4 – Quand pouvez-vous auto-déclencher…" outranks a body
-that merely mentions the words. When a question names téléservices, sections of documents that
-cover them are boosted and the others damped, so "GAMMA: can I self-trigger?" lands on the GAMMA
-presentation rather than on fiche 1.
+One BM25 index (:mod:`knowledge.bm25`) holds one entry per section, another one per sentence. A
+section's heading is indexed three times and its document's title once, so "Étape 4 – Quand
+pouvez-vous auto-déclencher…" outranks a body that merely mentions the words. When a question
+names téléservices, sections of documents that cover them are boosted and the others damped, so
+"GAMMA: can I self-trigger?" lands on the GAMMA presentation rather than on fiche 1.
 
 Besides the ranking, a search reports how much of the question the documents speak about at all:
 each word of the question is weighted by its rarity (IDF; a word the corpus never uses weighs as
@@ -15,19 +15,20 @@ abstention in :mod:`knowledge.answers`.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-import bm25s
 import numpy as np
 
+from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
+from knowledge.embeddings import DenseIndex, load_index, units
 from knowledge.intents import Intent, definitions, gives_contact
+from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
 
@@ -93,6 +94,25 @@ class KnowledgeBase:
             section_terms.append(frozenset(heading + title + body))
             heading_terms.append(frozenset(heading))
         self.section_terms = tuple(section_terms)
+        self.units = units(self.documents)
+        sentence_corpus = [
+            analyse_fr(f"{context} {text}")
+            for text, context in zip(self.units.sentence_text, self.units.sentence_context, strict=True)
+        ]
+        #: the terms of each sentence as quoted (a list's lead-in with its first items) and of the
+        #: sentence introducing its list, if any
+        self.sentence_own_terms = tuple(
+            frozenset(terms) | frozenset(analyse_fr(quote)) if quote != text else frozenset(terms)
+            for terms, text, quote in zip(
+                sentence_corpus, self.units.sentence_text, self.units.sentence_quote, strict=True
+            )
+        )
+        #: ...with those of its section's heading
+        self.sentence_terms = tuple(
+            own | heading_terms[i]
+            for own, i in zip(self.sentence_own_terms, self.units.sentence_section, strict=True)
+        )
+        self.sentence_section = np.asarray(self.units.sentence_section, dtype=np.int32)
         #: what each section is about: the terms of its own heading
         self.heading_terms = tuple(heading_terms)
         #: every word of the fiches, folded: tells a real cognate ("page") from a look-alike ("visa")
@@ -112,12 +132,14 @@ class KnowledgeBase:
         # A word the fiches never use weighs like a specific word (one found in two sections):
         # missing it matters, but an odd verb must not outweigh the whole topic.
         self.unknown_idf = math.log(1 + (n - UNKNOWN_DF + 0.5) / (UNKNOWN_DF + 0.5))
-        # bm25s sets its own logger to DEBUG at import, which would print under any root level.
-        logging.getLogger("bm25s").setLevel(logging.WARNING)
-        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        self._bm25.index(corpus, show_progress=False)
-        self._per_term: dict[str, np.ndarray] = {}
-        self._nothing = np.zeros(len(self.entries), dtype=np.float32)
+        self._bm25 = BM25(corpus)
+        # A second index over the sentences (each with the sentence introducing its list): a
+        # section whose one sentence holds the question's words beats one that scatters them.
+        self._bm25_sentences = BM25(sentence_corpus)
+        self._term_sections: dict[str, np.ndarray] = {}
+        self._heading_masks: dict[str, np.ndarray] = {}
+        self._sentence_masks: dict[str, np.ndarray] = {}
+        self._own_masks: dict[str, np.ndarray] = {}
 
     @classmethod
     def load(cls) -> KnowledgeBase:
@@ -127,6 +149,11 @@ class KnowledgeBase:
                 if cls._shared is None:
                     cls._shared = cls(load_documents())
         return cls._shared
+
+    @cached_property
+    def dense(self) -> DenseIndex:
+        """The embeddings of the sections and their sentences (read from the shipped file on first use)."""
+        return load_index(self.documents)
 
     @cached_property
     def by_doc(self) -> dict[str, Document]:
@@ -158,6 +185,13 @@ class KnowledgeBase:
         """The téléservices a document is written for (or about a neighbour of)."""
         return {n for d in self.documents for n in (*d.services, *d.related)}
 
+    @cached_property
+    def mentioned_services(self) -> frozenset[str]:
+        """Those, and the téléservices the fiches name in their text ("la téléprocédure « Aubette »"):
+        a question naming one of them is about what the fiches say, not about another service."""
+        named = {n for _, s in self.entries for n in find_services(f"{s.heading} {s.body}")}
+        return frozenset(self.covered_services() | named)
+
     def correct(self, word: str) -> str | None:
         """The word a misspelt question word stands for ("declartion" → "déclaration"), or None."""
         return self._speller.correct(word)
@@ -166,23 +200,39 @@ class KnowledgeBase:
         return any(t in self.idf for t in group.terms)
 
     def _term_scores(self, term: str) -> np.ndarray:
-        """BM25 score of every section for one term (cached: the vocabulary is small)."""
-        if term not in self._bm25.vocab_dict:
-            return self._nothing
-        cached = self._per_term.get(term)
-        if cached is None:
-            cached = np.asarray(self._bm25.get_scores([term]), dtype=np.float32)
-            self._per_term[term] = cached
-        return cached
+        """BM25 score of every section for one term."""
+        return self._bm25.scores(term)
 
-    def _group_scores(self, group: TermGroup) -> np.ndarray:
+    def _sentence_term_scores(self, term: str) -> np.ndarray:
+        """BM25 score of every sentence for one term."""
+        return self._bm25_sentences.scores(term)
+
+    def sentence_scores(self, query: Query) -> np.ndarray:
+        """Per section, the BM25 score of its best sentence (words weighed as in :meth:`rank`)."""
+        scores = np.zeros(len(self.units.sentences), dtype=np.float32)
+        seen: set[tuple[str, ...]] = set()
+        for g in query.groups:
+            if g.terms in seen:
+                continue
+            seen.add(g.terms)
+            weight = (INTENT_WEIGHT if g.weak else 1.0) * (ASKED_WEIGHT if g.asked else 1.0)
+            scores += weight * self._group_scores(g, self._sentence_term_scores)
+        best = np.zeros(len(self.entries), dtype=np.float64)
+        np.maximum.at(best, self.sentence_section, scores.astype(np.float64))
+        return best
+
+    def _group_scores(
+        self, group: TermGroup, term_scores: Callable[[str], np.ndarray] | None = None
+    ) -> np.ndarray:
         """A word counts once: the best of the terms it may stand for ("panne" → dysfonctionnement…)."""
-        each = np.stack([self._term_scores(t) for t in group.terms])
+        each = np.stack([(term_scores or self._term_scores)(t) for t in group.terms])
         best: np.ndarray = each.max(axis=0)
         rest: np.ndarray = each.sum(axis=0) - best
         return best + SYNONYM_SHARE * rest
 
-    def rank(self, query: Query, services: Sequence[str] = ()) -> np.ndarray:
+    def rank(
+        self, query: Query, services: Sequence[str] = (), named: frozenset[str] = frozenset()
+    ) -> np.ndarray:
         """Sum over the question's words of their best term's BM25 score; intent words weigh less.
 
         When the question names a téléservice the documents cover, the name has already chosen the
@@ -200,6 +250,8 @@ class KnowledgeBase:
             if g.asked:
                 weight *= ASKED_WEIGHT
             if services and topical and not g.weak and fold(g.word) in self.service_words:
+                weight = SERVICE_WORD_WEIGHT
+            if fold(g.word) in named:  # "8 août 2023" named the note: its date is not what is asked
                 weight = SERVICE_WORD_WEIGHT
             scores += weight * self._group_scores(g)
         return scores
@@ -222,26 +274,99 @@ class KnowledgeBase:
             factors *= np.where(defines, BOOST_DEFINITION, 1.0)
         return factors
 
-    def search(
-        self, query: Query, services: Sequence[str] = (), k: int = 5, intent: Intent | None = None
-    ) -> Retrieval:
-        scores = self.rank(query, services)
+    def service_factors(self, services: Sequence[str]) -> np.ndarray:
+        """Per section: boosted when its document covers a named service, damped when it covers none."""
+        if not services:
+            return np.ones(len(self.entries), dtype=np.float32)
+        wanted = set(services)
+        return np.array(
+            [
+                BOOST_COVERED
+                if wanted & set(d.services)
+                else BOOST_RELATED
+                if wanted & set(d.related)
+                else DAMP_OTHER
+                for d, _ in self.entries
+            ],
+            dtype=np.float32,
+        )
+
+    def scores(self, query: Query, services: Sequence[str] = (), intent: Intent | None = None) -> np.ndarray:
+        """The lexical score of every section: BM25 of the question's words, intent and services."""
+        scores = self.rank(query, services, intent.date_words if intent is not None else frozenset())
         if intent is not None:
             scores = scores * self._intent_factors(query, intent)
         if services:
-            wanted = set(services)
-            factors = np.array(
-                [
-                    BOOST_COVERED
-                    if wanted & set(d.services)
-                    else BOOST_RELATED
-                    if wanted & set(d.related)
-                    else DAMP_OTHER
-                    for d, _ in self.entries
-                ],
-                dtype=np.float32,
-            )
-            scores = scores * factors
+            scores = scores * self.service_factors(services)
+        return scores
+
+    def coverages(self, query: Query) -> np.ndarray:
+        """Per section, the weighted share of the question's topic words it contains (see
+        :meth:`section_coverage`)."""
+        weights = [self.weight(g, query.lang) * (ASKED_WEIGHT if g.asked else 1.0) for g in query.topic]
+        total = sum(weights) or 1.0
+        out = np.zeros(len(self.entries), dtype=np.float64)
+        for g, w in zip(query.topic, weights, strict=True):
+            if w:
+                out += w * self._containing(g.terms)
+        return out / total
+
+    def heading_coverages(self, query: Query) -> np.ndarray:
+        """Per section, the weighted share of the question's topic words its heading names."""
+        return self._coverage(query, self._heading_masks, self.heading_terms)
+
+    def sentence_coverages(self, query: Query) -> np.ndarray:
+        """Per section, the best weighted share of the question's topic one of its sentences (with
+        the heading) contains: a section where one sentence says it all is likelier to answer."""
+        per_sentence = self.sentence_coverage_each(query)
+        best = np.zeros(len(self.entries), dtype=np.float64)
+        np.maximum.at(best, self.sentence_section, per_sentence)
+        return best
+
+    def sentence_coverage_each(self, query: Query, with_heading: bool = True) -> np.ndarray:
+        """Per sentence (rows of ``units``), the weighted share of the question's topic it contains
+        (with its section's heading, or on its own: to tell the sentences of one section apart)."""
+        if with_heading:
+            return self._coverage(query, self._sentence_masks, self.sentence_terms)
+        return self._coverage(query, self._own_masks, self.sentence_own_terms)
+
+    def _coverage(
+        self, query: Query, cache: dict[str, np.ndarray], term_sets: Sequence[frozenset[str]]
+    ) -> np.ndarray:
+        weights = [self.weight(g, query.lang) * (ASKED_WEIGHT if g.asked else 1.0) for g in query.topic]
+        total = sum(weights) or 1.0
+        out = np.zeros(len(term_sets), dtype=np.float64)
+        for g, w in zip(query.topic, weights, strict=True):
+            if not w:
+                continue
+            found = np.zeros(len(term_sets), dtype=np.float64)
+            for t in g.terms:
+                if t not in self.idf:
+                    continue
+                mask = cache.get(t)
+                if mask is None:
+                    mask = cache[t] = np.array([t in s for s in term_sets], dtype=np.float64)
+                found = np.maximum(found, mask)
+            out += w * found
+        return out / total
+
+    def _containing(self, terms: Sequence[str]) -> np.ndarray:
+        """Which sections contain at least one of ``terms`` (0/1 per section)."""
+        found = np.zeros(len(self.entries), dtype=np.float64)
+        for t in terms:
+            if t not in self.idf:  # a word the fiches never use: in no section (and not cached)
+                continue
+            mask = self._term_sections.get(t)
+            if mask is None:
+                mask = np.array([t in s for s in self.section_terms], dtype=np.float64)
+                self._term_sections[t] = mask
+            found = np.maximum(found, mask)
+        return found
+
+    def search(
+        self, query: Query, services: Sequence[str] = (), k: int = 5, intent: Intent | None = None
+    ) -> Retrieval:
+        scores = self.scores(query, services, intent)
         order = np.argsort(-scores, kind="stable")[:k]
         hits = tuple(
             Hit(self.entries[i][0], self.entries[i][1], float(scores[i]), int(i))

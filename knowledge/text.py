@@ -48,7 +48,8 @@ STOP_FR: frozenset[str] = _wordlist(
     met mets savoir sais sait svp merci bonjour il-y-a ya dont veut veux voudrais souhaite
     concerne concernant trouver trouve devient deviennent devenir aller obtenir besoin combien
     mien miens mienne miennes ca ça jai j'ai g pr ds pdt qd tt tjs tjrs bcp stp svp chui jsuis cc
-    vs vrmt mtn slt bjr dc depuis encore deja déjà toujours jamais
+    vs vrmt mtn slt bjr dc depuis encore deja déjà toujours jamais koi kwa jdois jpeux jen jsp jsais
+    truc trucs bref ok dsl
     """
 )
 STOP_EN: frozenset[str] = _wordlist(
@@ -64,7 +65,7 @@ STOP_EN: frozenset[str] = _wordlist(
     anything something everything there's what's it's i'm can't don't does't whats hows im
     without re ll ve one two three four five six seven eight nine ten found
     seem seems seemed appear appears appeared cannot us isn aren wasn weren don doesn didn won
-    wouldn shouldn couldn haven hasn hadn pls plz thx asap u ur r bc cuz coz b4 n
+    wouldn shouldn couldn haven hasn hadn pls plz thx asap u ur r bc cuz coz b4 n per
     """
 )
 # Words that only say which language a question is in.
@@ -82,8 +83,11 @@ _FR = snowballstemmer.stemmer("french")
 _EN = snowballstemmer.stemmer("english")
 
 
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents ("Réintégrées" → "reintegrees")."""
+    if text.isascii():
+        return text.replace("@", "a").lower()
     text = unicodedata.normalize("NFKD", text.replace("@", "a").replace("œ", "oe"))
     return "".join(c for c in text if not unicodedata.combining(c)).lower()
 

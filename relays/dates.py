@@ -186,12 +186,15 @@ class Found:
 def find_datetimes(text: str) -> list[Found]:
     """Every date (with its time when one follows) in ``text``, in reading order."""
     found: list[Found] = []
-    for m in _DATETIME.finditer(text):
+    position = 0
+    while (m := _DATETIME.search(text, position)) is not None:
         day = _date_from(m)
-        if day is None:
+        if day is None:  # "H7 - 31/03/26" read as day 7, month 31: try again one character on
+            position = m.start() + 1
             continue
         clock = _time_from(m.group("hh"), m.group("mm"), m.group("ap"))
         found.append(Found(paris_to_utc(day, clock), clock is not None, m.start(), m.end()))
+        position = m.end()
     for m in _DAY_MONTH_TIME.finditer(text):  # "le 24/11 à 10h32": only with its time, never "24/7"
         if any(f.start <= m.start() < f.end for f in found):
             continue

@@ -10,8 +10,9 @@ Secrets never reach the output, at any level and from any logger (python-telegra
 httpx, aiohttp, Slack's: every record goes through the one handler): :class:`RedactFilter`
 rewrites the message and its arguments, and both formatters pass their final text through
 :func:`redact` again, so tracebacks and extra fields are covered too. It knows by their shape
-Telegram bot tokens, Slack tokens, bearer tokens, ``token=`` query parameters and invite codes
-after ``start`` (``/start CODE``, ``?start=CODE``); and by their value every secret registered
+Telegram bot tokens, Slack tokens, webhook signing secrets (``whsec_…``), bearer tokens, ``token=``
+query parameters and invite codes after ``start`` (``/start CODE``, ``?start=CODE``); and by
+their value every secret registered
 with :func:`register_secrets` — the configured ones (``bot.settings.load_settings`` registers
 them), invite codes (when created or redeemed) and the secret parts of subscribers' addresses
 (``relays.subscribers.address_secrets``). ``httpx`` and ``httpcore`` log full URLs — with the
@@ -36,6 +37,7 @@ _SECRETS = re.compile(
     r"\d{6,}:[A-Za-z0-9_-]{30,}"  # Telegram bot token (also inside /bot<token>/ URLs)
     r"|xox[a-z]-[A-Za-z0-9-]{6,}"  # Slack bot / user / app-level / refresh tokens
     r"|xapp-[A-Za-z0-9-]{6,}"  # Slack app-level tokens
+    r"|whsec_[A-Za-z0-9+/=]{16,}"  # a webhook subscriber's signing secret (Standard Webhooks)
 )
 _QUERY_TOKEN = re.compile(r"(?i)([?&](?:token|access_token|start)=)[^&\s\"']+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")

@@ -12,7 +12,7 @@ escapes them for their medium.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +34,7 @@ __all__ = [
     "AlertPage",
     "Bulletin",
     "DeadLetter",
+    "EventPage",
     "Gauges",
     "Health",
     "HealthState",
@@ -46,10 +47,12 @@ __all__ = [
     "alert_page",
     "gauges",
     "health",
+    "interruption_events",
     "last_end",
     "last_success",
     "open_alerts",
     "ping",
+    "public_events",
     "scheduled_later",
     "sources",
     "status",
@@ -194,6 +197,14 @@ class AlertPage:
     alert: Alert
     history: tuple[HistoryLine, ...]
     audit: tuple[AuditRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventPage:
+    """Events read for a machine, each with its cursor (the store's sequence number)."""
+
+    events: tuple[tuple[int, ev.Event], ...]
+    more: bool  # the limit cut the list short
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +374,48 @@ def _upcoming(session: Session, now: datetime) -> tuple[Interruption, ...]:
                 )
             )
     return tuple(sorted(found, key=lambda i: i.starts_at or i.ends_at or now))
+
+
+def public_events(
+    store: Store,
+    *,
+    kinds: Sequence[str],
+    keep: Callable[[ev.Event], bool] = lambda event: True,
+    after: int = 0,
+    since: datetime | None = None,
+    newest: bool = False,
+    limit: int = 100,
+) -> EventPage:
+    """Events of ``kinds`` that ``keep`` accepts: after the cursor ``after`` and detected after
+    ``since``, oldest first (or the ``limit`` newest, newest first)."""
+    with _reading(store) as session:
+        query = select(EventRow).where(EventRow.kind.in_(list(kinds)))
+        if since is not None:
+            query = query.where(EventRow.detected_at > since)
+        if newest:
+            query = query.order_by(EventRow.seq.desc())
+        else:
+            query = query.where(EventRow.seq > after).order_by(EventRow.seq)
+        found: list[tuple[int, ev.Event]] = []
+        for row in session.scalars(query.execution_options(yield_per=500)):
+            try:
+                event = ev.load(row.payload)
+            except (KeyError, TypeError, ValueError):  # a kind from a newer version: not ours to show
+                continue
+            if not keep(event):
+                continue
+            if len(found) == limit:
+                return EventPage(tuple(found), more=True)
+            found.append((row.seq, event))
+        return EventPage(tuple(found), more=False)
+
+
+def interruption_events(store: Store) -> tuple[ev.Event, ...]:
+    """Every planned interruption and every withdrawal, in the order they were recorded."""
+    kinds = (ev.InterruptionPlanned.kind, ev.InterruptionCancelled.kind)
+    with _reading(store) as session:
+        rows = session.scalars(select(EventRow).where(EventRow.kind.in_(kinds)).order_by(EventRow.seq))
+        return tuple(ev.load(row.payload) for row in rows)
 
 
 def upcoming_interruptions(store: Store, now: datetime) -> tuple[Interruption, ...]:

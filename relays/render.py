@@ -34,7 +34,14 @@ from .events import (
     UnattributedMessage,
 )
 
-FORMATS = {"telegram": "html", "slack": "mrkdwn", "apprise": "plain", "console": "plain", "memory": "plain"}
+FORMATS = {
+    "telegram": "html",
+    "slack": "mrkdwn",
+    "apprise": "plain",
+    "console": "plain",
+    "memory": "plain",
+    "webhook": "cloudevents",  # a CloudEvents JSON document for machines (relays.cloudevents)
+}
 TELEGRAM_LIMIT = 4096
 SLACK_LIMIT = 3900
 
@@ -172,7 +179,12 @@ def deadline_of(event: AlertClosed) -> datetime:
 
 def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
     """The message for ``event`` (``purpose``: notify / deadline_reminder / interruption_reminder /
-    interruption_start) in ``lang`` and format ``fmt`` (html, mrkdwn, plain)."""
+    interruption_start) in ``lang`` and format ``fmt`` (html, mrkdwn, plain, or cloudevents: the
+    event as data, for machines)."""
+    if fmt == "cloudevents":
+        from .cloudevents import envelope
+
+        return envelope(event, purpose)
     lang = lang if lang in _L else "fr"
     words = _L[lang]
     m = MARKUPS.get(fmt, MARKUPS["plain"])

@@ -42,8 +42,10 @@ from .channels.base import (
 )
 from .events import (
     AlertClosed,
+    AlertUpdated,
     BulletinPublished,
     Event,
+    InterruptionCancelled,
     InterruptionPlanned,
     SubscriberDeactivated,
     dump,
@@ -87,10 +89,12 @@ def _dead_here(worker: str | None) -> bool:
 
 def _root_event(event: Event, purpose: str) -> str | None:
     """The event whose message this one is threaded under, for the same subscriber."""
-    if isinstance(event, (BulletinPublished, AlertClosed)):
+    if isinstance(event, (BulletinPublished, AlertClosed, AlertUpdated)):
         return f"{event.alert_id}:opened"
     if isinstance(event, InterruptionPlanned) and purpose != Purpose.NOTIFY:
         return event.id
+    if isinstance(event, InterruptionCancelled):
+        return event.interruption_id
     return None
 
 

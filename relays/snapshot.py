@@ -1,6 +1,6 @@
 """What one look at the météo page saw: typed, immutable, independent of the page's markup.
 
-The parser (``meteo.py``) produces a :class:`Snapshot`; the lifecycle (``lifecycle.py``) diffs it
+The parser (``relays/meteo/``) produces a :class:`Snapshot`; the lifecycle (``relays/lifecycle/``) diffs it
 against the store. Keeping this boundary typed and frozen means the lifecycle never sees HTML and
 a redesign of the page only ever touches the parser.
 """

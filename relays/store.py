@@ -162,6 +162,17 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class WebhookSecretRow(Base):
+    """A webhook subscriber's signing secret (relays.webhook_secrets): apart from the subscriber's
+    row, so nothing that lists or exports subscribers can show it."""
+
+    __tablename__ = "webhook_secrets"
+
+    subscriber_id: Mapped[int] = mapped_column(Integer, ForeignKey("subscribers.id"), primary_key=True)
+    secret: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class InviteRow(Base):
     __tablename__ = "invites"
 

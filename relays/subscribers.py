@@ -32,8 +32,9 @@ from .logs import register_secrets
 from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
+from .webhook_secrets import issue as issue_secret
 
-CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console")
+CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console", "webhook")
 LANGS: tuple[str, ...] = ("fr", "en")
 ROLES: tuple[str, ...] = ("client", "admin")
 
@@ -113,11 +114,15 @@ def _parts(address: str) -> tuple[str, str, str, bool]:
 
 
 def mask_address(channel: str, address: str) -> str:
-    """An address fit for people and logs. Chat and channel ids are shown as they are; an Apprise
-    URL only by its scheme and server — ``json://hooks.example.org/…`` — never its credentials,
-    path, query (tokens, ``?+X-Api-Key=…`` headers) or a topic or token in the server's place
-    (``ntfy://…``, ``tgram://…``). Tables show the subscriber's id beside it, which tells them
-    apart."""
+    """An address fit for people and logs. Chat and channel ids are shown as they are; a URL (an
+    Apprise URL, a signed webhook's) only by its scheme and server — ``json://hooks.example.org/…``
+    — never its credentials, path, query (tokens, ``?+X-Api-Key=…`` headers) or a topic or token in
+    the server's place (``ntfy://…``, ``tgram://…``). Tables show the subscriber's id beside it,
+    which tells them apart."""
+    if channel == "webhook":  # its path, query and user info may be credentials too
+        from .channels.webhook import masked_url
+
+        return masked_url(address)
     if channel != "apprise":
         return address
     scheme, _, host, more = _parts(address)
@@ -130,9 +135,9 @@ def mask_address(channel: str, address: str) -> str:
 
 def address_secrets(channel: str, address: str) -> list[str]:
     """The parts of an address that are secret (for the logs' redaction, ``relays.logs``): for an
-    Apprise URL, the URL itself, its credentials, the server part when it is not a server's name,
+    Apprise or webhook URL, the URL itself, its credentials, the server part when it is not a server's name,
     its path segments but plain words, its query values and fragment; nothing for a chat id."""
-    if channel != "apprise":
+    if channel not in ("apprise", "webhook"):
         return []
     found = [address]
     scheme, server, host, _ = _parts(address)
@@ -243,6 +248,12 @@ def check_address(channel: str, address: str) -> str:
                 "(see https://github.com/caronc/apprise/wiki for URL forms)",
                 reason="bad_address",
             )
+    if channel == "webhook":
+        from .channels.webhook import url_problem
+
+        problem = url_problem(address)
+        if problem:
+            raise SubscriberError(problem, reason="bad_address")
     return address
 
 
@@ -321,6 +332,8 @@ def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscribe
     except IntegrityError as exc:
         shown = f"{spec.channel} {mask_address(spec.channel, spec.address)}"
         raise SubscriberError(f"{shown} is already subscribed", reason="already_subscribed") from exc
+    if spec.channel == "webhook":  # signs every post; shown once by the command that created it
+        issue_secret(session, row.id, now=now)
     return from_row(row)
 
 

@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "demo": ("bot.commands.demo", "poll the bundled sample scenario on 127.0.0.1 and print each event"),
     "ask": ("bot.commands.ask", "answer a question from the DGDDI fiches"),
-    "subscribers": ("bot.commands.subscribers", "add, list, remove or test subscribers"),
+    "subscribers": ("bot.commands.subscribers", "add, list, remove, test subscribers; new webhook secret"),
     "audit": (
         "bot.commands.audit",
         "per alert, which subscribers were told of the start and the end, and when",

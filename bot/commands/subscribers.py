@@ -1,8 +1,9 @@
-"""``subscribers add|list|remove|test``: manage who receives the alerts.
+"""``subscribers add|list|remove|test|secret``: manage who receives the alerts.
 
     prodouane-relay subscribers add --channel telegram --address -1001234 --client "Transit SA" \\
         --service "DELTA G" --service ICS2 --mode EDI --kind alert_closed --lang en
-Repeated options accumulate; no filter means everything.
+Repeated options accumulate; no filter means everything. A webhook subscriber's signing secret is
+printed once, by ``add``; ``secret ID`` replaces it with a new one, printed once too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bot.commands import summary
 from bot.output import printable
 from bot.settings import load_settings
 from relays import subscribers as subs
+from relays import webhook_secrets
 from relays.channels.base import DeliveryError, Outgoing
 from relays.enrolment import enrol
 from relays.errors import UsageError
@@ -30,8 +32,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     actions.required = True
 
     add = actions.add_parser("add", help="subscribe an address")
-    add.add_argument("--channel", required=True, choices=["telegram", "slack", "apprise", "console"])
-    add.add_argument("--address", required=True, help="chat id, channel id or Apprise URL")
+    add.add_argument(
+        "--channel", required=True, choices=["telegram", "slack", "apprise", "console", "webhook"]
+    )
+    add.add_argument("--address", required=True, help="chat id, channel id, Apprise URL or webhook URL")
     add.add_argument("--client", required=True, help="the client's name")
     add.add_argument("--eori", help="the client's EORI number")
     add.add_argument("--service", action="append", default=[], help="only these téléservices (repeatable)")
@@ -69,6 +73,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     test.add_argument("--db")
     test.set_defaults(func=run_test)
 
+    secret = actions.add_parser("secret", help="give a webhook subscriber a new signing secret")
+    secret.add_argument("subscriber", help="id or address")
+    secret.add_argument("--db")
+    secret.set_defaults(func=run_secret)
+
 
 def _relay(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
     return bootstrap(load_settings(), database_url=args.db, read_only=read_only)
@@ -88,11 +97,28 @@ def run_add(args: argparse.Namespace) -> int:
     )
     with _relay(args) as relay:  # joining mid-outage: the open alerts are owed too
         enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
-    s = enrolled.subscriber
+        s = enrolled.subscriber
+        secret = webhook_secrets.shown(relay.store, s.id) if s.channel == "webhook" else None
     shown = f"{s.channel} {printable(s.shown_address)}"
     print(f"subscriber {s.id}: {printable(s.client)} on {shown} — {_filters(s)}")
+    if secret:
+        _print_secret(secret)
     if enrolled.owed:
         print(f"{enrolled.owed} message(s) about what is already open or planned are queued for it")
+    return 0
+
+
+def _print_secret(secret: str) -> None:
+    print(f"signing secret (Standard Webhooks): {secret}")
+    print("give it to the receiver now: it is never shown again (`subscribers secret ID` makes a new one)")
+
+
+def run_secret(args: argparse.Namespace) -> int:
+    with _relay(args) as relay:
+        s = _one(relay.store, args.subscriber)
+        secret = webhook_secrets.rotate(relay.store, s.id, now=datetime.now(UTC))
+    print(f"subscriber {s.id} ({s.client}, {s.shown_address}): the old signing secret no longer verifies")
+    _print_secret(secret)
     return 0
 
 

@@ -68,6 +68,8 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         if tag_of(el) in html.PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
             _drop(el)
     statuses, tables = table.status_tables(root)
+    listed, lists = table.status_lists(page)
+    statuses, tables = statuses + listed, tables | lists
     found = html.messages(page, tables)
     with around(lambda: _reference_day(found)):
         built = items.build(found, statuses, table.vocabulary(statuses))

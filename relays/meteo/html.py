@@ -206,7 +206,13 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         return box
     inline = tag_of(heading) in ("strong", "b")
     extra = len(text_of(box)) - len(text_of(heading))
-    if (extra > 160 and not inline) or not any(text_of(sibling) for sibling in box.itersiblings()):
+    # a table row is one message: its other cells (date, type, téléservice, mode) before or after
+    neighbours = (
+        list(box.itersiblings(preceding=True)) + list(box.itersiblings())
+        if tag_of(box) in ("td", "th")
+        else list(box.itersiblings())
+    )
+    if (extra > 160 and not inline) or not any(text_of(sibling) for sibling in neighbours):
         return box
     rank = HEADING_TAGS.get(tag_of(heading), 7)
     for other in parent.xpath(_HEADING_XPATH):
@@ -325,7 +331,11 @@ def _take_back(previous: _Block, block: _Block, container: HtmlElement) -> None:
         previous.texts.extend(reversed(moved))
 
 
-def _blocks(stream: list[_Token]) -> list[_Block]:
+def _blocks(stream: list[_Token], page: HtmlElement | None = None) -> list[_Block]:
+    """The page's titled blocks. A page with no title at all (a text version: messages as lines in
+    a ``<pre>``, a bare list) is one untitled block, whose lines ``_dated_paragraphs`` reads."""
+    if page is not None and not any(isinstance(token, _Heading) for token in stream):
+        stream = [_Heading(0, "", page, None), *stream]
     blocks: list[_Block] = []
     stack: list[_Block] = []
     for token in stream:
@@ -445,6 +455,13 @@ def _bulletin_lines(block: _Block, message: Message) -> list[Message]:
     return parts
 
 
+_RULE = re.compile(r"[\s\-=_*~#.·•]{3,}")
+
+
+def _has_time(line: str) -> bool:
+    return any(found.has_time for found in find_datetimes(line))
+
+
 def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
     """Messages written as lines under one section heading ("Messages du SAU").
 
@@ -468,8 +485,11 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
             groups.append([line, following])  # a title, then its date line
             index += 2
             continue
-        if _DATE_LED.match(line):
-            groups.append([line])
+        previous = lines[index - 1] if index else ""
+        after_rule = not index or _RULE.fullmatch(previous) is not None
+        titled = len(line) <= 100 and (after_rule or line.startswith("[")) and _has_time(line)
+        if _DATE_LED.match(line) or (titled and classify(line) is not ItemKind.INFORMATION):
+            groups.append([line])  # "[BIP N°1] DELTA H7 - 31/03/26 - 11:30" after a rule: its own date
         elif groups:
             groups[-1].append(line)
         index += 1
@@ -541,7 +561,7 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
     """Every titled block of the page (messages and section headings alike) in reading order."""
     out: list[Message] = []
     index_of: dict[int, int] = {}
-    for block in _blocks(tokens(page, tables)):
+    for block in _blocks(tokens(page, tables), page):
         if _teaser(block):
             continue
         own = Message(

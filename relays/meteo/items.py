@@ -44,10 +44,13 @@ def _kind(message: Message) -> tuple[ItemKind, str]:
     kind = classify(message.title, message.body)
     if kind is not ItemKind.INFORMATION:
         return kind, f"title words ({message.title[:60]!r})"
-    if message.labels:
-        kind = classify(" ".join([*message.labels, message.title]), message.body)
+    kinds = [
+        label for label in message.labels if is_label_only(label)
+    ]  # not a status chip "X : indisponible"
+    if kinds:
+        kind = classify(" ".join([*kinds, message.title]), message.body)
         if kind is not ItemKind.INFORMATION:
-            return kind, f"badge {' / '.join(message.labels)!r}"
+            return kind, f"badge {' / '.join(kinds)!r}"
     return kind, "no kind word in the title, badges or opening words"
 
 
@@ -130,9 +133,15 @@ def _alert_level(
     for label in message.labels:
         if level := find_level(label):
             return level, f"badge {label!r}"
-    statements = [c for c in clauses(message.body) if not _DATE_LABEL.fullmatch(c) and not _date_only(c)]
-    for clause in statements[:2]:  # the opening statement ("Le CID déclenche une alerte rouge")
-        if (level := requalified_level(clause) or find_level(clause)) and "CAS" not in clause.split():
+    # the opening statements ("Le CID déclenche une alerte rouge", "Niveau : alerte rouge."), past
+    # the message's own metadata (dates, the type, the téléservice and mode cells of a row)
+    statements = [c for c in clauses(message.body) if len(c.split()) > 1 and not _date_only(c)]
+    for clause in statements[:3]:
+        if _CONDITIONAL_LEVEL.search(clause):
+            continue
+        if level := requalified_level(clause) or (
+            find_level(clause) if _LEVEL_STATED.search(clause) else None
+        ):
             return level, "opening words of the text"
     if level := _level_from_table(services, modes, statuses):
         return None, f"not stated by the message (the status table shows {level}: used if it opens an alert)"
@@ -213,6 +222,8 @@ def _date_line(body: str) -> datetime | None:
     return None
 
 
+_LEVEL_STATED = re.compile(r"\b(?:ALERTE|NIVEAU|ALERT|LEVEL)\b")
+_CONDITIONAL_LEVEL = re.compile(r"\b(?:EN\s+CAS\s+D|SI|S\s?IL|IF|IN\s+CASE)\b")
 _DATE_LABEL = re.compile(
     r"(?:DATE\s+DE\s+(?:PUBLICATION|MISE\s+A\s+JOUR)|PUBLIE\s+LE|MIS\s+A\s+JOUR\s+LE|DATE)\W*"
 )

@@ -137,6 +137,36 @@ def status_tables(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlEleme
     return statuses, tables
 
 
+def _state_of_text(text: str) -> ServiceState:
+    folded = fold(text.rsplit(":", 1)[-1] if ":" in text else text)
+    for rx, state in _STATE_WORDS:
+        if rx.search(folded):
+            return state
+    return ServiceState.UNKNOWN
+
+
+def status_lists(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlElement]]:
+    """Statuses written as a list rather than a table ("DELTA IE · EDI et DTI : disponible", one
+    badge or item per téléservice): read like a table, and not taken for messages."""
+    statuses: list[ServiceStatus] = []
+    lists: set[HtmlElement] = set()
+    for container in root.iter("ul", "ol", "dl"):
+        found: list[ServiceStatus] = []
+        for entry in container:
+            text = text_of(entry)
+            if not text or len(text) > 80:
+                continue
+            services = find_services(text)
+            state = _state_of_text(text)
+            if services and state is not ServiceState.UNKNOWN:
+                modes = find_modes(text) or MODES
+                found.extend(ServiceStatus(s, m, state, text) for s in services for m in modes)
+        if len({s.service for s in found}) >= 2 and len(found) >= 0.5 * len(container):
+            lists.add(container)
+            statuses.extend(found)
+    return statuses, lists
+
+
 def vocabulary(statuses: list[ServiceStatus]) -> tuple[str, ...]:
     """The names the table uses that the alias table does not know, in table order."""
     out: list[str] = []

@@ -260,3 +260,38 @@ async def test_the_outbox_keeps_event_order_per_subscriber_when_the_alert_is_bei
     assert texts.index("🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>") < texts.index(
         "ℹ️ <b>BIP n°1 — DELTA G (EDI) · alerte rouge</b>"
     )
+
+
+async def test_a_requalification_is_told_in_the_alerts_thread_and_later_bulletins_carry_the_new_level(
+    store: Store,
+) -> None:
+    def page(*bips: str) -> bytes:
+        inner = "".join(
+            f"<div><h4>{title}</h4><p>Publié le {when}</p><p>{text}</p></div>" for title, when, text in bips
+        )
+        return (
+            "<html><body><h2>Messages</h2><article><h3>ALERTE ROUGE – DELTA G – EDI</h3>"
+            f"<p>Publié le 03/12/2026 à 10h32</p><p>Les déclarations EDI ne sont pas traitées.</p>{inner}</article>"
+            "</body></html>"
+        ).encode()
+
+    bip1 = ("BIP n°1 – DELTA G", "03/12/2026 à 11h30", "L'alerte rouge est requalifiée en alerte noire.")
+    bip2 = ("BIP n°2 – DELTA G", "03/12/2026 à 12h30", "Les analyses se poursuivent.")
+    subs.add(store, channel="telegram", address="101", client="Tout")
+    subs.add(store, channel="telegram", address="102", client="Fins seulement", kinds=["alert_closed"])
+    with FakeTelegram() as tg:
+        async with TelegramChannel(tg.token, base_url=f"{tg.url}/bot") as channel:
+            sender = Sender(store, {"telegram": channel})
+            for body in (page(), page(bip1), page(bip1, bip2)):
+                record(store, body)
+                await sender.drain()
+        told = tg.sent_to(101)
+    assert [m["text"].splitlines()[0] for m in told] == [
+        "🔴 <b>ALERTE ROUGE — DELTA G (EDI)</b>",
+        "⚫ <b>Alerte requalifiée en alerte noire — DELTA G (EDI)</b>",
+        "ℹ️ <b>BIP n°1 — DELTA G (EDI) · alerte noire</b>",
+        "ℹ️ <b>BIP n°2 — DELTA G (EDI) · alerte noire</b>",
+    ]
+    alert = told[0]["message_id"]
+    assert [m["reply_to_message_id"] for m in told] == [None, alert, alert, alert]
+    assert tg.sent_to(102) == []  # who wants only the ends is not told of a requalification

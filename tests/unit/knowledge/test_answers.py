@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer
+from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer, consider, verdict
 
 
 def test_an_answer_quotes_a_passage_and_cites_it() -> None:
@@ -32,7 +32,7 @@ def test_an_english_question_gets_an_english_lead_and_the_official_french_text()
     result = answer("Can I trigger the fallback procedure at night?")
     assert result.lang == "en"
     first, lead = result.text.splitlines()[:2]
-    assert first.startswith("In short: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
+    assert first.startswith("Yes: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
     assert lead.startswith("According to DGDDI")
 
 
@@ -70,7 +70,7 @@ def test_answers_are_passages_not_documents() -> None:
 def test_the_general_self_trigger_answer_says_where_gamma_differs() -> None:
     result = answer("Puis-je auto-déclencher la procédure de secours ?")
     assert result.sources[0].doc == "fiche-1"
-    assert "est de droit" in result.text
+    assert "est de droit" in result.text or "auto-déclenchée dans deux cas" in result.text
     assert "Pour GAMMA" in result.text and "service des douanes qui décide" in result.text
     assert any(s.doc == "gamma" and s.section == "iv-1" for s in result.sources)
 
@@ -122,9 +122,6 @@ def test_a_yes_no_question_the_fiche_denies_gets_no_first() -> None:
     assert result.sources[0].doc == "fiche-1"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="open: this contextual question declines at 0.37 since names weigh half a word"
-)
 def test_everyday_words_and_details_do_not_make_the_engine_decline() -> None:
     result = answer(
         "Il est 2h du matin un dimanche, je peux auto-déclencher la procédure de secours ou je dois attendre lundi ?"
@@ -151,3 +148,63 @@ def test_answers_are_fast_once_the_index_is_built() -> None:
     for _ in range(20):
         answer("Dans quel délai réintégrer les déclarations ?")
     assert (time.perf_counter() - start) / 20 < 0.1
+
+
+def test_a_may_i_question_granted_by_the_fiche_gets_yes_first() -> None:
+    result = answer("Can I trigger the fallback procedure at night?")
+    assert result.text.startswith("Yes: « Vous pouvez déclencher la procédure de secours 24 heures sur 24")
+
+
+def test_a_question_asking_when_gets_no_yes_or_no() -> None:
+    first = answer("Quand puis-je auto-déclencher la procédure de secours ?").text.splitlines()[0]
+    assert first.startswith("En bref : ")
+
+
+def test_only_the_cid_publishes_alerts_reads_as_no() -> None:
+    # what the engine would say, whatever the threshold makes of its confidence
+    result = consider("Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?").candidate
+    assert result is not None
+    assert result.text.startswith("Non : « La publication d'une alerte sur la météo informatique ne peut être effectuée que par le CID.")
+
+
+def test_a_how_long_question_leads_with_the_delay() -> None:
+    first = answer("How long do I have to reintegrate declarations into Delta X?").text.splitlines()[0]
+    assert "sous 24 heures après le message de fin d'alerte" in first
+
+
+def test_a_box_is_answered_with_what_to_write_in_it() -> None:
+    first = answer("What goes in box 31 of the SAD during the fallback procedure?").text.splitlines()[0]
+    assert first.startswith("In short: « en case 31 du DAU E/S : le numéro de la demande d'assistance")
+    assert "cachet spécial" in first
+
+
+def test_an_answer_stays_within_about_1200_characters() -> None:
+    for question in ("Que mettre en case 31 du DAU ?", "Comment créer un compte sur Prodouane ?", "GAMMA : formulaire d'adhésion ?"):
+        assert len(answer(question).text) <= 1250, question
+
+
+def test_a_yes_no_question_leads_with_the_sentence_that_says_no() -> None:
+    result = answer("Faut-il une autorisation du bureau pour la facilité OEA ?")
+    assert result.text.startswith("Non : « Bien qu'aucune autorisation ne soit requise pour en bénéficier")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "question", "said"),
+    [
+        ("La publication d'une alerte ne peut être effectuée que par le CID.", "Notre transitaire peut publier une alerte ?", "no"),
+        ("Vous pouvez déclencher la procédure de secours 24 heures sur 24.", "Can I trigger it at night?", "yes"),
+        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Le bureau doit-il m'autoriser ?", "no"),
+        # a sentence that lifts an obligation does not forbid: no "non" to a "may I" question
+        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Puis-je auto-déclencher ?", None),
+        ("Le passage en procédure de secours n'est pas nécessaire.", "Je dois quand même passer en secours ?", "no"),
+        ("Vous pouvez déclencher la procédure de secours.", "Quand puis-je déclencher ?", None),
+        ("Les déclarations doivent être réintégrées sous 24 heures.", "Dois-je réintégrer mes déclarations ?", None),
+    ],
+)
+def test_what_a_sentence_says_to_a_yes_no_question(sentence: str, question: str, said: str | None) -> None:
+    assert verdict(sentence, question) == said
+
+
+def test_a_may_i_question_is_not_answered_no_by_a_sentence_about_something_else() -> None:
+    first = answer("Delta X export en panne, puis-je auto-déclencher ?").text.splitlines()[0]
+    assert not first.startswith("Non")

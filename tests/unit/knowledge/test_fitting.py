@@ -1,0 +1,46 @@
+"""The fitting of the ranker, the sentence model and the decline model (plain numpy, small data)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge.fitting import Row, calibration, choose_threshold, fit_logistic, fit_ranker, fit_sentences
+
+
+def test_the_ranker_learns_which_signal_points_at_the_right_section() -> None:
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(200, 10, 2))
+    right = np.zeros((200, 10))
+    right[np.arange(200), features[:, :, 0].argmax(axis=1)] = 1  # signal 0 decides, signal 1 is noise
+    w = fit_ranker(features, right)
+    assert w[0] > 1.0 and abs(w[1]) < 0.3
+
+
+def test_the_sentence_model_handles_sections_of_different_lengths() -> None:
+    rows = [
+        (np.array([[1.0], [0.0], [0.0]]), np.array([1.0, 0.0, 0.0])),
+        (np.array([[0.0], [1.0]]), np.array([0.0, 1.0])),
+    ]
+    assert fit_sentences(rows)[0] > 0
+
+
+def test_the_decline_model_is_a_probability_that_rises_with_the_evidence() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(400, 1))
+    y = (x[:, 0] + rng.normal(scale=0.5, size=400) > 0).astype(float)
+    model = fit_logistic(x, y)
+    low, high = model.predict(np.array([[-2.0], [2.0]]))
+    assert 0.0 < low < 0.2 and 0.8 < high < 1.0
+
+
+def test_the_threshold_weighs_a_wrong_answer_more_than_a_decline() -> None:
+    rows = [Row("f", np.zeros(1), right, True) for right in (True, True, False, True)]
+    probs = np.array([0.9, 0.8, 0.7, 0.6])
+    # answering down to 0.6 gains one right answer for one wrong one: not worth it at cost 2
+    assert 0.7 < choose_threshold(rows, probs) <= 0.8
+
+
+def test_the_calibration_table_counts_and_shares_per_bin() -> None:
+    table = calibration(np.array([0.95, 0.92, 0.1]), [True, False, False])
+    top = next(b for b in table if b["bin"] == "0.9-1.0")
+    assert top["n"] == 2 and top["right"] == 0.5
