@@ -37,6 +37,7 @@ COMMANDS: dict[str, list[str]] = {
     "subscribers add": ["subscribers", "add", "--channel", "console", "--address", "desk", "--client", "D"],
     "subscribers remove": ["subscribers", "remove", "1"],
     "subscribers test": ["subscribers", "test", "1"],
+    "subscribers secret": ["subscribers", "secret", "1"],
     "audit": ["audit"],
     "invite": ["invite", "Transit SA"],
     "invite --list": ["invite", "--list"],
