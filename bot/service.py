@@ -146,8 +146,9 @@ def preflight(settings: Settings, *, bind: bool = False) -> None:
         ) from exc
     beyond = [sockaddr[0] for *_, sockaddr in found if not _loopback(str(sockaddr[0]))]
     if beyond and settings.status_token is None and not settings.status_public:
+        where = host if beyond[0] == host else f"{host} ({beyond[0]})"
         raise ConfigError(
-            f"the status page (client names, chat ids) would be served on {host} ({beyond[0]}), beyond "
+            f"the status page (client names, chat ids) would be served on {where}, beyond "
             "this machine, without a token: set PRODOUANE_RELAY_STATUS_TOKEN, or "
             "PRODOUANE_RELAY_STATUS_PUBLIC=true if it is meant to be open",
             reason="status_exposed",

@@ -212,10 +212,9 @@ RECENT_CLOSED = 50
 class Store:
     """The relay's database. Build it with :meth:`open`; nothing connects at import time."""
 
-    def __init__(self, engine: Engine, *, read_only: bool = False) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
-        self.read_only = read_only
         #: whether a write failed for a storage fault and none has gone through since (see ``run``)
         self.health = storage.StoreHealth(engine.url)
 
@@ -244,7 +243,7 @@ class Store:
                 "(`prodouane-relay db upgrade` creates it)",
                 reason="empty",
             )
-        store = cls(engine, read_only=read_only)
+        store = cls(engine)
         try:
             if read_only:
                 current, head = migrations.current(store.engine), migrations.head()
