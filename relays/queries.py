@@ -27,6 +27,7 @@ from .audit import AuditRow, audit
 from .errors import StoreError
 from .fanout import withdrawn
 from .outbox import DeliveryStatus
+from .storage import store_fault
 from .store import AlertRow, DeliveryRow, EventRow, SourceRow, Store, SubscriberRow
 
 __all__ = [
@@ -222,8 +223,10 @@ def _reading(store: Store) -> Iterator[Session]:
     try:
         with store.sessions() as session:
             yield session
-    except SQLAlchemyError as exc:
-        raise StoreError(f"the store cannot be read: {exc}", reason="unreadable") from exc
+    except SQLAlchemyError as exc:  # one line: the fault named when it is the storage's
+        orig = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        fault = store_fault(exc, store.engine.url)
+        raise fault or StoreError(f"the store cannot be read: {orig[0]}", reason="unreadable") from exc
 
 
 def ping(store: Store) -> str | None:
