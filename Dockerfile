@@ -5,14 +5,16 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY knowledge ./knowledge
 COPY relays ./relays
 COPY bot ./bot
-RUN pip wheel --wheel-dir /wheels .
+RUN pip wheel --wheel-dir /wheels -c constraints.txt .
 
 # --- runtime stage: only the installed wheels --------------------------------------------------
 FROM python:3.11-slim
+# The web server listens on every interface of the container, so `run` refuses to start without
+# PRODOUANE_RELAY_STATUS_TOKEN (or PRODOUANE_RELAY_STATUS_PUBLIC=true, if an open page is meant).
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     PRODOUANE_RELAY_DATA_DIR=/data PRODOUANE_RELAY_WEB_HOST=0.0.0.0 PRODOUANE_RELAY_WEB_PORT=8080
 RUN useradd --system --uid 10001 --home-dir /data --create-home relay

@@ -69,6 +69,7 @@ def bootstrap(
     clock: Clock | None = None,
     metrics: Metrics | None = None,
     one_off: bool = False,
+    read_only: bool = False,
 ) -> Relay:
     """The relay these settings describe; every keyword replaces the part it names.
 
@@ -76,7 +77,9 @@ def bootstrap(
     those the tokens enable; ``console``: where the console channel writes (stdout by default);
     ``source_name`` names the polled source in the store;
     ``clock`` for every part that reads the time; ``one_off``: a command beside ``run`` (``replay
-    --deliver``, ``demo``), which gets a name of its own rather than this instance's.
+    --deliver``, ``demo``), which gets a name of its own rather than this instance's;
+    ``read_only``: a command that only reads opens the store without writing anything (a SQLite
+    file read-only and not created, no migration), so it works on a read-only copy.
     """
     return Relay(
         settings,
@@ -88,6 +91,7 @@ def bootstrap(
         clock=clock or _now,
         metrics=metrics,
         one_off=one_off,
+        read_only=read_only,
     )
 
 
@@ -106,6 +110,7 @@ class Relay:
         clock: Clock,
         metrics: Metrics | None,
         one_off: bool,
+        read_only: bool = False,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -118,6 +123,7 @@ class Relay:
             f"{host}:{pid}:{uuid.uuid4().hex[:8]}" if one_off else settings.instance_id or f"{host}:{pid}"
         )
         self._database_url = database_url
+        self._read_only = read_only
         self._console = console
         given: dict[str, Any] = {"store": store, "channels": channels, "metrics": metrics}
         for name, part in given.items():
@@ -128,8 +134,9 @@ class Relay:
     # --- the parts ------------------------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        """The database (migrated to the latest schema when opened)."""
-        return Store.open(self._database_url or self.settings.resolved_database_url())
+        """The database (migrated to the latest schema when opened, unless read-only)."""
+        url = self._database_url or self.settings.resolved_database_url(create=not self._read_only)
+        return Store.open(url, read_only=self._read_only)
 
     @cached_property
     def metrics(self) -> Metrics:

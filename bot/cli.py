@@ -5,7 +5,9 @@ one line of help) and imports only the module of the command being run, which im
 needs at its top; ``--help`` and argument errors import none of them, so they load no database,
 HTTP or chat library. Every failure a user can cause ends as one line on stderr and a non-zero
 exit, never a traceback: our errors (:mod:`relays.errors`) are translated here, exit 2 for a
-:class:`UsageError`, 1 for any other.
+:class:`UsageError`, 1 for any other; a storage fault that reached this edge untranslated (a
+damaged file found mid-command) is named by :func:`relays.storage.store_fault`, a file system
+error by its path; anything else is a bug, still one line (its traceback is logged with ``-v``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import NoReturn
 
 from bot.commands import COMMANDS
 from relays.errors import RelayError, UsageError
-from relays.logs import configure_logging
+from relays.logs import configure_logging, redact
 
 # UsageError is named here too for the command modules that still import it from the CLI.
 __all__ = ["UsageError", "build_parser", "main"]
@@ -61,16 +63,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     # JSON lines when stderr is not a terminal, tokens redacted, httpx kept below INFO (a Telegram
     # URL carries the bot token). `run` re-applies it with the configured level.
     configure_logging(logging.DEBUG if args.verbose else logging.WARNING)
+    name = " ".join(word for word in (args.command, getattr(args, "action", None)) if word)
     try:
         return int(args.func(args))
     except RelayError as exc:  # ours, translated at this edge: one line, no traceback
-        print(f"prodouane-relay {args.command}: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, UsageError) else 1
+        return _fail(name, exc, 2 if isinstance(exc, UsageError) else 1)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:  # `prodouane-relay … | head`: the reader left, not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if "sqlalchemy" in sys.modules:
+            from relays.storage import store_fault
+
+            if (fault := store_fault(exc)) is not None:
+                return _fail(name, fault, 1)
+        if isinstance(exc, OSError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            return _fail(name, f"{exc.strerror or exc}{where}", 1)
+        logging.getLogger("bot.cli").debug("unexpected error", exc_info=exc)
+        return _fail(name, f"unexpected error {type(exc).__name__}: {exc} (run with -v for the details)", 1)
+
+
+def _fail(command: str, error: object, code: int) -> int:
+    """One line on stderr, whatever the message holds, and the exit code."""
+    print(f"prodouane-relay {command}: {redact(' '.join(str(error).split()))}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,16 +18,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any, Protocol
 
+from relays import queries
 from relays.errors import ConfigError
+from relays.logs import register_secrets
 from relays.scheduler import add_poll_job, build_scheduler
 
 from .bootstrap import Relay
+from .settings import Settings
 from .web import Route, build_web_app, start_web, stop_web
 
 log = logging.getLogger(__name__)
@@ -77,6 +82,18 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
     async with AsyncExitStack() as stack:
         stack.push_async_callback(relay.aclose)
         chosen = frontends(relay)  # a configuration error stops here, before anything starts
+        # invite codes and subscribers' address secrets, from before this process started: no log shows them
+        register_secrets(await asyncio.to_thread(queries.secrets, relay.store))
+        for frontend in chosen:
+            stack.push_async_callback(frontend.aclose)
+        if settings.web_enabled:  # first: a port in use stops the process before anything is polled
+            routes = [route for frontend in chosen for route in frontend.routes]
+            runner = await start_web(
+                build_web_app(relay, routes=routes), settings.web_host, settings.web_port
+            )
+            stack.push_async_callback(stop_web, runner)
+            host, port = runner.addresses[0][:2]
+            log.warning("web server on http://%s:%s (status page, /healthz, /readyz, /metrics)", host, port)
         scheduler = build_scheduler()
         if settings.poller_enabled:
             add_poll_job(
@@ -86,16 +103,6 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
             tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
-        for frontend in chosen:
-            stack.push_async_callback(frontend.aclose)
-        if settings.web_enabled:
-            routes = [route for frontend in chosen for route in frontend.routes]
-            runner = await start_web(
-                build_web_app(relay, routes=routes), settings.web_host, settings.web_port
-            )
-            stack.push_async_callback(stop_web, runner)
-            host, port = runner.addresses[0][:2]
-            log.warning("web server on http://%s:%s (status page, /healthz, /readyz, /metrics)", host, port)
         for frontend in chosen:
             await _start(frontend, tasks)
         log.warning(
@@ -111,6 +118,62 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def preflight(settings: Settings, *, bind: bool = False) -> None:
+    """Refuse, before anything starts or connects, what ``run`` cannot run with (``config check``
+    calls it too): the chat front-ends' configuration, a web host that does not resolve, a status
+    page served beyond this machine without ``STATUS_TOKEN`` (unless ``STATUS_PUBLIC`` says it is
+    meant), and with ``bind`` a web port already in use. Raises :class:`ConfigError`.
+    """
+    if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
+        from .telegram_app import check_settings
+
+        check_settings(settings)
+    if settings.slack_bot_token is not None and settings.slack_mode != "off":
+        from .slack_app import check_settings as check_slack
+
+        check_slack(settings)
+    if not settings.web_enabled:
+        return
+    host, port = settings.web_host, settings.web_port
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError) as exc:
+        raise ConfigError(
+            f"PRODOUANE_RELAY_WEB_HOST={host} cannot be resolved ({getattr(exc, 'strerror', None) or exc})",
+            reason="web_host",
+        ) from exc
+    beyond = [sockaddr[0] for *_, sockaddr in found if not _loopback(str(sockaddr[0]))]
+    if beyond and settings.status_token is None and not settings.status_public:
+        where = host if beyond[0] == host else f"{host} ({beyond[0]})"
+        raise ConfigError(
+            f"the status page (client names, chat ids) would be served on {where}, beyond "
+            "this machine, without a token: set PRODOUANE_RELAY_STATUS_TOKEN, or "
+            "PRODOUANE_RELAY_STATUS_PUBLIC=true if it is meant to be open",
+            reason="status_exposed",
+        )
+    if bind and port:
+        for family, kind, proto, _, sockaddr in found:
+            with socket.socket(family, kind, proto) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp does
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                try:
+                    sock.bind(sockaddr)
+                except OSError as exc:
+                    raise ConfigError(
+                        f"cannot listen on {host}:{port} (PRODOUANE_RELAY_WEB_HOST/WEB_PORT): "
+                        f"{exc.strerror or exc}",
+                        reason="web_port",
+                    ) from exc
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def poll_job(relay: Relay) -> Callable[[], Awaitable[None]]:

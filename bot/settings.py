@@ -7,10 +7,14 @@ are the setting names in lower case (``meteo_url = "…"``).
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -22,7 +26,16 @@ from pydantic_settings import (
 )
 
 from relays.errors import ConfigError
+from relays.logs import register_secrets
 
+PREFIX = "PRODOUANE_RELAY_"
+#: Variables with our prefix that are not settings: the file's name, and the test suite's server.
+NOT_SETTINGS = frozenset({f"{PREFIX}CONFIG", f"{PREFIX}TEST_PG"})
+#: An administrator: a Telegram user id, or a Slack user id.
+ADMIN = re.compile(r"telegram:\d{1,20}|slack:[UW][A-Z0-9]{2,30}")
+DAY = 86400.0
+#: Query parameters whose value is a credential (masked by ``config check``, redacted from logs).
+SECRET_QUERY = re.compile(r"(?i)token|key|secret|pass|pwd|auth|sig|session|credential|jwt")
 DEFAULT_METEO_URL = "https://www.douane.gouv.fr/meteo/prodouane/pages/meteo"
 #: False while :meth:`Settings.defaults` builds settings that ignore the environment and the file.
 _CONFIGURED: ContextVar[bool] = ContextVar("configured", default=True)
@@ -37,10 +50,14 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite under data_dir")
     data_dir: Path = Field(Path("data"), description="where the embedded SQLite file lives")
-    poll_interval: float = Field(60.0, gt=0, description="seconds between polls")
-    poll_jitter: float = Field(5.0, ge=0, description="random seconds added to each poll")
-    http_timeout: float = Field(20.0, gt=0)
-    max_backoff: float = Field(900.0, gt=0, description="longest wait between failed polls, seconds")
+    poll_interval: float = Field(60.0, gt=0, le=DAY, allow_inf_nan=False, description="seconds between polls")
+    poll_jitter: float = Field(
+        5.0, ge=0, le=DAY, allow_inf_nan=False, description="random seconds added to each poll"
+    )
+    http_timeout: float = Field(20.0, gt=0, le=3600, allow_inf_nan=False)
+    max_backoff: float = Field(
+        900.0, gt=0, le=DAY, allow_inf_nan=False, description="longest wait between failed polls, seconds"
+    )
     degraded_after: int = Field(3, ge=1, description="bad polls in a row before SourceDegraded")
     close_after_absent: int = Field(
         3, ge=1, description="healthy polls without an alert before its end is inferred"
@@ -51,7 +68,9 @@ class Settings(BaseSettings):
         30, ge=1, le=30, description="messages/s this instance may send (with N senders, 30/N each)"
     )
     slack_bot_token: SecretStr | None = None
-    webhook_timeout: float = Field(15.0, gt=0, description="seconds a webhook receiver has to answer")
+    webhook_timeout: float = Field(
+        15.0, gt=0, le=3600, allow_inf_nan=False, description="seconds a webhook receiver has to answer"
+    )
     slack_api_url: str = "https://slack.com/api/"
     telegram_webhook_url: str | None = Field(
         None,
@@ -75,6 +94,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="address the web server listens on")
     web_port: int = Field(8080, ge=0, le=65535)
     status_token: SecretStr | None = Field(None, description="token required by the status page, if set")
+    status_public: bool = Field(
+        False, description="serve the status page beyond loopback without STATUS_TOKEN, on purpose"
+    )
     api_public: bool = Field(
         False, description="serve the feeds, the calendar and the JSON API without the status token"
     )
@@ -97,10 +119,27 @@ class Settings(BaseSettings):
     @field_validator("meteo_url")
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("is empty: give the météo page's URL (or leave the setting out)")
         for url in value:
             if not url.startswith(("http://", "https://")):
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return value
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            if not ADMIN.fullmatch(entry):
+                raise ValueError(f"{entry!r} is not an admin id (telegram:123456789 or slack:U0123ABCD)")
+        return value
+
+    @field_validator("web_host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty (127.0.0.1 to serve this machine only)")
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(
@@ -129,22 +168,98 @@ class Settings(BaseSettings):
         finally:
             _CONFIGURED.reset(token)
 
-    def resolved_database_url(self) -> str:
+    def secrets(self) -> list[str]:
+        """Every secret value this configuration holds: the tokens, the database's password, the
+        credentials and token-like query values of the météo URLs (for the logs' redaction)."""
+        out = [v.get_secret_value() for v in vars(self).values() if isinstance(v, SecretStr)]
+        for url in [*self.meteo_url, self.database_url or ""]:
+            parts = urlsplit(url)
+            out += [parts.password or ""]
+            out += [v for k, v in parse_qsl(parts.query) if SECRET_QUERY.search(k)]
+        return [value for value in out if value]
+
+    def resolved_database_url(self, *, create: bool = True) -> str:
+        """The database URL: the configured one, else the SQLite file under ``data_dir`` — whose
+        folder is created unless ``create`` is False (a reading command creates nothing)."""
         if self.database_url:
             return self.database_url
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        folder = self.data_dir
+        if folder.exists() and not folder.is_dir():
+            raise ConfigError(f"PRODOUANE_RELAY_DATA_DIR={folder} is not a folder", reason="data_dir")
+        if not create and not folder.is_dir():
+            raise ConfigError(
+                f"PRODOUANE_RELAY_DATA_DIR={folder} does not exist: no store has been created there "
+                "(`prodouane-relay db upgrade` creates it)",
+                reason="data_dir",
+            )
+        if create:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    f"PRODOUANE_RELAY_DATA_DIR={folder} cannot be created: {exc.strerror or exc}",
+                    reason="data_dir",
+                ) from exc
+        return self.embedded_database_url()
+
+    def embedded_database_url(self) -> str:
+        """The SQLite file under ``data_dir`` (used when ``database_url`` is not set)."""
         return f"sqlite:///{self.data_dir.resolve() / 'prodouane-relay.sqlite3'}"
+
+
+def mask_url(url: str) -> str:
+    """``url`` fit to be shown: its password and its token-like query values masked."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = urlencode(
+        [
+            (k, "***" if SECRET_QUERY.search(k) else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ],
+        safe="*",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def _check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a ``PRODOUANE_RELAY_*`` variable that names no setting (a typo would be ignored), and
+    a configuration file that is not there."""
+    known = set(Settings.model_fields)
+    for key in sorted(environ):
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX) :].lower()
+        if name in known or key in NOT_SETTINGS:
+            continue
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {PREFIX}{close[0].upper()}?)" if close else ""
+        raise ConfigError(f"unknown setting {key}{hint}", reason="unknown_setting")
+    config = environ.get(f"{PREFIX}CONFIG")
+    if config is not None:
+        path = Path(config)
+        if not path.is_file():
+            what = "is a folder" if path.is_dir() else "does not exist"
+            raise ConfigError(f"{PREFIX}CONFIG={config}: the file {what}", reason="unreadable")
 
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from the environment and config file; a bad value becomes one readable error."""
+    _check_environment(os.environ)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise ConfigError(
-            f"bad setting PRODOUANE_RELAY_{name.upper()}: {first['msg']}", reason="bad_setting"
-        ) from exc
+        if first["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(name, Settings.model_fields, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            where = os.environ.get(f"{PREFIX}CONFIG", "the configuration")
+            raise ConfigError(f"unknown setting {name!r} in {where}{hint}", reason="unknown_setting") from exc
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigError(f"bad setting {PREFIX}{name.upper()}: {message}", reason="bad_setting") from exc
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read the configuration: {exc}", reason="unreadable") from exc
+    register_secrets(settings.secrets())
+    return settings

@@ -220,6 +220,14 @@ async def start_socket_mode(app: AsyncApp, settings: Settings) -> AsyncSocketMod
     return handler
 
 
+def check_settings(settings: Settings) -> None:
+    """What the Slack front-end refuses before anything starts (``run``, ``config check``)."""
+    if settings.slack_mode == "socket" and settings.slack_app_token is None:
+        raise ConfigError("slack_mode=socket needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
+    if settings.slack_mode == "http" and (settings.slack_signing_secret is None or not settings.web_enabled):
+        raise ConfigError("slack_mode=http needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET and the web server")
+
+
 class SlackBot:
     """The Slack front-end of ``run``: Socket Mode by default (needs the app token), or HTTP events.
 
@@ -230,18 +238,13 @@ class SlackBot:
     name = "slack"
 
     def __init__(self, bots: BotRelay, settings: Settings) -> None:
+        check_settings(settings)
         self.settings = settings
         self.routes: list[Route] = []
         self._socket: AsyncSocketModeHandler | None = None
         if settings.slack_mode == "socket":
-            if settings.slack_app_token is None:
-                raise ConfigError("slack_mode=socket needs PRODOUANE_RELAY_SLACK_APP_TOKEN (xapp-…)")
             self.app = build_slack_app(bots, settings, socket_mode=True)
         else:
-            if settings.slack_signing_secret is None or not settings.web_enabled:
-                raise ConfigError(
-                    "slack_mode=http needs PRODOUANE_RELAY_SLACK_SIGNING_SECRET and the web server"
-                )
             self.app = build_slack_app(bots, settings)
             self.routes.append(("/slack/events", http_handler(self.app)))
 

@@ -19,6 +19,7 @@ import hmac
 import logging
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -35,7 +36,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -72,7 +73,7 @@ log = logging.getLogger(__name__)
 TelegramApp = Application[Any, Any, Any, Any, Any, Any]
 Ctx = ContextTypes.DEFAULT_TYPE
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-_SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_SECRET_FORM = re.compile(r"[A-Za-z0-9_-]{32,256}")
 APOLOGY = (
     "Désolé, une erreur est survenue ; elle a été signalée. Réessayez plus tard ou envoyez /help.\n"
     "Sorry, something went wrong; it has been logged. Try again later or send /help."
@@ -146,24 +147,27 @@ async def on_command(update: Update, context: Ctx) -> None:
         await _send(context, message.chat_id, result, quote=message if _is_group(message) else None)
 
 
-def _addressed_text(message: Message, bot_id: int, username: str) -> tuple[bool, str]:
-    """(whether a group message speaks to the bot, its text without the mention)."""
+def _addressed_text(message: Message, bot_id: int, username: str) -> tuple[bool, bool, str]:
+    """(whether a group message speaks to the bot, whether it mentions it, its text without the
+    mention)."""
     text = message.text or ""
     if not _is_group(message):
-        return True, text
+        return True, False, text
     replied = message.reply_to_message
     addressed = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+    mentioned = False
     for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
         if (entity.type == MessageEntity.MENTION and value.lower() == f"@{username.lower()}") or (
             entity.user is not None and entity.user.id == bot_id
         ):
-            addressed = True
+            mentioned = True
             text = text.replace(value, " ")
     if username:  # clients that send no entities
         mention = re.compile(rf"(?<!\w)@{re.escape(username)}\b", re.IGNORECASE)
-        addressed = addressed or bool(mention.search(text))
+        mentioned = mentioned or bool(mention.search(text))
         text = mention.sub(" ", text)
-    return addressed, " ".join(text.split()) if addressed else text
+    addressed = addressed or mentioned
+    return addressed, mentioned, " ".join(text.split()) if addressed else text
 
 
 async def on_text(update: Update, context: Ctx) -> None:
@@ -171,12 +175,14 @@ async def on_text(update: Update, context: Ctx) -> None:
     message = update.message
     if message is None or not message.text:
         return
-    addressed, text = _addressed_text(message, context.bot.id, context.bot.username or "")
+    addressed, mentioned, text = _addressed_text(message, context.bot.id, context.bot.username or "")
     if not addressed:
         return
     ctx = _context(update, context, addressed=True)
     if ctx is None:
         return
+    if mentioned:  # "@bot status" runs the command, as on Slack ("@bot délai … ?" stays a question)
+        ctx = replace(ctx, bare_commands=True)
     result = await respond(ctx, text)
     if result is not None:
         await _send(context, message.chat_id, result, quote=message if _is_group(message) else None)
@@ -234,7 +240,13 @@ async def on_membership(update: Update, context: Ctx) -> None:
 
 
 async def on_error(update: object, context: Ctx) -> None:
-    """Log first; then a short apology in the chat for our own bugs (not for Telegram refusing us)."""
+    """Log first; then a short apology in the chat for our own bugs (not for Telegram refusing us).
+
+    The Bot API or the network failing for a moment (a 502 from a proxy, a timeout) is one warning
+    line: there is nothing in our code to look at."""
+    if isinstance(context.error, (NetworkError, TimedOut, RetryAfter)):
+        log.warning("telegram update not answered: the Bot API failed for a moment (%s)", context.error)
+        return
     log.error("telegram update failed: %r", context.error, exc_info=context.error)
     if isinstance(context.error, TelegramError) or not isinstance(update, Update):
         return
@@ -294,16 +306,39 @@ async def start_polling(app: TelegramApp, *, commands: bool = True) -> None:
         await set_commands(app)
     await app.start()
     assert app.updater is not None
-    await app.updater.start_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    await app.updater.start_polling(
+        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, error_callback=_polling_failed
+    )
+
+
+def _polling_failed(error: TelegramError) -> None:
+    """getUpdates failed (a 502 from the Bot API's proxy, a network cut): python-telegram-bot retries
+    by itself, with a growing pause; one warning line rather than its ERROR with a traceback."""
+    log.warning("telegram: polling for updates failed (%s); retrying", error)
 
 
 def _webhook_secret(settings: Settings) -> str:
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else ""
     if not _SECRET_FORM.fullmatch(secret):
         raise ConfigError(
-            "webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -)"
+            "webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET: 32 to 256 of A-Z a-z 0-9 _ - "
+            f"({'none is set' if not secret else f'{len(secret)} characters given'}; e.g. the output of "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
         )
     return secret
+
+
+def check_settings(settings: Settings) -> None:
+    """What the Telegram front-end refuses before anything starts (``run``, ``config check``)."""
+    if settings.telegram_mode != "webhook":
+        return
+    if not settings.telegram_webhook_url or not settings.web_enabled:
+        raise ConfigError(
+            "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
+        )
+    if not settings.telegram_webhook_url.startswith("https://"):
+        raise ConfigError("webhook mode needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL (https://…)")
+    _webhook_secret(settings)
 
 
 async def start_webhook(app: TelegramApp, settings: Settings, *, commands: bool = True) -> None:
@@ -363,14 +398,11 @@ class TelegramBot:
     name = "telegram"
 
     def __init__(self, bots: BotRelay, settings: Settings) -> None:
+        check_settings(settings)
         self.settings = settings
         self.app = build_telegram_application(bots, settings)
         self.routes: list[Route] = []
-        if settings.telegram_mode == "webhook":
-            if not settings.telegram_webhook_url or not settings.web_enabled:
-                raise ConfigError(
-                    "telegram_mode=webhook needs PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL and the web server"
-                )
+        if settings.telegram_mode == "webhook" and settings.telegram_webhook_url:
             path = urlparse(settings.telegram_webhook_url).path or "/telegram"
             self.routes.append((path, webhook_handler(self.app, settings)))
 

@@ -7,10 +7,16 @@
     GET /alerts/{id}    one alert's bulletins and per-subscriber delivery audit          token
     GET /api/v1/…, /feed.atom, /interruptions.ics   for machines (bot.api)   token unless api_public
 
-When ``status_token`` is set the two pages want ``?token=…`` or ``Authorization: Bearer …``
-(compared in constant time); the probes and metrics stay open because orchestrators and
-Prometheus scrape them without credentials and they show no client data — bind the port to a
-private network or put it behind a proxy if even those must be hidden.
+When ``status_token`` is set the two pages want it (compared in constant time) as
+``Authorization: Bearer …`` or as the session cookie it is exchanged for: a link with
+``?token=…`` is answered by a redirect to the same page without it, setting an HttpOnly,
+SameSite=Strict cookie (an HMAC of the token, never the token itself), so the token does not stay
+in the address bar, the history or a proxy's log. The probes and metrics stay open because
+orchestrators and Prometheus scrape them without credentials and they show no client data; the
+chat platforms' webhooks (``routes``) stay open too, because they verify their own signatures
+(Telegram's secret token, Slack's signing secret) and never carry the status token — bind the port
+to a private network or put it behind a proxy if even those must be hidden. ``run`` refuses to
+serve beyond loopback without a token unless ``status_public`` says it is meant.
 
 Pages are server-rendered Jinja2 with autoescape on (alert texts come from a scraped page and
 subscribers' names from users: everything is escaped), inline CSS and no script or external asset,
@@ -22,6 +28,7 @@ is synchronous, so every read runs in a worker thread. The access log never reco
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -29,14 +36,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import urlencode
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from relays import queries
-from relays.errors import StoreError
+from relays.errors import ConfigError, StoreError
 from relays.render import paris
 from relays.store import Store
 
@@ -91,8 +98,18 @@ KIND_LABELS = {
     "source_degraded": "Source dégradée",
     "source_recovered": "Source rétablie",
     "subscriber_deactivated": "Abonné désactivé",
+    "store_recovered": "Stockage rétabli",
 }
 LEVELS = {"red": "Alerte rouge", "black": "Alerte noire"}
+#: A storage fault's reason (relays.storage) as staff read it.
+FAULTS = {
+    "full": "Le disque est plein.",
+    "read_only": "La base refuse les écritures (lecture seule ou droits retirés).",
+    "corrupt": "Le fichier de la base est endommagé : restaurez une sauvegarde.",
+    "io_error": "Le disque a refusé une lecture ou une écriture.",
+    "unreachable": "La base ne répond pas.",
+    "auth": "La base refuse les identifiants du relais.",
+}
 #: A delivery status as staff read it, and the badge colour class the template gives it.
 DELIVERY_STATUS = {
     "sent": ("envoyé", "sent"),
@@ -136,6 +153,14 @@ def age(moment: datetime | None, now: datetime) -> str:
     return f"il y a {duration(delta)}" if delta >= timedelta(0) else f"dans {duration(delta)}"
 
 
+def since(moment: datetime, now: datetime) -> str:
+    """``depuis 2 h 05 min``; for a moment ahead of now (the site's or our clock is off), says so
+    rather than counting backwards."""
+    if moment > now:
+        return f"publication datée de {duration(moment - now)} dans le futur (horloge décalée)"
+    return f"depuis {duration(now - moment)}"
+
+
 def templates() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -152,18 +177,50 @@ def templates() -> Environment:
         event_label=event_label,
         health_label=HEALTH_LABELS.get,
         level_label=lambda level: LEVELS.get(level or "", "Niveau non précisé"),
+        fault_label=lambda reason: FAULTS.get(reason, "La base a échoué."),
     )
-    env.globals.update(age=age)
+    env.globals.update(age=age, since=since)
     return env
 
 
 # --- the application --------------------------------------------------------------------------
+COOKIE = "prodouane_status"
+COOKIE_DAYS = 30
+
+
+def _cookie_value(token: str) -> str:
+    """What the session cookie holds: an HMAC of the token (the token itself never leaves the URL)."""
+    return hmac.new(token.encode(), b"prodouane-relay status session", hashlib.sha256).hexdigest()
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
 def _token_ok(request: web.Request, expected: str) -> bool:
-    given = request.query.get("token", "")
+    """The Bearer header or the session cookie (a ``?token=`` link is exchanged first)."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        given = header[7:].strip()
-    return hmac.compare_digest(given.encode(), expected.encode())
+        return _same(header[7:].strip(), expected)
+    return _same(request.cookies.get(COOKIE, ""), _cookie_value(expected))
+
+
+def _exchange(request: web.Request, token: str) -> web.StreamResponse:
+    """A valid ``?token=`` link: the cookie, and a redirect to the same address without the token."""
+    query = [(k, v) for k, v in request.query.items() if k != "token"]
+    location = request.path + (f"?{urlencode(query)}" if query else "")
+    response = web.Response(status=303, headers={"Location": location})
+    secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+    response.set_cookie(
+        COOKIE,
+        _cookie_value(token),
+        max_age=COOKIE_DAYS * 86400,
+        path="/",
+        httponly=True,
+        samesite="Strict",
+        secure=secure,
+    )
+    return response
 
 
 def build_web_app(
@@ -187,13 +244,21 @@ def build_web_app(
         body = env.get_template(name).render(refresh=refresh, **context)
         return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
+    open_paths = frozenset(PROBES) | {path for path, _ in routes}
+
     @web.middleware
     async def guard(
         request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        guarded = request.path not in PROBES and not is_machine_path(request.path)  # bot.api guards its own
-        if status_token and guarded and not _token_ok(request, status_token):
-            response: web.StreamResponse = page("denied.html", status=401, now=clock())
+        # probes, the chat platforms' webhooks (they verify their own signatures) and bot.api's
+        # routes (they guard themselves: a feed reader can only send ?token=) are not ours to guard
+        guarded = request.path not in open_paths and not is_machine_path(request.path)
+        given = request.query.get("token")
+        response: web.StreamResponse
+        if status_token and guarded and given is not None and _same(given, status_token):
+            response = _exchange(request, status_token)
+        elif status_token and guarded and not _token_ok(request, status_token):
+            response = page("denied.html", status=401, now=clock())
             response.headers["WWW-Authenticate"] = 'Bearer realm="prodouane-relay"'
         else:
             try:
@@ -212,6 +277,7 @@ def build_web_app(
         store_error = await asyncio.to_thread(queries.ping, store)
         if store_error is not None:
             log.warning("readiness: the store does not answer (%s)", store_error)
+        fault = store.health.fault  # a write failed (disk full, writes refused…) and none went through since
         try:
             last = (await asyncio.to_thread(readiness)).last_success
         except Exception as exc:  # a broken readiness source is "not ready", with its reason logged
@@ -220,12 +286,20 @@ def build_web_app(
         now = clock()
         poll_age = (now - last).total_seconds() if last else None
         poll_ok = last is not None and now - last <= max_age
-        failed = [name for name, ok in (("store", store_error is None), ("poll", poll_ok)) if not ok]
+        store_ok = store_error is None and fault is None
+        # A late poll is the store's doing while it cannot be written: blame the store only.
+        checks = (("store", store_ok), ("poll", poll_ok or not store_ok))
+        failed = [name for name, ok in checks if not ok]
         body = {
             "status": "not ready" if failed else "ready",
             "failed": failed,
             "checks": {
-                "store": {"ok": store_error is None, "error": store_error},
+                "store": {
+                    "ok": store_ok,
+                    "error": store_error or (fault.message if fault else None),
+                    "reason": fault.reason if fault else ("unreachable" if store_error else None),
+                    "since": fault.since.isoformat() if fault else None,
+                },
                 "poll": {
                     "ok": poll_ok,
                     "last_success": last.isoformat() if last else None,
@@ -240,10 +314,6 @@ def build_web_app(
         body = await asyncio.to_thread(metrics.render)
         return web.Response(body=body, headers={"Content-Type": metrics.content_type})
 
-    def links(request: web.Request) -> str:
-        token = request.query.get("token")
-        return f"?token={quote(token, safe='')}" if token else ""
-
     async def status_page(request: web.Request) -> web.Response:
         now = clock()
         try:
@@ -253,7 +323,7 @@ def build_web_app(
         except StoreError:
             log.exception("status page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
-        return page("status.html", s=status, now=now, q=links(request))
+        return page("status.html", s=status, now=now, fault=store.health.fault)
 
     async def alert_page(request: web.Request) -> web.Response:
         now = clock()
@@ -264,8 +334,8 @@ def build_web_app(
             log.exception("alert page: the store cannot be read")
             return page("unavailable.html", status=503, now=now)
         if view is None:
-            return page("not_found.html", status=404, now=now, q=links(request))
-        return page("alert.html", v=view, now=now, q=links(request))
+            return page("not_found.html", status=404, now=now)
+        return page("alert.html", v=view, now=now)
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/healthz", healthz)
@@ -309,9 +379,12 @@ async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner
     site = web.TCPSite(runner, host, port)
     try:
         await site.start()
-    except OSError:
+    except OSError as exc:  # the port is taken, the host is not ours: one line, not a traceback
         await runner.cleanup()
-        raise
+        raise ConfigError(
+            f"cannot listen on {host}:{port} (PRODOUANE_RELAY_WEB_HOST/WEB_PORT): {exc.strerror or exc}",
+            reason="web_port",
+        ) from exc
     bound = runner.addresses[0][1] if runner.addresses else port
     log.info("web server listening on http://%s:%s", host, bound)
     return runner

@@ -1,6 +1,7 @@
 """The provider's proof under fiche 9: per alert, who was told of the start and of the end, when.
 
-One row per (alert, subscriber) that the alert concerned: the start message (``alert_opened``)
+One row per (alert, subscriber) that the alert concerned (an alert may be named by any unique
+prefix of its id, :func:`resolve_alert`): the start message (``alert_opened``)
 and the end message (``alert_closed``) with their status, time and platform reference, the number
 of bulletins delivered, and the last error when something failed.
 """
@@ -15,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from .errors import UsageError
 from .outbox import DeliveryStatus, Purpose
 from .store import AlertRow, DeliveryRow, Store, SubscriberRow
 from .subscribers import mask_address
@@ -43,6 +45,29 @@ class AuditRow:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def resolve_alert(store: Store, key: str) -> str:
+    """The id of the one alert whose id starts with ``key`` (the short id the table prints is
+    enough); a :class:`UsageError` when none does, or several do."""
+    key = key.strip()
+    if not key:
+        raise UsageError("give an alert id (or its first characters)")
+    escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    with store.sessions() as session:
+        if session.get(AlertRow, key) is not None:
+            return key
+        found = list(
+            session.scalars(select(AlertRow.id).where(AlertRow.id.like(f"{escaped}%", escape="\\")).limit(6))
+        )
+    if not found:
+        raise UsageError(f"no alert id starts with {key[:40]!r}", reason="unknown_alert")
+    if len(found) > 1:
+        shown = ", ".join(sorted(found)[:5]) + ("…" if len(found) > 5 else "")
+        raise UsageError(
+            f"{key[:40]!r} starts several alert ids ({shown}): give more of it", reason="ambiguous"
+        )
+    return found[0]
 
 
 def audit(store: Store, alert_id: str | None = None) -> list[AuditRow]:

@@ -2,9 +2,10 @@
 
 Library errors are translated into this tree where they arise, always with ``raise … from exc``
 (httpx's in :mod:`relays.fetch`, the chat platforms' in :mod:`relays.channels`, SQLAlchemy's in
-:mod:`relays.queries`), so the layers above decide on our words only. The edges translate the tree
-in turn: the CLI prints one line and exits 2 for a :class:`UsageError`, 1 for any other
-:class:`RelayError`; the chat bots reply; the web server answers with a status code::
+:mod:`relays.storage` and :mod:`relays.queries`), so the layers above decide on our words only.
+The edges translate the tree in turn: the CLI prints one line and exits 2 for a
+:class:`UsageError`, 1 for any other :class:`RelayError`; the chat bots reply; the web server
+answers with a status code::
 
     RelayError(Exception)           .reason: a short machine-readable code (logs, metrics, replies)
      ├── UsageError                 what a person asked cannot be done as asked: a bad argument,
@@ -12,7 +13,8 @@ in turn: the CLI prints one line and exits 2 for a :class:`UsageError`, 1 for an
      │    ├── ConfigError           a bad setting, or a configuration that cannot be read
      │    └── SubscriberError       a subscriber cannot be created or changed as asked
      │         └── InviteError      an invite code cannot be redeemed
-     ├── StoreError                 the store cannot be read or written (HTTP 503)
+     ├── StoreError                 the store cannot be read or written (HTTP 503); .reason: full,
+     │                              read_only, corrupt, unreachable… (relays.storage)
      ├── FetchError                 the météo page could not be fetched (a bad poll)
      └── DeliveryError              .channel, .address: one message could not be delivered
           ├── TransientError        retry later; .retry_after: float | None (the server's wish wins)

@@ -137,6 +137,17 @@ class SubscriberDeactivated(Event):
     kind: ClassVar[str] = "subscriber_deactivated"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreRecovered(Event):
+    """The store could not be written for a while (a full disk, writes refused…) and can again:
+    for the admins. What the page said meanwhile was read again and recorded; nothing was lost."""
+
+    since: datetime  # when the first write failed
+    reason: str  # the fault's reason code (relays.storage): full, read_only, unreachable…
+    error: str = ""  # the last error, in one line
+    kind: ClassVar[str] = "store_recovered"
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
     for cls in (
@@ -150,6 +161,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SourceRecovered,
         UnattributedMessage,
         SubscriberDeactivated,
+        StoreRecovered,
     )
 }
 #: Chat buttons carry an index into this tuple: new kinds go at the end.
@@ -166,6 +178,7 @@ ADMIN_KINDS: tuple[str, ...] = (
     "source_recovered",
     "unattributed_message",
     "subscriber_deactivated",
+    "store_recovered",
 )
 
 
@@ -192,6 +205,8 @@ def to_record(event: Event) -> dict[str, Any]:
         title, text = "Source rétablie", None
     elif isinstance(event, SubscriberDeactivated):
         title, text = f"Abonné désactivé : {event.client}", event.reason
+    elif isinstance(event, StoreRecovered):
+        title, text = "Stockage rétabli", event.error
     return {
         "kind": event.kind,
         "id": event.id,

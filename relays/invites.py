@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 
 from .enrolment import enrol_in
 from .errors import InviteError, SubscriberError
+from .logs import register_secrets
 from .store import InviteRow, Store, SubscriberRow
 from .subscribers import LANGS, Subscriber, check_address, from_row, new
 
@@ -89,6 +90,7 @@ def create_invite(
     if not client:
         raise InviteError("the client name is empty", reason="empty_client")
     code = secrets.token_urlsafe(12)
+    register_secrets([code])  # a code in a log line would let anyone enrol a chat
     with store.transaction() as session:
         session.add(
             InviteRow(
@@ -126,6 +128,7 @@ def redeem(
         invite = session.get(InviteRow, code, with_for_update=True)
         if invite is None:
             raise InviteError("unknown invite code", reason="unknown_code")
+        register_secrets([code])
         existing = session.scalars(
             select(SubscriberRow).where(SubscriberRow.channel == channel, SubscriberRow.address == address)
         ).first()

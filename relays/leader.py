@@ -46,14 +46,15 @@ class Leadership:
         now = now or datetime.now(UTC)
         try:
             leading = self._advisory() if self._postgres else self._lease(now)
-        except Exception:  # the database is unreachable: nobody should poll from here
-            log.exception("leadership check failed")
+            if leading:
+                self._record(now)
+        except Exception as exc:  # the database is unreachable or refuses writes: nobody polls from here
+            if not self.store.health.note(exc, doing="the poller's leadership check"):
+                log.exception("leadership check failed")
             self._drop_connection()
             leading = False
         if leading and not self.leading:
             log.warning("instance %s now leads %s", self.instance, self.name)
-        if leading:
-            self._record(now)
         self.leading = leading
         return leading
 

@@ -6,11 +6,17 @@
 ``subscriber``, ``attempt``…) and ``exc`` for a traceback. On a terminal the same record is one
 line with the context appended as ``key=value``.
 
-Secrets never reach the output: :class:`RedactFilter` rewrites the message and its arguments, and
-both formatters pass their final text through :func:`redact` again, so tracebacks and extra fields
-are covered too. It knows Telegram bot tokens, Slack tokens and ``token=`` query parameters (the
-status page accepts ``?token=``). ``httpx`` and ``httpcore`` log full URLs — with the Telegram
-token in the path — so they are silenced below WARNING.
+Secrets never reach the output, at any level and from any logger (python-telegram-bot, Apprise,
+httpx, aiohttp, Slack's: every record goes through the one handler): :class:`RedactFilter`
+rewrites the message and its arguments, and both formatters pass their final text through
+:func:`redact` again, so tracebacks and extra fields are covered too. It knows by their shape
+Telegram bot tokens, Slack tokens, webhook signing secrets (``whsec_…``), bearer tokens, ``token=``
+query parameters and invite codes after ``start`` (``/start CODE``, ``?start=CODE``); and by
+their value every secret registered
+with :func:`register_secrets` — the configured ones (``bot.settings.load_settings`` registers
+them), invite codes (when created or redeemed) and the secret parts of subscribers' addresses
+(``relays.subscribers.address_secrets``). ``httpx`` and ``httpcore`` log full URLs — with the
+Telegram token in the path — so they are silenced below WARNING.
 """
 
 from __future__ import annotations
@@ -19,8 +25,11 @@ import json
 import logging
 import re
 import sys
+import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
+from urllib.parse import quote, quote_plus
 
 REDACTED = "«redacted»"
 
@@ -28,9 +37,20 @@ _SECRETS = re.compile(
     r"\d{6,}:[A-Za-z0-9_-]{30,}"  # Telegram bot token (also inside /bot<token>/ URLs)
     r"|xox[a-z]-[A-Za-z0-9-]{6,}"  # Slack bot / user / app-level / refresh tokens
     r"|xapp-[A-Za-z0-9-]{6,}"  # Slack app-level tokens
+    r"|whsec_[A-Za-z0-9+/=]{16,}"  # a webhook subscriber's signing secret (Standard Webhooks)
 )
-_QUERY_TOKEN = re.compile(r"(?i)([?&](?:token|access_token)=)[^&\s\"']+")
+_QUERY_TOKEN = re.compile(r"(?i)([?&](?:token|access_token|start)=)[^&\s\"']+")
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+#: An invite code after the command that redeems it: "/start CODE", "/demarrer CODE", "start CODE".
+_INVITE = re.compile(
+    r"((?:^|[\s/\"'])(?i:start|d[eé]marrer)(?:@\w+)?\s+)(?=[\w-]*[A-Z0-9])[A-Za-z0-9_-]{12,64}"
+)
+#: Registered secrets shorter than this are not redacted (they would mangle ordinary words).
+MIN_SECRET = 6
+
+_secrets_lock = threading.Lock()
+_secrets: set[str] = set()
+_secrets_pattern: re.Pattern[str] | None = None
 
 #: Attributes every LogRecord has; anything else on a record came from ``extra=``.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -38,15 +58,34 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "asctime",
     "taskName",
 }
-#: Loggers that would print secrets (full request URLs) at INFO/DEBUG.
-QUIET_LOGGERS: tuple[str, ...] = ("httpx", "httpcore")
+#: Loggers that would print secrets (full request URLs) at INFO/DEBUG, or Alembic's set-up chatter.
+QUIET_LOGGERS: tuple[str, ...] = ("httpx", "httpcore", "alembic.runtime.plugins", "alembic.runtime.migration")
 _MARK = "_prodouane_handler"
 
 
+def register_secrets(values: Iterable[str | None]) -> None:
+    """Redact these values (and their URL-quoted forms) from every log record from now on."""
+    global _secrets_pattern
+    fresh: set[str] = set()
+    for value in values:
+        if value and len(value) >= MIN_SECRET:
+            fresh.update({value, quote(value, safe=""), quote_plus(value)})
+    with _secrets_lock:
+        if fresh <= _secrets:
+            return
+        _secrets.update(fresh)
+        ordered = sorted(_secrets, key=len, reverse=True)  # the longest first: no partial leftovers
+        _secrets_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
 def redact(text: str) -> str:
-    """``text`` with every token-looking substring replaced by ``«redacted»``."""
+    """``text`` with every secret (registered or token-looking) replaced by ``«redacted»``."""
+    pattern = _secrets_pattern
+    if pattern is not None:
+        text = pattern.sub(REDACTED, text)
     text = _SECRETS.sub(REDACTED, text)
     text = _QUERY_TOKEN.sub(rf"\1{REDACTED}", text)
+    text = _INVITE.sub(rf"\1{REDACTED}", text)
     return _BEARER.sub(rf"\1{REDACTED}", text)
 
 

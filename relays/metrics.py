@@ -17,7 +17,7 @@ so tests and several instances in one process never clash.
     prodouane_outbox_depth{status}                     pending / sending / dead   (from the store)
     prodouane_open_alerts                                                         (from the store)
     prodouane_last_successful_poll_timestamp_seconds                              (from the store)
-    prodouane_store_up                                 1 when the scrape could read the store
+    prodouane_store_up                                 1 when the store can be read and written
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ def reason_label(reason: str | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoreCollector(Collector):
-    """Gauges read from the store at each scrape; a store that does not answer gives store_up 0."""
+    """Gauges read from the store at each scrape; a store that does not answer, or that failed a write
+    with none going through since (a full disk, writes refused), gives store_up 0."""
 
     store: Store
     source_name: str | None = None  # None: the most recent success of any source
@@ -82,7 +83,7 @@ class StoreCollector(Collector):
         open_alerts.add_metric([], read.open_alerts)
         if read.last_success is not None:
             last_ok.add_metric([], read.last_success.timestamp())
-        up.add_metric([], 1)
+        up.add_metric([], 0 if self.store.health.fault is not None else 1)
         yield from (depth, open_alerts, last_ok, up)
 
     @staticmethod
@@ -96,7 +97,10 @@ class StoreCollector(Collector):
                 "prodouane_last_successful_poll_timestamp_seconds",
                 "Unix time of the last poll whose page could be read.",
             ),
-            GaugeMetricFamily("prodouane_store_up", "1 when the scrape could read the store, else 0."),
+            GaugeMetricFamily(
+                "prodouane_store_up",
+                "1 when the store answers and no write has failed since the last one went through, else 0.",
+            ),
         )
 
 

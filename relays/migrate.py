@@ -7,6 +7,7 @@ no ``alembic_version``) is stamped at the first revision, then upgraded.
 
 from __future__ import annotations
 
+import logging
 from importlib import resources
 
 from alembic import command
@@ -14,6 +15,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
+
+log = logging.getLogger(__name__)
 
 FIRST_REVISION = "0001"
 
@@ -36,10 +39,16 @@ def head() -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision``; logs one line when it changed (Alembic's own lines, kept
+    below INFO by ``relays.logs``, say more than an operator needs)."""
     cfg = config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         tables = set(inspect(conn).get_table_names())
         if "events" in tables and "alembic_version" not in tables:
             command.stamp(cfg, FIRST_REVISION)
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(cfg, revision)
+        after = MigrationContext.configure(conn).get_current_revision()
+    if after != before:
+        log.info("store schema upgraded from %s to %s", before or "empty", after)

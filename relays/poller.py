@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from .errors import StoreError
 from .events import Event
 from .fetch import Fetched, Fetcher, FetchError
 from .lifecycle import Failure, Rules
@@ -177,6 +178,8 @@ class Poller:
             return None
         try:
             return await self.poll_once()
+        except StoreError:  # the store's fault, logged by it: the next tick polls and records again
+            return None
         except Exception:  # the scheduler must keep running whatever one poll did
             log.exception("poll crashed")
             self.failures += 1

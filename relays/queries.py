@@ -27,6 +27,7 @@ from .audit import AuditRow, audit
 from .errors import StoreError
 from .fanout import withdrawn
 from .outbox import DeliveryStatus
+from .storage import store_fault
 from .store import AlertRow, DeliveryRow, EventRow, SourceRow, Store, SubscriberRow
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Outbox",
     "Source",
     "Status",
+    "Undelivered",
     "alert_page",
     "gauges",
     "health",
@@ -55,6 +57,7 @@ __all__ = [
     "scheduled_later",
     "sources",
     "status",
+    "undelivered",
     "upcoming_interruptions",
 ]
 
@@ -220,8 +223,10 @@ def _reading(store: Store) -> Iterator[Session]:
     try:
         with store.sessions() as session:
             yield session
-    except SQLAlchemyError as exc:
-        raise StoreError(f"the store cannot be read: {exc}", reason="unreadable") from exc
+    except SQLAlchemyError as exc:  # one line: the fault named when it is the storage's
+        orig = str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__]
+        fault = store_fault(exc, store.engine.url)
+        raise fault or StoreError(f"the store cannot be read: {orig[0]}", reason="unreadable") from exc
 
 
 def ping(store: Store) -> str | None:
@@ -560,3 +565,61 @@ def gauges(store: Store, source_name: str | None = None) -> Gauges:
     if isinstance(last, datetime) and last.tzinfo is None:
         last = last.replace(tzinfo=UTC)
     return Gauges(depth, n_open, last if isinstance(last, datetime) else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """What a one-off delivery (``replay --deliver``) leaves owed: due now, or failed and waiting for
+    a retry — as opposed to reminders whose moment is still ahead."""
+
+    retrying: int  # failed, to be tried again
+    queued: int  # due now, not tried: behind a failed message to the same subscriber, or held back
+    unconfigured: dict[str, int]  # due now for a channel this process cannot send through
+    later: int  # reminders due later (not owed yet)
+
+    @property
+    def owed(self) -> int:
+        return self.retrying + self.queued + sum(self.unconfigured.values())
+
+
+def undelivered(store: Store, now: datetime, channels: Sequence[str]) -> Undelivered:
+    """The pending deliveries, by what keeps them from being sent now (see :class:`Undelivered`)."""
+    pending = DeliveryRow.status == DeliveryStatus.PENDING
+    with _reading(store) as session:
+        rows = session.execute(
+            select(
+                DeliveryRow.channel,
+                DeliveryRow.attempts > 0,
+                DeliveryRow.due_at <= now,
+                func.count(),
+            )
+            .where(pending)
+            .group_by(DeliveryRow.channel, DeliveryRow.attempts > 0, DeliveryRow.due_at <= now)
+        ).all()
+    retrying = queued = later = 0
+    unconfigured: dict[str, int] = {}
+    for channel, tried, due, n in rows:
+        if channel not in channels and (due or tried):
+            unconfigured[channel] = unconfigured.get(channel, 0) + int(n)
+        elif tried:
+            retrying += int(n)
+        elif due:
+            queued += int(n)
+        else:
+            later += int(n)
+    return Undelivered(retrying, queued, dict(sorted(unconfigured.items())), later)
+
+
+# --- secrets the logs must never show -------------------------------------------------------------
+def secrets(store: Store) -> list[str]:
+    """What the store holds that no log may show: unused invite codes and the secret parts of the
+    active subscribers' addresses (``run`` registers them with ``relays.logs`` at start)."""
+    from .store import InviteRow
+    from .subscribers import address_secrets
+
+    with _reading(store) as session:
+        codes = list(session.scalars(select(InviteRow.code).where(InviteRow.used_at.is_(None))))
+        addresses = session.execute(
+            select(SubscriberRow.channel, SubscriberRow.address).where(SubscriberRow.active.is_(True))
+        ).all()
+    return codes + [part for channel, address in addresses for part in address_secrets(channel, address)]

@@ -29,6 +29,7 @@ from .events import (
     InterruptionPlanned,
     SourceDegraded,
     SourceRecovered,
+    StoreRecovered,
     SubscriberDeactivated,
     UnattributedMessage,
 )
@@ -93,6 +94,10 @@ _L = {
         "recovered_text": "La météo des services en ligne est de nouveau lisible (en panne depuis le {t}).",
         "deactivated": "ABONNÉ DÉSACTIVÉ (administrateurs)",
         "deactivated_text": "{c} ({ch} {a}) ne reçoit plus les alertes : {r}",
+        "store_recovered": "STOCKAGE RÉTABLI (administrateurs)",
+        "store_recovered_text": "Le relais ne pouvait plus écrire dans sa base depuis le {t} ({r}) ; "
+        "il le peut de nouveau. La page a été relue et enregistrée : rien n'est perdu, "
+        "les messages dus partent.",
         "all": "tous téléservices",
         "requalified": "Alerte requalifiée en {level}",
         "level_red": "alerte rouge",
@@ -134,6 +139,9 @@ _L = {
         "recovered_text": "The météo des services en ligne page can be read again (broken since {t}).",
         "deactivated": "SUBSCRIBER DEACTIVATED (admins)",
         "deactivated_text": "{c} ({ch} {a}) no longer receives alerts: {r}",
+        "store_recovered": "STORE RECOVERED (admins)",
+        "store_recovered_text": "The relay could not write to its database since {t} ({r}); it can again. "
+        "The page was read again and recorded: nothing is lost, the messages due are going out.",
         "all": "all téléservices",
         "requalified": "Alert requalified as a {level}",
         "level_red": "red alert",
@@ -292,6 +300,11 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
                 )
             ),
         ]
+    elif isinstance(event, StoreRecovered):
+        lines += [
+            "💾 " + m.bold(words["store_recovered"]),
+            e(words["store_recovered_text"].format(t=paris(event.since), r=event.error or event.reason)),
+        ]
     else:
         lines.append(e(f"{event.kind}: {event.id}"))
     if event.kind not in (
@@ -299,6 +312,7 @@ def render(event: Event, purpose: str, *, lang: str, fmt: str) -> str:
         "source_recovered",
         "subscriber_deactivated",
         "unattributed_message",
+        "store_recovered",
     ):
         lines.append(words["source"])
     return "\n".join(lines)

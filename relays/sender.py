@@ -348,12 +348,13 @@ class Sender:
             try:
                 self._finish(claimed.delivery_id, DeliveryStatus.SENT, ref=ref, thread=thread)
                 break
-            except SQLAlchemyError:
+            except SQLAlchemyError as exc:
+                fault = self.store.health.note(exc, doing=f"recording delivery {claimed.delivery_id} as sent")
                 log.warning(
                     "recording delivery %s as sent failed (try %d)",
                     claimed.delivery_id,
                     attempt + 1,
-                    exc_info=True,
+                    exc_info=not fault,
                 )
                 await asyncio.sleep(0.5 * 2**attempt)
         report.sent += 1
@@ -467,7 +468,8 @@ class Sender:
                 report.add(outcome)
             elif isinstance(outcome, asyncio.CancelledError):
                 raise outcome
-            else:  # a store error while recording a failure: the lease brings the row back later
+            elif not self.store.health.note(outcome, doing="recording a delivery's outcome"):
+                # a store error while recording a failure: the lease brings the row back later
                 log.error("delivery outcome not recorded", exc_info=outcome)
         return report
 
@@ -522,13 +524,15 @@ class Sender:
         """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
         try:
             await asyncio.to_thread(self.recover)
-        except Exception:
-            log.exception("taking back orphaned deliveries failed; expired leases will be retaken")
+        except Exception as exc:
+            if not self.store.health.note(exc, doing="taking back orphaned deliveries"):
+                log.exception("taking back orphaned deliveries failed; expired leases will be retaken")
         while stop is None or not stop.is_set():
             try:
                 report = await self.run_once()
-            except Exception:
-                log.exception("outbox round failed")
+            except Exception as exc:
+                if not self.store.health.note(exc, doing="sending the outbox"):
+                    log.exception("outbox round failed")
                 report = Report()
             if report.sent + report.retried + report.failed + report.dead == 0:
                 await asyncio.sleep(idle)

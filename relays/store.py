@@ -5,12 +5,12 @@ the alert changes, the source's health and (through ``on_events``) the outbox ro
 together — a crash can never record an event without its deliveries or the reverse. Event ids are
 primary keys, so the same event can never be stored twice.
 
-SQLite (a file) is the embedded default; PostgreSQL works by URL.
+SQLite (a file) is the embedded default; PostgreSQL works by URL. Opening a database, its faults
+and their memory while running are :mod:`relays.storage`'s.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,14 +28,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    create_engine,
-    event,
     false,
     select,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from . import events as ev
+from . import storage
+from .errors import StoreError
 from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState, candidate_ids, observe
 from .outbox import DeliveryStatus, Purpose
 from .snapshot import Snapshot
@@ -199,20 +200,9 @@ class LeaseRow(Base):
 EventHook = Callable[[Session, list[ev.Event]], None]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: survives a killed process, commits fast
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True, json_serializer=lambda o: json.dumps(o, ensure_ascii=False))
-    if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url`` (see :func:`relays.storage.make_engine`: a bad URL is a ConfigError)."""
+    return storage.make_engine(url, read_only=read_only)
 
 
 #: How many recently closed alerts a poll compares its messages with (a stale copy, an old message).
@@ -225,15 +215,62 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        #: whether a write failed for a storage fault and none has gone through since (see ``run``)
+        self.health = storage.StoreHealth(engine.url)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Connect, and bring the schema to the latest migration (Alembic) unless told not to."""
-        store = cls(make_engine(url))
-        if migrate:
-            from .migrate import upgrade
+    def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
+        """Connect, and bring the schema to the latest migration (Alembic) unless told not to.
 
-            upgrade(store.engine)
+        ``read_only``: never write (a SQLite file is opened read-only, and not created); the schema
+        must already be the latest. A URL that cannot be used raises
+        :class:`~relays.errors.ConfigError`; a database that cannot be opened, read or (unless
+        ``read_only``) written, :class:`~relays.errors.StoreError` — nothing is written then.
+        """
+        from . import migrate as migrations
+
+        engine = make_engine(url, read_only=read_only)  # a URL that cannot be used: ConfigError
+        path = storage.sqlite_path(url) if read_only else None
+        if path is not None and not path.is_file():
+            engine.dispose()
+            if not path.parent.is_dir():
+                raise StoreError(
+                    f"cannot open the SQLite file ({path}): its folder {path.parent} does not exist",
+                    reason="cannot_open",
+                )
+            raise StoreError(
+                f"no store at {path} yet: nothing has been recorded there "
+                "(`prodouane-relay db upgrade` creates it)",
+                reason="empty",
+            )
+        store = cls(engine)
+        try:
+            if read_only:
+                current, head = migrations.current(store.engine), migrations.head()
+                if current is None:
+                    raise StoreError(
+                        f"no store at {storage.shown_url(url)} yet: nothing has been recorded there "
+                        "(`prodouane-relay db upgrade` creates it)",
+                        reason="empty",
+                    )
+                if current != head:
+                    raise StoreError(
+                        f"the store {storage.shown_url(url)} is at schema revision {current}, this "
+                        f"version reads {head}: run `prodouane-relay db upgrade`",
+                        reason="schema",
+                    )
+            elif migrate:
+                migrations.upgrade(store.engine)
+                storage.probe_write(store.engine)
+        except StoreError:
+            store.close()
+            raise
+        except SQLAlchemyError as exc:
+            store.close()
+            fault = storage.store_fault(exc, url)
+            if fault is None:
+                raise
+            raise fault from exc
         return store
 
     def close(self) -> None:
@@ -255,15 +292,31 @@ class Store:
         rules: Rules = Rules(),
         on_events: EventHook | None = None,
     ) -> list[ev.Event]:
-        """Diff one observation against the store and record the outcome in one transaction."""
-        with self.transaction() as session:
-            prior = self._prior(session, source_name, observation)
-            outcome = observe(prior, observation, location=location, now=now, rules=rules)
-            self._write(session, outcome, now)
-            new_events = list(outcome.events)
-            if on_events is not None and new_events:
-                on_events(session, new_events)
-            return new_events
+        """Diff one observation against the store and record the outcome in one transaction.
+
+        A storage fault (disk full, writes refused…) raises :class:`~relays.errors.StoreError` and
+        records nothing: the same observation diffed again later gives the same events. The first
+        poll recorded after such a fault also records :class:`~relays.events.StoreRecovered` for
+        the admins (it is not among the events returned: it is not the page's).
+        """
+        fault = self.health.fault
+        try:
+            with self.transaction() as session:
+                prior = self._prior(session, source_name, observation)
+                outcome = observe(prior, observation, location=location, now=now, rules=rules)
+                self._write(session, outcome, now)
+                new_events = list(outcome.events)
+                notices: list[ev.Event] = [_recovered(fault, now)] if fault is not None else []
+                for notice in notices:
+                    session.add(_event_row(notice))
+                if on_events is not None and (new_events or notices):
+                    on_events(session, new_events + notices)
+        except SQLAlchemyError as exc:
+            if not self.health.note(exc, doing="recording the poll"):
+                raise
+            raise storage.store_fault(exc, self.engine.url) or exc from exc
+        self.health.recovered()
+        return new_events
 
     def _prior(self, session: Session, source_name: str, observation: Snapshot | Failure) -> Prior:
         row = session.get(SourceRow, source_name, with_for_update=True)
@@ -311,16 +364,7 @@ class Store:
             row.old_ends, row.aliases, row.bips = list(alert.old_ends), list(alert.aliases), list(alert.bips)
         session.flush()
         for event_ in outcome.events:
-            session.add(
-                EventRow(
-                    id=event_.id,
-                    kind=event_.kind,
-                    alert_id=getattr(event_, "alert_id", None),
-                    source=event_.source,
-                    detected_at=event_.detected_at,
-                    payload=ev.dump(event_),
-                )
-            )
+            session.add(_event_row(event_))
         source = outcome.source
         row_s = session.get(SourceRow, source.name)
         if row_s is None:
@@ -363,6 +407,28 @@ class Store:
         with self.sessions() as session:
             row = session.get(SourceRow, name)
             return None if row is None else _source_state(row)
+
+
+def _event_row(event_: ev.Event) -> EventRow:
+    return EventRow(
+        id=event_.id,
+        kind=event_.kind,
+        alert_id=getattr(event_, "alert_id", None),
+        source=event_.source,
+        detected_at=event_.detected_at,
+        payload=ev.dump(event_),
+    )
+
+
+def _recovered(fault: storage.Fault, now: datetime) -> ev.StoreRecovered:
+    return ev.StoreRecovered(
+        id=f"store:recovered:{fault.since.isoformat()}",
+        source="store",
+        detected_at=now,
+        since=fault.since,
+        reason=fault.reason,
+        error=fault.message,
+    )
 
 
 def _source_state(row: SourceRow) -> SourceState:

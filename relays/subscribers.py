@@ -10,12 +10,14 @@ clients.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
@@ -26,6 +28,7 @@ from knowledge.services import canonical, order
 
 from .errors import SubscriberError
 from .events import ADMIN_KINDS, CLIENT_KINDS, Event
+from .logs import register_secrets
 from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
@@ -77,28 +80,84 @@ class Subscriber:
         return mask_address(self.channel, self.address)
 
 
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def _plain_host(host: str) -> bool:
+    """Whether ``host`` reads as a server's name or address (safe to show), not a token or a topic
+    that Apprise puts where a host would be (``tgram://BOTTOKEN/…``, ``ntfy://TOPIC``)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.split(".")
+    return (
+        host == "localhost"
+        or len(labels) >= 2
+        and all(_HOST_LABEL.fullmatch(label) for label in labels)
+        and labels[-1].isalpha()
+        and 2 <= len(labels[-1]) <= 24
+    )
+
+
+def _parts(address: str) -> tuple[str, str, str, bool]:
+    """(scheme, the server part as typed — host and port —, its host, whether anything else is
+    there: credentials, a path, a query) of an Apprise URL, whatever its form."""
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        return "", "", "", bool(address)
+    netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
+    credentials, at, server = netloc.rpartition("@")
+    host = server[1 : server.find("]")] if server.startswith("[") else server.split(":", 1)[0]
+    return scheme, server, host, bool(at or tail.strip("/"))
+
+
 def mask_address(channel: str, address: str) -> str:
-    """An address fit for logs and tables: Apprise URLs lose their credentials."""
-    if channel == "webhook":  # its query and user info may be credentials too
+    """An address fit for people and logs. Chat and channel ids are shown as they are; a URL (an
+    Apprise URL, a signed webhook's) only by its scheme and server — ``json://hooks.example.org/…``
+    — never its credentials, path, query (tokens, ``?+X-Api-Key=…`` headers) or a topic or token in
+    the server's place (``ntfy://…``, ``tgram://…``). Tables show the subscriber's id beside it,
+    which tells them apart."""
+    if channel == "webhook":  # its path, query and user info may be credentials too
         from .channels.webhook import masked_url
 
         return masked_url(address)
     if channel != "apprise":
         return address
-    try:
-        import apprise
+    scheme, _, host, more = _parts(address)
+    if not scheme:
+        return "***"
+    if not _plain_host(host):
+        return f"{scheme}://…"
+    return f"{scheme}://{host}" + ("/…" if more else "")
 
-        quiet = logging.getLogger("apprise")
-        previous, quiet.disabled = quiet.disabled, True
-        try:
-            plugin = apprise.Apprise.instantiate(address)
-        finally:
-            quiet.disabled = previous
-        if plugin is not None:
-            return str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]
-    except Exception:  # any doubt: show only the scheme
-        pass
-    return address.split("://", 1)[0] + "://***"
+
+def address_secrets(channel: str, address: str) -> list[str]:
+    """The parts of an address that are secret (for the logs' redaction, ``relays.logs``): for an
+    Apprise or webhook URL, the URL itself, its credentials, the server part when it is not a server's name,
+    its path segments but plain words, its query values and fragment; nothing for a chat id."""
+    if channel not in ("apprise", "webhook"):
+        return []
+    found = [address]
+    scheme, server, host, _ = _parts(address)
+    if not scheme:
+        return found
+    if not _plain_host(host):
+        found += [server, *re.split(r"[:@]", server)]
+    try:
+        parts = urlsplit(address)
+    except ValueError:
+        return found
+    found += [unquote(v) for v in (parts.username, parts.password) if v]
+    for segment in parts.path.split("/"):
+        segment = unquote(segment)
+        if len(segment) >= 16 or (len(segment) >= 6 and not segment.isalpha()) or segment != segment.lower():
+            found.append(segment)
+    found += [v for _, v in parse_qsl(parts.query)]
+    if parts.fragment:
+        found.append(parts.fragment)
+    return [value for value in found if value]
 
 
 def from_row(row: SubscriberRow) -> Subscriber:
@@ -266,6 +325,7 @@ def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscribe
         profile=dict(spec.profile),
         created_at=now,
     )
+    register_secrets(address_secrets(spec.channel, spec.address))
     session.add(row)
     try:
         session.flush()

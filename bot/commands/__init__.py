@@ -8,6 +8,10 @@ help) and sets ``func`` (``(args) -> int``); it imports what it needs at the top
 
 from __future__ import annotations
 
+import math
+
+from relays.errors import UsageError
+
 #: name → (module, one-line help), in the order ``--help`` lists them.
 COMMANDS: dict[str, tuple[str, str]] = {
     "poll": ("bot.commands.poll", "fetch the météo page and print the parsed snapshot"),
@@ -32,3 +36,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def summary(name: str) -> str:
     """The one line ``--help`` shows for command ``name``."""
     return COMMANDS[name][1]
+
+
+def seconds(value: float | None, option: str, *, most: float = 86400.0) -> float | None:
+    """``value`` (an option's seconds) when it is a finite number above 0 and at most ``most``;
+    None stays None. Anything else is a :class:`UsageError` naming ``option``."""
+    if value is None:
+        return None
+    if not math.isfinite(value) or not 0 < value <= most:
+        raise UsageError(f"{option} must be positive and finite, at most {most:g} seconds (not {value:g})")
+    return value

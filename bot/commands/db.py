@@ -1,16 +1,16 @@
-"""``db upgrade [--db URL]``: apply the schema migrations (also done automatically at start)."""
+"""``db upgrade [--db URL]``: apply the schema migrations (also done automatically at start);
+``db current``: the store's schema revision, read without writing anything."""
 
 from __future__ import annotations
 
 import argparse
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands import summary
 from bot.settings import load_settings
 from relays import migrate
-from relays.errors import UsageError
-from relays.store import make_engine
+from relays.storage import make_engine, store_fault
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,18 +25,19 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     cur.set_defaults(func=run_current)
 
 
-def _url(args: argparse.Namespace) -> str:
-    return str(args.db or load_settings().resolved_database_url())
+def _url(args: argparse.Namespace, *, create: bool) -> str:
+    return str(args.db or load_settings().resolved_database_url(create=create))
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
-    engine = make_engine(_url(args))
+    url = _url(args, create=True)
+    engine = make_engine(url)
     try:
         before = migrate.current(engine)
         migrate.upgrade(engine)
         after = migrate.current(engine)
-    except OperationalError as exc:
-        raise UsageError(f"cannot reach the database: {exc.orig}") from exc
+    except SQLAlchemyError as exc:  # unreachable, damaged, full, read-only: one line, nothing written
+        raise (store_fault(exc, url) or exc) from exc
     finally:
         engine.dispose()
     print(f"schema at revision {after}" + ("" if before == after else f" (was {before or 'empty'})"))
@@ -44,9 +45,12 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_current(args: argparse.Namespace) -> int:
-    engine = make_engine(_url(args))
+    url = _url(args, create=False)
+    engine = make_engine(url, read_only=True)
     try:
         print(migrate.current(engine) or "empty (no migration applied)")
+    except SQLAlchemyError as exc:
+        raise (store_fault(exc, url) or exc) from exc
     finally:
         engine.dispose()
     return 0

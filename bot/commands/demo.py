@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from bot.bootstrap import bootstrap
-from bot.commands import summary
+from bot.commands import seconds, summary
 from bot.output import event_line
 from bot.settings import Settings
 from relays import subscribers as subs
@@ -105,8 +105,7 @@ async def _demo(args: argparse.Namespace, db_url: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.interval <= 0:
-        raise UsageError("--interval must be positive")
+    seconds(args.interval, "--interval")
     if args.pages is not None and not any(args.pages.glob("*.html")):
         raise UsageError(f"{args.pages}: no *.html pages there")
     if args.db:

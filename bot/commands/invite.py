@@ -12,6 +12,7 @@ import argparse
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
+from bot.output import printable
 from bot.settings import load_settings
 from relays.errors import UsageError
 from relays.invites import create_invite, list_invites
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
-    with bootstrap(load_settings(), database_url=args.db) as relay:
+    with bootstrap(load_settings(), database_url=args.db, read_only=args.list) as relay:
         if args.list:
             for invite in list_invites(relay.store):
                 state = (
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                     if invite.used_at
                     else "unused"
                 )
-                print(f"{invite.code}  {invite.client:<30} {state}")
+                print(f"{invite.code}  {printable(invite.client):<30} {printable(state)}")
             return 0
         profile = {
             "eori": args.eori,
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
             "phone": args.phone,
         }
         code = create_invite(relay.store, args.client, profile)
-    print(f"invite code for {args.client.strip()}: {code} (single use, valid 30 days)")
+    print(f"invite code for {printable(args.client.strip())}: {code} (single use, valid 30 days)")
     print("in the client's chat, send:")
     print(f"/start {code}")
     print(f"(on Slack: /prodouane start {code})")

@@ -13,7 +13,7 @@ import asyncio
 import json
 
 from bot.bootstrap import Relay, bootstrap
-from bot.commands import summary
+from bot.commands import seconds, summary
 from bot.output import snapshot_lines, snapshot_record
 from bot.settings import load_settings
 from relays.errors import UsageError
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     url = args.url or settings.meteo_url[0]
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"--url must be an http(s) URL, not {url!r}")
-    if args.timeout:
+    if seconds(args.timeout, "--timeout", most=3600):
         settings = settings.model_copy(update={"http_timeout": args.timeout})
     body, content_type = asyncio.run(_fetch(bootstrap(settings), url))
     try:

@@ -13,11 +13,12 @@ import json
 import re
 import sys
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.bootstrap import Relay, bootstrap
-from bot.commands import summary
+from bot.commands import seconds, summary
 from bot.output import event_line
 from bot.settings import Settings, load_settings
 from relays import queries
@@ -25,7 +26,7 @@ from relays.errors import UsageError
 from relays.events import to_record
 from relays.fetch import FetchError
 from relays.poller import read_page
-from relays.sender import Report
+from relays.sender import Report, Sender
 
 URL = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -54,7 +55,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--deliver",
         action="store_true",
         help="deliver to the store's subscribers through the configured channels, then exit once "
-        "nothing is due now (reminders due later stay in the store)",
+        "nothing is due now (reminders due later stay in the store; failed messages are retried by "
+        "run, and the exit code is 1 while anything due is undelivered)",
     )
     p.set_defaults(func=run)
 
@@ -86,6 +88,7 @@ async def _read_all(relay: Relay, locations: list[str]) -> list[tuple[str, bytes
 def run(args: argparse.Namespace) -> int:
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
+    seconds(args.timeout, "--timeout", most=3600)
     # Only delivering needs the configuration (channels, tokens): a plain replay never reads it.
     settings = (load_settings() if args.deliver else Settings.defaults()).model_copy(
         update={
@@ -128,15 +131,53 @@ async def _replay(args: argparse.Namespace, relay: Relay) -> int:
                 else:
                     print(f"{location}: {event_line(event)}", flush=True)
             if sender is not None:
-                total.add(await sender.drain())
+                total.add(await deliver_due(sender))
         if sender is not None:
-            waiting = await asyncio.to_thread(sender.waiting)
-            later = await asyncio.to_thread(queries.scheduled_later, store, datetime.now(UTC))
-            print(
-                f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, "
-                f"dead-lettered {total.dead}; {later} reminder(s) scheduled for later"
-                + "".join(f"; {n} waiting for the unconfigured {ch} channel" for ch, n in waiting.items()),
-                file=sys.stderr,
+            left = await asyncio.to_thread(
+                queries.undelivered, store, datetime.now(UTC), list(sender.channels)
             )
+            print(summary_line(total, left), file=sys.stderr)
+            if left.owed:  # something due now did not go out: say so with the exit code too
+                sys.stdout.flush()
+                return 1
     sys.stdout.flush()
     return 0
+
+
+#: Seconds ``replay --deliver`` waits for messages held back only by the per-chat pace (another
+#: sender's, on PostgreSQL) before it stops: it never waits for a retry — ``run`` does those.
+PATIENCE = 3.0
+
+
+async def deliver_due(sender: Sender) -> Report:
+    """Send what is due now, in rounds, until a round sends nothing. A message that fails is
+    scheduled for its retry and left to ``run`` (with the messages queued behind it for the same
+    subscriber), so one unreachable address costs one attempt, not minutes of retries."""
+    total = Report()
+    quiet_since: float | None = None
+    while True:
+        report = await sender.run_once()
+        total.add(report)
+        if report.sent + report.retried + report.failed + report.dead:
+            quiet_since = None
+            continue
+        if await asyncio.to_thread(sender.due_count):
+            continue
+        wait = await asyncio.to_thread(sender.next_retry_in, 0.0)
+        quiet_since = quiet_since if quiet_since is not None else time.monotonic()
+        if wait is None or time.monotonic() - quiet_since > PATIENCE:
+            return total
+        await asyncio.sleep(wait)
+
+
+def summary_line(total: Report, left: queries.Undelivered) -> str:
+    """``delivered 10, retried 1, failed 0, dead-lettered 0; 5 still due and undelivered (…)…``."""
+    line = (
+        f"delivered {total.sent}, retried {total.retried}, failed {total.failed}, dead-lettered {total.dead}"
+    )
+    if left.owed:
+        why = [f"{left.retrying} to retry"] if left.retrying else []
+        why += [f"{left.queued} queued behind a failed one"] if left.queued else []
+        why += [f"{n} waiting for the unconfigured {ch} channel" for ch, n in left.unconfigured.items()]
+        line += f"; {left.owed} still due and undelivered ({', '.join(why)}: `run` delivers them)"
+    return line + f"; {left.later} reminder(s) scheduled for later"

@@ -7,7 +7,7 @@ import asyncio
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.service import install_signal_handlers, serve
+from bot.service import install_signal_handlers, preflight, serve
 from bot.settings import Settings, load_settings
 from relays.logs import configure_logging
 
@@ -26,5 +26,6 @@ async def _main(settings: Settings) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_json)
+    preflight(settings, bind=True)  # before anything is opened or written
     asyncio.run(_main(settings))
     return 0

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
+from bot.output import printable
 from bot.settings import load_settings
 from relays import subscribers as subs
 from relays import webhook_secrets
@@ -78,9 +79,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     secret.set_defaults(func=run_secret)
 
 
-def _relay(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-
-    return bootstrap(load_settings(), database_url=args.db)
+def _relay(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
+    return bootstrap(load_settings(), database_url=args.db, read_only=read_only)
 
 
 def run_add(args: argparse.Namespace) -> int:
@@ -99,7 +99,8 @@ def run_add(args: argparse.Namespace) -> int:
         enrolled = enrol(relay.store, spec, now=datetime.now(UTC))
         s = enrolled.subscriber
         secret = webhook_secrets.shown(relay.store, s.id) if s.channel == "webhook" else None
-    print(f"subscriber {s.id}: {s.client} on {s.channel} {s.shown_address} — {_filters(s)}")
+    shown = f"{s.channel} {printable(s.shown_address)}"
+    print(f"subscriber {s.id}: {printable(s.client)} on {shown} — {_filters(s)}")
     if secret:
         _print_secret(secret)
     if enrolled.owed:
@@ -134,7 +135,7 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace) -> int:
-    with _relay(args) as relay:
+    with _relay(args, read_only=True) as relay:
         everyone = subs.all_subscribers(relay.store)
     if args.json:
         for s in everyone:
@@ -150,9 +151,12 @@ def run_list(args: argparse.Namespace) -> int:
             if s.active and not s.paused
             else "paused"
             if s.active
-            else f"inactive ({s.deactivated_reason})"
+            else f"inactive ({printable(s.deactivated_reason)})"
         )
-        print(f"{s.id:>4}  {s.channel:<8} {s.shown_address:<24} {s.client:<24} {state} — {_filters(s)}")
+        print(
+            f"{s.id:>4}  {s.channel:<8} {printable(s.shown_address):<24} {printable(s.client):<24} {state} "
+            f"— {_filters(s)}"
+        )
     return 0
 
 
@@ -160,21 +164,32 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
 
     found = subs.find(store, key)
     if found is None:
-        raise UsageError(f"no subscriber {key!r}")
+        raise UsageError(f"no subscriber {printable(key)!r}")
     return found
+
+
+def _inactive(s: subs.Subscriber) -> str:
+    why = printable(s.deactivated_reason) or "removed"
+    return f"subscriber {s.id} ({printable(s.client)}) is inactive ({why})"
 
 
 def run_remove(args: argparse.Namespace) -> int:
     with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
+        if not s.active:  # already removed (or deactivated by its platform): nothing changes
+            raise UsageError(f"{_inactive(s)}: already removed, nothing changed")
         subs.remove(relay.store, s.id)
-    print(f"subscriber {s.id} ({s.client}) removed; its delivery history stays for the audit trail")
+    print(
+        f"subscriber {s.id} ({printable(s.client)}) removed; its delivery history stays for the audit trail"
+    )
     return 0
 
 
 async def _send_test(args: argparse.Namespace) -> int:
-    async with _relay(args) as relay:
+    async with _relay(args, read_only=True) as relay:
         s = _one(relay.store, args.subscriber)
+        if not s.active:
+            raise UsageError(f"{_inactive(s)}: no test message sent")
         channel = relay.channels.get(s.channel)
         if channel is None:
             raise UsageError(
@@ -191,8 +206,8 @@ async def _send_test(args: argparse.Namespace) -> int:
                 Outgoing(address=s.address, text=text, format=FORMATS.get(s.channel, "plain"))
             )
         except DeliveryError as exc:
-            raise UsageError(f"test message to {s.client} failed: {exc}") from exc
-    print(f"test message sent to {s.client} ({s.channel} {s.shown_address}): {ref}")
+            raise UsageError(f"test message to {printable(s.client)} failed: {exc}") from exc
+    print(f"test message sent to {printable(s.client)} ({s.channel} {printable(s.shown_address)}): {ref}")
     return 0
 
 

@@ -18,8 +18,9 @@ import logging
 
 from relays import invites
 from relays import subscribers as subs
-from relays.audit import as_table, audit
+from relays.audit import as_table, audit, resolve_alert
 from relays.channels.base import DeliveryError, Outgoing
+from relays.errors import UsageError
 from relays.render import FORMATS, MARKUPS
 from relays.subscribers import Subscriber
 
@@ -116,8 +117,22 @@ def subscribers(ctx: Context, args: str) -> Reply:
     )
 
 
+def _alert(ctx: Context, key: str) -> str:
+    """The alert whose id starts with ``key`` (the short id of the audit table is enough)."""
+    try:
+        return resolve_alert(ctx.relay.store, key)
+    except UsageError as exc:
+        several = exc.reason == "ambiguous"
+        raise UserError(
+            f"« {key[:40]} » : {'plusieurs alertes' if several else 'aucune alerte'} dont "
+            "l'identifiant commence ainsi.",
+            f"“{key[:40]}”: {'several alerts' if several else 'no alert'} with an id starting so.",
+        ) from exc
+
+
 def audit_cmd(ctx: Context, args: str) -> Reply:
-    alert_id = args.split()[0] if args.split() else None
+    key = args.split()[0] if args.split() else ""
+    alert_id = _alert(ctx, key) if key else None
     rows = audit(ctx.relay.store, alert_id)
     if alert_id and not rows:
         raise UserError(

@@ -2,9 +2,11 @@
 
 The open alerts of the store are passed as ``live`` so an answer during an outage starts by
 saying so. A question about self-triggering ("puis-je auto-déclencher ?", "can I self-trigger?")
-starts the guided check of :mod:`bot.handlers.selftrigger` instead. The last question each user
-asked in each chat is remembered for :data:`FOLLOW_UP` (in memory, at most :data:`REMEMBERED`
-conversations), so "et pour GAMMA ?" right after a question is read with that question's subject.
+gets its cited answer with the guided check of :mod:`bot.handlers.selftrigger` offered under it
+(a button that starts it in a message of its own, with the téléservice and mode the question named).
+The last question each user asked in each chat is remembered for :data:`FOLLOW_UP` (in memory,
+at most :data:`REMEMBERED` conversations), so "et pour GAMMA ?" right after a question is read
+with that question's subject.
 """
 
 from __future__ import annotations
@@ -20,23 +22,13 @@ from knowledge.services import fold
 
 from . import selftrigger
 from .common import MAX_QUESTION, UserError
-from .replies import Button, Context, Reply, Span, b, i, reply
+from .replies import Context, Reply, Span, b, i, reply
 
 _SELFTRIGGER = re.compile(r"AUTO ?DECLENCH|SELF ?TRIGGER")
-_MAY = re.compile(
-    r"\b(?:PUIS|PEUX|PEUT|PEUVENT|POUVONS|POUVEZ|DOIS|DOIT|DROIT|AUTORISE|CAN|MAY|SHOULD|ALLOWED|"
-    r"ENTITLED|AM I|EST CE QUE)\b"
-)
 
 
 def mentions_selftrigger(text: str) -> bool:
     return bool(_SELFTRIGGER.search(fold(text)))
-
-
-def wants_selftrigger(text: str) -> bool:
-    """ "Puis-je auto-déclencher ?", "can I self-trigger for Delta G?", or just "auto-déclenchement"."""
-    folded = fold(text)
-    return bool(_SELFTRIGGER.search(folded)) and (len(folded) <= 40 or bool(_MAY.search(folded)))
 
 
 FOLLOW_UP = timedelta(minutes=10)  # a message this soon after a question may be a fragment of it
@@ -84,8 +76,6 @@ def ask(ctx: Context, args: str) -> Reply:
             f"Question trop longue ({len(question)} caractères) : {MAX_QUESTION} au plus, s'il vous plaît.",
             f"Question too long ({len(question)} characters): {MAX_QUESTION} at most, please.",
         )
-    if wants_selftrigger(question):
-        return selftrigger.start(ctx, question)
     result = answer(question, live=live(ctx), previous=_previous(ctx, question))
     parts: list[str | Span] = [result.text]
     if result.sources:
@@ -101,14 +91,6 @@ def ask(ctx: Context, args: str) -> Reply:
                 else "Aucun passage des fiches ne répond à cette question."
             ),
         ]
-    buttons = []
-    if mentions_selftrigger(question):
-        buttons = [
-            [
-                Button(
-                    "Self-trigger check" if result.lang == "en" else "Vérifier si je peux auto-déclencher",
-                    "st:",
-                )
-            ]
-        ]
+    # "Puis-je auto-déclencher ?": the cited answer first, the guided check offered under it
+    buttons = [[selftrigger.offer(ctx, question, result.lang)]] if mentions_selftrigger(question) else []
     return reply(*parts, buttons=buttons)

@@ -83,7 +83,7 @@ def take_when(words: list[str], now: datetime) -> tuple[datetime | None, list[st
             moment = datetime.fromisoformat(words[0].replace("Z", "+00:00"))
         except ValueError as exc:
             raise UserError(f"date invalide : {words[0]}", f"invalid date: {words[0]}") from exc
-        return (moment if moment.tzinfo else moment.replace(tzinfo=PARIS)), words[1:]
+        return _near(moment if moment.tzinfo else moment.replace(tzinfo=PARIS), now, words[0]), words[1:]
     day = None
     rest = list(words)
     if rest and (m := _DATE.match(rest[0])):
@@ -98,12 +98,29 @@ def take_when(words: list[str], now: datetime) -> tuple[datetime | None, list[st
     if day is None and hour is None:
         return None, words
     y, mo, d = day or (local.year, local.month, local.day)
+    shown = " ".join(words[: len(words) - len(rest)])
     try:
         moment = datetime(y, mo, d, hour or 0, minute, tzinfo=PARIS)
     except ValueError as exc:
-        shown = " ".join(words[: len(words) - len(rest)])
         raise UserError(f"date ou heure invalide : {shown}", f"invalid date or time: {shown}") from exc
-    return moment, rest
+    return _near(moment, now, shown), rest
+
+
+#: How far from now a date typed in a chat may be: an outage's day, not the year 9999.
+NEAR = timedelta(days=3660)
+
+
+def _near(moment: datetime, now: datetime, shown: str) -> datetime:
+    """``moment`` when it is within :data:`NEAR` of ``now`` (and Paris time can show it), else the
+    same "date invalide" reply as an impossible date — rather than an overflow further on."""
+    try:
+        moment.astimezone(PARIS)
+        far = abs(moment - now) > NEAR
+    except (OverflowError, ValueError):
+        far = True
+    if far:
+        raise UserError(f"date invalide : {shown}", f"invalid date: {shown}")
+    return moment
 
 
 _CONNECTORS = frozenset({"", "et", "and", "&", "/", ",", "-", "x", "import", "export", "imp", "exp"})

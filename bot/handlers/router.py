@@ -38,6 +38,7 @@ class Command:
     en: str
     usage: str = ""
     admin: bool = False
+    confidential: bool = False  # its answer or its effect is for the admin alone: never run in a group
 
 
 def _selftrigger(ctx: Context, args: str) -> Reply:
@@ -129,7 +130,13 @@ COMMANDS: tuple[Command, ...] = (
         admin=True,
     ),
     Command(
-        "subscribers", admin.subscribers, ("abonnes",), "liste des abonnés", "list subscribers", admin=True
+        "subscribers",
+        admin.subscribers,
+        ("abonnes",),
+        "liste des abonnés",
+        "list subscribers",
+        admin=True,
+        confidential=True,
     ),
     Command(
         "audit",
@@ -139,6 +146,7 @@ COMMANDS: tuple[Command, ...] = (
         "who was told of each alert, and when (fiche 9)",
         "[ALERTE]",
         admin=True,
+        confidential=True,
     ),
     Command(
         "invite",
@@ -148,10 +156,27 @@ COMMANDS: tuple[Command, ...] = (
         "create an invite code for a client",
         "CLIENT [eori=…] [company=…] [address=…] [phone=…]",
         admin=True,
+        confidential=True,
     ),
-    Command("pause", admin.pause, (), "suspendre un abonné", "pause a subscriber", "ID", admin=True),
     Command(
-        "resume", admin.resume, ("reprendre",), "reprendre un abonné", "resume a subscriber", "ID", admin=True
+        "pause",
+        admin.pause,
+        (),
+        "suspendre un abonné",
+        "pause a subscriber",
+        "ID",
+        admin=True,
+        confidential=True,
+    ),
+    Command(
+        "resume",
+        admin.resume,
+        ("reprendre",),
+        "reprendre un abonné",
+        "resume a subscriber",
+        "ID",
+        admin=True,
+        confidential=True,
     ),
 )
 BY_ALIAS: dict[str, Command] = {alias: c for c in COMMANDS for alias in (c.name, *c.aliases)}
@@ -161,6 +186,7 @@ CALLBACKS: dict[str, Handler] = {
     "un": enrolment.on_unsubscribe_button,
     "lang": lambda ctx, payload: enrolment.set_lang(ctx, payload if payload in LANGS else "fr"),
     "st": selftrigger.on_button,
+    "stn": selftrigger.on_offer,
     "da": da.on_button,
 }
 
@@ -268,6 +294,10 @@ def handle(ctx: Context, text: str) -> Reply | None:
                 "Sorry, this command is reserved for the relay's administrators.",
             )
         )
+    if spec.confidential and not ctx.private and not ctx.can_whisper:
+        # Refused before acting: an invite made, or a subscriber paused, for an answer nobody may see.
+        log.info("confidential command refused in a group: %s in %s", spec.name, ctx.chat_id)
+        return _confidential(ctx)
     return _guard(ctx, _run(ctx, spec.func, args))
 
 
@@ -293,13 +323,17 @@ def _run(ctx: Context, func: Handler, args: str) -> Reply:
 def _guard(ctx: Context, result: Reply) -> Reply:
     """A reply meant for one person is never shown to a whole group that cannot see it privately."""
     if result.ephemeral and not ctx.can_whisper and not ctx.private:
-        return reply(
-            ctx.t(
-                "Cette réponse est confidentielle : utilisez cette commande en discussion privée avec moi.",
-                "This answer is confidential: use this command in a private chat with me.",
-            )
-        )
+        return _confidential(ctx)
     return result
+
+
+def _confidential(ctx: Context) -> Reply:
+    return reply(
+        ctx.t(
+            "Cette réponse est confidentielle : utilisez cette commande en discussion privée avec moi.",
+            "This answer is confidential: use this command in a private chat with me.",
+        )
+    )
 
 
 async def _complete(ctx: Context, result: Reply | None) -> Reply | None:

@@ -101,8 +101,8 @@ def _quotes(verdict: Verdict) -> list[str | Span]:
     return [part for cite in verdict.cites for part in _quote(cite)]
 
 
-def start(ctx: Context, text: str = "") -> Reply:
-    """The check, with what the question or the subscription already says (service, mode)."""
+def _first(ctx: Context, text: str) -> State:
+    """What the question or the subscription already says (service, mode)."""
     named = [s for s in find_services(text) if s in CANONICAL]
     subscribed = list(ctx.subscriber.services) if ctx.subscriber else []
     service = ""
@@ -113,11 +113,28 @@ def start(ctx: Context, text: str = "") -> Reply:
     words = {w.strip("?!.,;:()").upper() for w in text.split()}
     modes = [m for m in MODES if m in words] or list(ctx.subscriber.modes if ctx.subscriber else [])
     mode = modes[0][0] if len(modes) == 1 else ""
-    return step(ctx, State(service=service, mode=mode), edit=False)
+    return State(service=service, mode=mode)
+
+
+def start(ctx: Context, text: str = "") -> Reply:
+    """The check, with what the question or the subscription already says (service, mode)."""
+    return step(ctx, _first(ctx, text), edit=False)
+
+
+def offer(ctx: Context, text: str, lang: str) -> Button:
+    """A button under an answer that starts the check in a message of its own (the answer stays),
+    with what ``text`` already says."""
+    label = "Self-trigger check" if lang == "en" else "Vérifier si je peux auto-déclencher"
+    return Button(label, "stn:" + _first(ctx, text).data().removeprefix("st:"))
 
 
 def on_button(ctx: Context, payload: str) -> Reply:
     return step(ctx, State.parse(payload), edit=True)
+
+
+def on_offer(ctx: Context, payload: str) -> Reply:
+    """The button :func:`offer` made: the check's first step, below the answer."""
+    return step(ctx, State.parse(payload), edit=False)
 
 
 def step(ctx: Context, state: State, *, edit: bool) -> Reply:

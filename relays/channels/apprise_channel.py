@@ -5,9 +5,12 @@ is a ``TransientError`` (the outbox retries, bounded, then dead-letters) carryin
 log line; only a URL Apprise cannot parse is a ``PermanentError`` (``NotFoundError``: there is
 no such destination). Apprise's own retries stay off (its default ``retry=0``).
 
-Apprise URLs hold secrets (passwords, webhook tokens): errors carry Apprise's privacy-masked
-form of the address (``mailto://user:****@…``), never the URL itself. Apprise cannot thread, so
-``thread_ref`` is ignored, and references are ``"apprise:<random id>"``.
+Apprise URLs hold secrets (passwords, webhook tokens, path secrets, ``?+X-Api-Key=…`` header
+values, ntfy topics): errors carry our own mask of the address (scheme and server only,
+:func:`relays.subscribers.mask_address`) and Apprise's words with every secret part of the URL
+taken out; before each send those parts are registered with the logs' redaction, so Apprise's own
+loggers cannot print them either. Apprise cannot thread, so ``thread_ref`` is ignored, and
+references are ``"apprise:<random id>"``.
 
 Apprise is synchronous (requests); notify runs in a worker thread.
 """
@@ -20,7 +23,9 @@ import uuid
 import apprise
 
 from relays.channels.base import NotFoundError, Outgoing, TransientError
+from relays.logs import register_secrets
 from relays.pacing import Pacer
+from relays.subscribers import address_secrets, mask_address
 
 __all__ = ["AppriseChannel"]
 
@@ -29,6 +34,14 @@ _FORMATS = {
     "html": apprise.NotifyFormat.HTML,
     "markdown": apprise.NotifyFormat.MARKDOWN,
 }
+
+
+def _without(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret part of the address replaced by ``…`` (longest first)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        if len(secret) >= 3:
+            text = text.replace(secret, "…")
+    return text
 
 
 class AppriseChannel:
@@ -49,6 +62,8 @@ class AppriseChannel:
         body_format = _FORMATS.get(message.format)
         if body_format is None:
             raise ValueError(f"AppriseChannel cannot send format {message.format!r}")
+        secrets = address_secrets(self.name, message.address)
+        register_secrets(secrets)
         notifier = apprise.Apprise()
         if not notifier.add(message.address):
             raise NotFoundError(
@@ -57,7 +72,7 @@ class AppriseChannel:
                 address="<unparsable URL>",
                 reason="invalid_address",
             )
-        masked = str(notifier[0].url(privacy=True))  # type: ignore[no-untyped-call]
+        masked = mask_address(self.name, message.address)
         if self._pacer is not None:
             await self._pacer.acquire(masked)
         result = await asyncio.to_thread(
@@ -71,7 +86,7 @@ class AppriseChannel:
         if not result:
             detail = [entry.message for entry in result.logs() if entry.level in ("WARNING", "ERROR")]
             raise TransientError(
-                detail[-1] if detail else "Apprise notify failed",
+                _without(detail[-1], secrets) if detail else "Apprise notify failed",
                 channel=self.name,
                 address=masked,
                 reason="notify_failed",

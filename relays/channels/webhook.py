@@ -92,7 +92,8 @@ def url_problem(address: str) -> str | None:
 
 
 def masked_url(address: str) -> str:
-    """``address`` without what may be a credential: user info and query become ``***``."""
+    """``address`` as people and logs may see it: its scheme and server only, since its user info,
+    path (``/hooks/catch/123/abc``) and query may each be a credential."""
     try:
         parts = urlsplit(address)
         host = parts.hostname or ""
@@ -101,9 +102,8 @@ def masked_url(address: str) -> str:
         return address.split("://", 1)[0] + "://***"
     if ":" in host:
         host = f"[{host}]"
-    userinfo = "***@" if "@" in parts.netloc else ""
-    query = "?***" if parts.query else ""
-    return f"{parts.scheme}://{userinfo}{host}{port}{parts.path}{query}"
+    more = "/…" if parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc else ""
+    return f"{parts.scheme}://{host}{port}{more}"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -120,6 +120,7 @@ class FakeTelegram(BackgroundServer):
         self._blocked: set[str] = set()
         self._missing: set[str] = set()
         self._failures: list[_Failure] = []
+        self._update_failures: list[int] = []
         self._crash_after: int | None = None
         self._lose_responses = 0
         self._chats: dict[str, Json] = {}
@@ -186,6 +187,12 @@ class FakeTelegram(BackgroundServer):
             retry_after = 1
         with self._cond:
             self._failures.extend(_Failure(status, retry_after) for _ in range(n))
+
+    def fail_updates(self, n: int = 1, *, status: int = 502) -> None:
+        """The next ``n`` getUpdates calls (long polling) fail with ``status``, as a proxy in front
+        of the Bot API does now and then."""
+        with self._cond:
+            self._update_failures.extend([status] * n)
 
     def crash_after(self, n: int) -> None:
         """After ``n`` more accepted sending calls, drop every connection until :meth:`recover`."""
@@ -341,6 +348,9 @@ class FakeTelegram(BackgroundServer):
         with self._cond:
             if self._crash_after is not None and self._crash_after <= 0:
                 raise _Dropped
+            if method == "getUpdates" and self._update_failures:
+                status = self._update_failures.pop(0)
+                raise _Reply(status, REASONS.get(status, "Internal Server Error"))
             if method in SENDING_METHODS and self._failures:
                 failure = self._failures.pop(0)
                 if failure.status == 429:

@@ -56,7 +56,7 @@ def settings(tg: FakeTelegram, sl: FakeSlack) -> Settings:
         slack_bot_token=sl.token,
         slack_api_url=f"{sl.url}/api/",
         slack_signing_secret=SIGNING_SECRET,
-        telegram_webhook_secret="s3cret-token_ok",
+        telegram_webhook_secret="s3cret-token_ok-0123456789abcdef0123",
         admins=[f"telegram:{ADMIN}", "slack:UADMIN01"],
     )
 

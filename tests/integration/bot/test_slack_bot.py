@@ -185,9 +185,13 @@ async def test_a_mention_is_answered_in_its_thread_with_buttons_that_continue_th
         == 200
     )
     await sl.wait_for_async(lambda: len(sl.sent_to("C0TEAM01")) == 1)
-    [message] = sl.sent_to("C0TEAM01")
-    assert message["thread_ts"] == "100.1" and "Quel téléservice" in message["text"]
+    [message] = sl.sent_to("C0TEAM01")  # the cited answer, in the thread, the check offered under it
+    assert message["thread_ts"] == "100.1" and "Fiche 1" in message["text"]
     buttons = [e for block in message["blocks"] if block["type"] == "actions" for e in block["elements"]]
+    offer = next(b["value"] for b in buttons if b["text"]["text"] == "Vérifier si je peux auto-déclencher")
+    check = await slack.press(offer)
+    assert check["replace_original"] is False and "Quel téléservice" in check["text"]  # the answer stays
+    buttons = [e for block in check["blocks"] if block["type"] == "actions" for e in block["elements"]]
     gamma = next(b["value"] for b in buttons if b["text"]["text"] == "GAMMA")
     verdict = await slack.press(gamma)
     assert verdict["replace_original"] is True and "service des douanes qui décide" in verdict["text"]

@@ -86,13 +86,24 @@ async def test_in_a_group_only_commands_and_messages_addressed_to_the_bot_get_a_
     assert "24 heures" in answer["text"] and answer["reply_to_message_id"] is not None
     await user.say(-100, "/status@fake_relay_bot", user_id=7)
     assert "DELTA G" in user.texts(-100)[-1]
+    await user.say(-100, "@fake_relay_bot status", user_id=7)  # a mention and a command word: the command
+    assert "Météo des téléservices — état au" in user.texts(-100)[-1]
+    await user.say(-100, "@fake_relay_bot etat", user_id=7)
+    assert "Météo des téléservices — état au" in user.texts(-100)[-1]
 
 
 async def test_the_self_trigger_check_walks_fiche_1_with_buttons_and_ends_with_the_verdict(
     user: TelegramUser, store: Store
 ) -> None:
     await user.say(42, "Puis-je auto-déclencher la procédure de secours pour Delta X import en DTI ?")
+    answer = user.last(42)  # the answer from the fiches, with the guided check offered under it
+    [[offer]] = answer["reply_markup"]["inline_keyboard"]
+    assert offer["text"] == "Vérifier si je peux auto-déclencher"
+    await user.press(42, offer["callback_data"], answer["message_id"])
     first = user.last(42)
+    assert (
+        first["method"] == "sendMessage" and first["message_id"] != answer["message_id"]
+    )  # the answer stays
     assert "aucune alerte n'est publiée pour DELTA X Import (DTI)" in first["text"]  # the bot knows
     assert "Aubette" in first["text"]
     buttons = {b["text"]: b["callback_data"] for row in first["reply_markup"]["inline_keyboard"] for b in row}
@@ -269,6 +280,28 @@ async def test_real_long_polling_answers_pushed_messages(
     assert {c["command"] for c in tg.commands} >= {"status", "ask", "selftrigger", "da", "deadline"}
 
 
+async def test_a_bad_gateway_while_polling_is_one_warning_and_polling_goes_on(
+    settings: Settings, store: Store, tg: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.bootstrap import bootstrap
+    from bot.telegram_app import build_telegram_application
+
+    app = build_telegram_application(bootstrap(settings, store=store).bots, settings)
+    tg.fail_updates(1, status=502)
+    with caplog.at_level(logging.DEBUG):
+        await start_polling(app)
+        try:
+            tg.push_message(42, "/aide")
+            await tg.wait_for_async(lambda: len(tg.sent_to(42)) == 1, timeout=20)  # retried, answered
+        finally:
+            await stop(app)
+    serious = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in serious] == [
+        "telegram: polling for updates failed (Bad Gateway); retrying"
+    ]
+    assert serious[0].exc_info is None
+
+
 async def test_the_webhook_refuses_calls_without_the_secret_token(
     app: TelegramApp, settings: Settings, tg: FakeTelegram
 ) -> None:
@@ -281,7 +314,9 @@ async def test_the_webhook_refuses_calls_without_the_secret_token(
             assert (await client.post("/telegram", json=update)).status == 401
             forged = await client.post("/telegram", json=update, headers={SECRET_HEADER: "guess"})
             assert forged.status == 401
-            good = await client.post("/telegram", json=update, headers={SECRET_HEADER: "s3cret-token_ok"})
+            good = await client.post(
+                "/telegram", json=update, headers={SECRET_HEADER: "s3cret-token_ok-0123456789abcdef0123"}
+            )
             assert good.status == 200
             await tg.wait_for_async(lambda: len(tg.sent_to(42)) == 1)
     finally:

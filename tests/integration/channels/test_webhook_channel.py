@@ -195,5 +195,6 @@ def test_webhook_addresses_are_https_urls_or_this_machine(address: str, ok: bool
 
 
 def test_addresses_are_shown_without_what_may_be_credentials() -> None:
-    assert masked_url("https://user:pw@edi.example.fr/h?token=abc") == "https://***@edi.example.fr/h?***"
-    assert masked_url("https://edi.example.fr:8443/hooks") == "https://edi.example.fr:8443/hooks"
+    assert masked_url("https://user:pw@edi.example.fr/h?token=abc") == "https://edi.example.fr/…"
+    assert masked_url("https://edi.example.fr:8443/hooks/catch/123/abc") == "https://edi.example.fr:8443/…"
+    assert masked_url("https://edi.example.fr") == "https://edi.example.fr"

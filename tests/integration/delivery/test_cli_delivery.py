@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -132,10 +133,10 @@ def test_replay_deliver_then_audit_proves_who_was_told(
     )
     subscribe(capsys, db_url, "--channel", "slack", "--address", "C0SLACK01", "--client", "Gamma")
     code, out, err = run(capsys, "replay", "--deliver", "--json", "--db", db_url, *PAGES)
-    assert code == 0
+    assert code == 1  # Gamma's messages are due and were not delivered: not a success
     assert len(out.splitlines()) == 7  # stdout stays the JSON event stream
-    assert "delivered 10," in err and "waiting for the unconfigured slack channel" in err
-    assert "reminder(s) scheduled for later" in err
+    assert "delivered 10," in err and "7 waiting for the unconfigured slack channel" in err
+    assert "7 still due and undelivered" in err and "reminder(s) scheduled for later" in err
     assert len(telegram_env.sent_to(11)) == 7 and len(telegram_env.sent_to(12)) == 3
     # Replaying the same pages again sends nothing new.
     run(capsys, "replay", "--deliver", "--db", db_url, *PAGES)
@@ -153,8 +154,12 @@ def test_replay_deliver_then_audit_proves_who_was_told(
     assert {json.loads(line)["client"] for line in out.splitlines()} == {"Alpha", "Gamma"}
     code, out, _ = run(capsys, "audit", "--db", db_url)
     assert "Alpha" in out and "start sent (UTC)" in out
+    code, out, _ = run(capsys, "audit", "--alert", alert_id[:9], "--format", "json", "--db", db_url)
+    assert code == 0 and {json.loads(line)["alert_id"] for line in out.splitlines()} == {alert_id}
     code, _, err = run(capsys, "audit", "--alert", "nope", "--db", db_url)
-    assert code == 2 and "no delivery recorded" in err
+    assert code == 2 and "no alert id starts with 'nope'" in err
+    code, _, err = run(capsys, "audit", "--alert", "A", "--db", db_url)  # every alert id starts so
+    assert code == 2 and "starts several alert ids" in err and len(err.splitlines()) == 1
 
 
 def test_replay_without_deliver_uses_a_fresh_store_and_sends_nothing(
@@ -165,3 +170,48 @@ def test_replay_without_deliver_uses_a_fresh_store_and_sends_nothing(
     assert code == 0 and len(out.splitlines()) == 7
     assert telegram_env.sent == []
     assert Path(db_url.removeprefix("sqlite:///")).exists()
+
+
+def test_replay_deliver_tries_an_unreachable_address_once_and_counts_what_it_still_owes(
+    db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "11", "--client", "Alpha")
+    subscribe(
+        capsys, db_url, "--channel", "apprise", "--address", "json://127.0.0.1:9/hook", "--client", "Down"
+    )
+    started = time.monotonic()
+    code, _, err = run(capsys, "replay", "--deliver", "--db", db_url, *PAGES)
+    elapsed = time.monotonic() - started
+    assert code == 1 and elapsed < 30, (code, elapsed)  # no minutes spent waiting for retries
+    assert len(telegram_env.sent_to(11)) == 7  # everyone else was served
+    summary = err.splitlines()[-1]
+    assert "delivered 7," in summary and "failed 0" in summary
+    assert "7 still due and undelivered (1 to retry, 6 queued behind a failed one" in summary, summary
+
+
+def test_removing_twice_says_so_and_a_removed_subscriber_gets_no_test_message(
+    db_url: str, telegram_env: FakeTelegram, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subscribe(capsys, db_url, "--channel", "telegram", "--address", "77", "--client", "A")
+    assert run(capsys, "subscribers", "remove", "77", "--db", db_url)[0] == 0
+    code, out, err = run(capsys, "subscribers", "remove", "77", "--db", db_url)
+    assert (
+        code == 2 and out == "" and "already removed, nothing changed" in err and len(err.splitlines()) == 1
+    )
+    code, out, err = run(capsys, "subscribers", "test", "77", "--db", db_url)
+    assert code == 2 and "is inactive (removed by an administrator): no test message sent" in err
+    assert telegram_env.sent_to(77) == []
+
+
+def test_control_characters_in_names_are_printed_escaped(
+    db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    evil = "Evil\x1b[2J\x1b[31mCorp\u202e\x07"
+    code, out, _ = subscribe(capsys, db_url, "--channel", "console", "--address", "desk", "--client", evil)
+    assert code == 0 and "Evil\\x1b[2J\\x1b[31mCorp\\u202e\\x07" in out
+    outputs = [out]
+    for argv in (["subscribers", "list"], ["invite", evil], ["invite", "--list"]):
+        code, out, _ = run(capsys, *argv, "--db", db_url)
+        assert code == 0 and "Evil\\x1b[2J" in out, argv
+        outputs.append(out)
+    assert not any(c in "".join(outputs) for c in "\x1b\u202e\x07")

@@ -134,7 +134,9 @@ async def test_a_timeout_is_retried(store: Store) -> None:
     assert report.dead == 2 and report.retried == 2
     with store.sessions() as session:
         errors = {r.last_error or "" for r in session.query(DeliveryRow).filter_by(purpose="notify")}
-    assert len(errors) == 1 and errors.pop().endswith("/hooks/slow: the receiver did not answer in time")
+    error = errors.pop()
+    assert not errors and error.endswith("/…: the receiver did not answer in time")  # its path never shown
+    assert "/hooks/slow" not in error
 
 
 async def test_a_410_deactivates_that_subscriber_tells_the_admins_and_blocks_no_one_else(

@@ -13,15 +13,32 @@ from relays.store import Base, Store, make_engine
 
 
 def test_config_check_masks_secrets(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    url = pg_url.replace("postgresql+psycopg://postgres@", "postgresql+psycopg://postgres:hunter2@")
     monkeypatch.setenv("PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN", "123456:SECRET-token-value")
-    monkeypatch.setenv("PRODOUANE_RELAY_DATABASE_URL", "postgresql+psycopg://relay:hunter2@db/relay")
+    monkeypatch.setenv("PRODOUANE_RELAY_DATABASE_URL", url)
+    monkeypatch.setenv(
+        "PRODOUANE_RELAY_METEO_URL", "https://relay:pw-4321@example.org/meteo?token=tok-9876&page=2"
+    )
     assert main(["config", "check", "--json"]) == 0
     out = capsys.readouterr().out
     shown = json.loads(out)
     assert shown["telegram_bot_token"] == "********" and "SECRET" not in out and "hunter2" not in out
-    assert shown["database_url"] == "postgresql+psycopg://relay:***@db/relay"
+    assert shown["database_url"] == url.replace(":hunter2@", ":***@")
+    assert shown["meteo_url"] == ["https://relay:***@example.org/meteo?token=***&page=2"]
+    assert shown["database"] == "reachable, empty (the schema is created at start)"
+
+
+def test_config_check_refuses_a_database_that_does_not_answer_and_masks_its_password(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRODOUANE_RELAY_DATABASE_URL", "postgresql+psycopg://relay:hunter2@127.0.0.1:9/relay")
+    assert main(["config", "check", "--json"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.splitlines()) == 1
+    assert "cannot connect to the database (postgresql+psycopg://relay:***@127.0.0.1:9/relay)" in err
+    assert "hunter2" not in err
 
 
 def test_a_toml_config_file_is_read_and_the_environment_wins(

@@ -85,7 +85,7 @@ def test_run_polls_delivers_serves_the_web_and_stops_on_sigterm(tmp_path: Path) 
             assert 'prodouane_events_total{kind="alert_opened"} 1.0' in metrics
             assert 'prodouane_polls_total{outcome="ok"}' in metrics
             assert httpx.get(f"{base}/", timeout=5).status_code == 401  # the status page wants its token
-            page = httpx.get(f"{base}/?token=s3cret-status", timeout=5).text
+            page = httpx.get(f"{base}/?token=s3cret-status", timeout=5, follow_redirects=True).text
             assert "DELTA G" in page
         finally:
             proc.send_signal(signal.SIGTERM)
@@ -153,7 +153,7 @@ def test_run_in_webhook_mode_registers_the_secret_and_refuses_calls_without_it(t
             "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
             "PRODOUANE_RELAY_TELEGRAM_MODE": "webhook",
             "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_URL": "https://relay.example.org/hooks/telegram",
-            "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET": "a-long-webhook-secret_42",
+            "PRODOUANE_RELAY_TELEGRAM_WEBHOOK_SECRET": "a-long-webhook-secret_42-0123456789abcdef",
             "PRODOUANE_RELAY_SLACK_MODE": "off",
             "PRODOUANE_RELAY_WEB_PORT": str(port),
         }
@@ -170,7 +170,7 @@ def test_run_in_webhook_mode_registers_the_secret_and_refuses_calls_without_it(t
             tg.wait_for(lambda: bool(tg.requests_for("setWebhook")), timeout=30)
             registered = tg.requests_for("setWebhook")[-1]["params"]
             assert registered["url"] == "https://relay.example.org/hooks/telegram"
-            assert registered["secret_token"] == "a-long-webhook-secret_42"
+            assert registered["secret_token"] == "a-long-webhook-secret_42-0123456789abcdef"
             update = {
                 "update_id": 1,
                 "message": {
@@ -188,7 +188,7 @@ def test_run_in_webhook_mode_registers_the_secret_and_refuses_calls_without_it(t
                 f"{base}/hooks/telegram",
                 json=update,
                 timeout=5,
-                headers={"X-Telegram-Bot-Api-Secret-Token": "a-long-webhook-secret_42"},
+                headers={"X-Telegram-Bot-Api-Secret-Token": "a-long-webhook-secret_42-0123456789abcdef"},
             )
             assert accepted.status_code == 200
             tg.wait_for(lambda: len(tg.sent_to(888)) == 1, timeout=30)

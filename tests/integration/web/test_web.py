@@ -169,14 +169,24 @@ async def test_without_a_token_the_pages_are_open(store: Store, clock: Clock, cl
     assert (await client.get("/")).status == 200
 
 
-async def test_links_on_the_page_keep_the_query_token(store: Store, clock: Clock, client_for: Any) -> None:
+async def test_a_token_link_is_exchanged_once_for_a_session_cookie_and_a_clean_address(
+    store: Store, clock: Clock, client_for: Any
+) -> None:
     await fill(store, clock)
     client = await client_for(app_for(store, clock, token=TOKEN))
-    page = await (await client.get(f"/?token={TOKEN}")).text()
     alert_id = store.open_alerts()[0].id
-    assert f'href="/alerts/{alert_id}?token={TOKEN}"' in page
-    response = await client.get(f"/alerts/{alert_id}?token={TOKEN}")
-    assert response.status == 200
+    exchange = await client.get(f"/alerts/{alert_id}?token={TOKEN}&x=1", allow_redirects=False)
+    assert exchange.status == 303 and exchange.headers["Location"] == f"/alerts/{alert_id}?x=1"
+    cookie = exchange.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/" in cookie
+    assert TOKEN not in cookie  # the cookie holds an HMAC of the token, not the token
+    page = await (await client.get("/")).text()  # the session goes on without the token
+    assert f'href="/alerts/{alert_id}"' in page and "token=" not in page
+    assert (await client.get(f"/alerts/{alert_id}")).status == 200
+    client.session.cookie_jar.clear()
+    assert (await client.get("/")).status == 401
+    forged = await client.get("/", headers={"Cookie": "prodouane_status=forged"})
+    assert forged.status == 401
 
 
 async def test_hostile_alert_text_is_shown_as_text(store: Store, clock: Clock, client_for: Any) -> None:
@@ -192,6 +202,18 @@ async def test_hostile_alert_text_is_shown_as_text(store: Store, clock: Clock, c
     alert_id = store.open_alerts()[0].id
     detail = await (await client.get(f"/alerts/{alert_id}")).text()
     assert "<script" not in detail and "&lt;script&gt;" in detail
+
+
+async def test_an_alert_published_ahead_of_our_clock_is_not_said_to_be_days_old(
+    store: Store, clock: Clock, client_for: Any
+) -> None:
+    await fill(store, clock)
+    delta_g = next(a for a in store.open_alerts() if a.services == ("DELTA G",))
+    assert delta_g.published_at is not None
+    clock.now = delta_g.published_at - timedelta(days=3)  # our clock, or the site's, is off
+    page = await (await (await client_for(app_for(store, clock))).get("/")).text()
+    assert "publication datée de 3 j 0 h dans le futur (horloge décalée)" in page
+    assert "depuis 3 j" not in page
 
 
 async def test_the_alert_page_shows_who_was_told(store: Store, clock: Clock, client_for: Any) -> None:
@@ -222,16 +244,16 @@ async def test_a_real_server_starts_stops_and_never_logs_the_query_token(
     port = runner.addresses[0][1]
     try:
         with caplog.at_level(logging.DEBUG, logger="bot.web.access"):
-            async with aiohttp.ClientSession() as session:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
                 async with session.get(f"http://127.0.0.1:{port}/?token={TOKEN}") as response:
-                    assert response.status == 200
+                    assert response.status == 200 and str(response.url).endswith(f":{port}/")
                 async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
                     assert response.status == 200
     finally:
         await stop_web(runner)
     access = [r for r in caplog.records if r.name == "bot.web.access"]
-    assert [r.getMessage() for r in access] == ["GET / 200", "GET /healthz 200"]
-    assert [r.levelno for r in access] == [logging.INFO, logging.DEBUG]
+    assert [r.getMessage() for r in access] == ["GET / 303", "GET / 200", "GET /healthz 200"]
+    assert [r.levelno for r in access] == [logging.INFO, logging.INFO, logging.DEBUG]
     assert TOKEN not in caplog.text
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}/healthz"):

@@ -116,6 +116,51 @@ def test_admin_commands_are_for_configured_admins_only(chat: Chat, store: Store)
     assert "Usage" in text_of(handle(chat(ADMIN), "/pause ²"))
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/deadline 31/12/9999 23:59",
+        "/deadline 9999-12-31T23:59-12:00",
+        "/deadline 0001-01-01T00:00+14:00",
+        "/da DELTA G 9999-12-31T23:59-12:00",
+        "/da DELTA G 31/12/9999 23:59 déclarations impossibles à valider",
+        "/delai 01/01/1900 10:00",
+    ],
+)
+def test_far_off_or_malformed_dates_get_the_invalid_date_reply(chat: Chat, message: str) -> None:
+    assert "date invalide" in text_of(handle(chat(), message))
+
+
+def test_may_i_self_trigger_gets_the_cited_answer_with_the_check_offered_under_it(chat: Chat) -> None:
+    answer = handle(chat(), "/ask puis-je auto-déclencher la procédure de secours ?")
+    assert answer is not None and "Fiche 1 – Opérateurs" in text_of(answer)
+    [[offer]] = answer.buttons
+    assert offer.label == "Vérifier si je peux auto-déclencher" and offer.data.startswith("stn:")
+    check = handle_callback(chat(), offer.data)
+    assert not check.edit and "Quel téléservice" in text_of(check)  # a message of its own, below
+    named = handle(chat(), "Puis-je auto-déclencher pour DELTA G en EDI ?")
+    assert named is not None
+    first = handle_callback(chat(), named.buttons[0][0].data)
+    assert "DELTA G (EDI)" in text_of(first)  # what the question named is kept
+
+
+def test_the_audit_command_takes_any_unique_beginning_of_an_alert_id(chat: Chat, store: Store) -> None:
+    alert_id = store.open_alerts()[0].id
+    assert alert_id in text_of(handle(chat(ADMIN), f"/audit {alert_id[:9]}"))  # the full id: found
+    assert "plusieurs alertes" in text_of(handle(chat(ADMIN), "/audit A"))
+    assert "aucune alerte" in text_of(handle(chat(ADMIN), "/audit Znope"))
+
+
+def test_confidential_admin_commands_are_refused_in_a_group_before_they_act(chat: Chat, store: Store) -> None:
+    subs.add(store, channel="console", address="desk", client="Desk")
+    group = chat("-100", ADMIN, chat_type="group")
+    for command in ("/invite ACME", "/pause 1", "/resume 1", "/subscribers", "/audit"):
+        assert "confidentielle" in text_of(handle(group, command)), command
+    assert invites.list_invites(store) == []  # no code was made for nobody to see
+    assert not subs.find(store, "1").paused  # nor was anyone paused unseen
+    assert "Invitation pour ACME" in text_of(handle(chat(ADMIN), "/invite ACME"))  # in private, as ever
+
+
 def test_the_provider_da_lists_every_client_and_only_admins_get_it(chat: Chat, store: Store) -> None:
     for n, client in enumerate(("Alpha", "Beta")):
         invites.redeem(

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from relays.logs import REDACTED, configure_logging, redact
+from relays.logs import REDACTED, configure_logging, redact, register_secrets
 
 TELEGRAM = "1234567890:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
@@ -47,6 +47,7 @@ def lines(stream: io.StringIO) -> list[dict[str, object]]:
         "xoxp-1111-2222-3333-abcdef",
         "xoxa-2-abcdefghijkl",
         "xoxr-abcdefghijkl",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw/r+9xBeyTdM=",
     ],
 )
 def test_tokens_are_redacted_from_any_text(secret: str) -> None:
@@ -125,3 +126,27 @@ def test_httpx_is_silenced_below_warning_and_a_second_call_replaces_the_handler(
     assert [r["message"] for r in lines(stream)] == ["server error"]
     ours = [h for h in root.handlers if getattr(h, "_prodouane_handler", False)]
     assert len(ours) == 1
+
+
+def test_registered_secrets_and_invite_codes_are_redacted_from_third_party_loggers_at_debug(
+    root: logging.Logger,
+) -> None:
+    stream = io.StringIO()
+    configure_logging("DEBUG", json=True, stream=stream)
+    register_secrets(["webhook-secret-0123456789abcdef", "s3cr3t path/with space", None, "abc"])
+    logging.getLogger("telegram.ext.ExtBot").debug(
+        "Calling setWebhook with `{'hook_key': 'webhook-secret-0123456789abcdef'}`"
+    )
+    logging.getLogger("apprise").debug("Loaded JSON URL: json://h.example.org/s3cr3t%20path%2Fwith%20space")
+    logging.getLogger("telegram.ext.Application").debug("Processing update text='/start iRkThaRKIlQB_elL'")
+    logging.getLogger("aiohttp.access").info("GET /?start=iRkThaRKIlQB_elL")
+    logging.getLogger("apscheduler").info("the scheduler will start polling")  # ordinary words stay
+    messages = [r["message"] for r in lines(stream)]
+    assert messages == [
+        f"Calling setWebhook with `{{'hook_key': '{REDACTED}'}}`",
+        f"Loaded JSON URL: json://h.example.org/{REDACTED}",
+        f"Processing update text='/start {REDACTED}'",
+        f"GET /?start={REDACTED}",
+        "the scheduler will start polling",
+    ]
+    assert redact("abc and abcd") == "abc and abcd"  # too short to be told from words: not registered

@@ -122,5 +122,6 @@ def test_an_unreadable_store_is_a_store_error_and_the_probe_names_it(tmp_path: P
     broken = Store(make_engine(f"sqlite:///{tmp_path / 'no' / 'such' / 'dir.sqlite3'}"))
     with pytest.raises(StoreError) as caught:
         queries.open_alerts(broken)
-    assert caught.value.reason == "unreadable"
+    assert caught.value.reason == "cannot_open"  # the storage's fault, named: its folder is missing
+    assert "does not exist" in str(caught.value) and "\n" not in str(caught.value)
     assert queries.ping(broken) == "OperationalError"
