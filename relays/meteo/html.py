@@ -22,7 +22,7 @@ from knowledge.services import find_services, fold
 
 from ..dates import DATE_RE, PARIS, find_datetimes, parse_datetime
 from ..snapshot import ItemKind
-from .html_text import clean, describe, short_text_of, tag_of, text_of
+from .html_text import block_text, clean, describe, short_text_of, tag_of, text_of
 from .message import Message
 from .words import classify, is_label_only
 
@@ -212,8 +212,10 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         if tag_of(box) in ("td", "th")
         else list(box.itersiblings())
     )
-    if (extra > 160 and not inline) or not any(text_of(sibling) for sibling in neighbours):
+    if not any(text_of(sibling) for sibling in neighbours):
         return box
+    if extra > 160 and not inline and not (_dated_lines(neighbours) and not _dated_lines([box])):
+        return box  # a full message in its box; unless its date sits beside it (a quote's caption)
     rank = HEADING_TAGS.get(tag_of(heading), 7)
     for other in parent.xpath(_HEADING_XPATH):
         if other is not heading and not _inside(other, box) and HEADING_TAGS[tag_of(other)] <= rank:
@@ -226,6 +228,16 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         if classes == theirs or classes & theirs:
             return box  # one of a list of like boxes (one per message): the box is the message
     return parent
+
+
+def _dated_lines(elements: list[HtmlElement]) -> bool:
+    """Whether one of these elements holds a publication line ("Publié le …", "Mis à jour le …")."""
+    return any(
+        DATELINE.match(clean(line))
+        for el in elements
+        if isinstance(el.tag, str)
+        for line in block_text(el).split("\n")
+    )
 
 
 def _titled(el: HtmlElement) -> bool:
@@ -481,6 +493,9 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
         line = lines[index]
         following = lines[index + 1] if index + 1 < len(lines) else ""
         dated_next = bool(DATELINE.match(following) or _DATE_LED.match(following))
+        after = lines[index + 2] if index + 2 < len(lines) else ""
+        if dated_next and _bare_date(following) and len(after) <= 100 and classify(after) is not ItemKind.INFORMATION:
+            dated_next = False  # "…traitée." / "12/03/2026 à 10h45" / "BIP n°1 – ECS": the date opens the next entry
         if len(line) <= 100 and dated_next and classify(line) is not ItemKind.INFORMATION:
             groups.append([line, following])  # a title, then its date line
             index += 2
@@ -495,6 +510,8 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
         index += 1
     out: list[Message] = []
     for group in groups:
+        if len(group) > 1 and _bare_date(group[0]) and len(group[1]) <= 100:
+            group = [group[1], group[0], *group[2:]]  # "12/03/2026 à 10h45" then "BIP n°1 – ECS": a dated title
         head, rest = group[0], "\n".join(group[1:])
         if classify(head, rest) is ItemKind.INFORMATION:
             continue
@@ -502,6 +519,16 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
             continue  # "Derniers messages": a link to a message, with its date, is not the message
         out.append(Message(title=head, body=rest, where=f"a line under {message.where}"))
     return out
+
+
+def _bare_date(line: str) -> bool:
+    """A line that is a date and nothing else ("12/03/2026 à 10h45", "Le 3 décembre 2026, 9 h 20"): in
+    a list of entries, such a line opens the entry whose title follows it."""
+    found = find_datetimes(line)
+    if not found:
+        return False
+    rest = (line[: found[0].start] + line[found[0].end :]).strip(" .,:;·•|–-()")
+    return not rest or re.fullmatch(r"(?i)le|du", rest) is not None  # "Publié le …" is a title's date line
 
 
 # --- dates near the title --------------------------------------------------------------------------

@@ -40,7 +40,15 @@ from .words import (
 )
 
 
+def _is_question(title: str) -> bool:
+    """A title asked as a question ("Que signifie une alerte rouge ?") is help or FAQ text: the SAU
+    words its messages as statements, so a question never opens, updates or closes anything."""
+    return title.rstrip(" \u00a0.»\"").endswith("?")
+
+
 def _kind(message: Message) -> tuple[ItemKind, str]:
+    if _is_question(message.title):
+        return ItemKind.INFORMATION, "the title is a question (help or FAQ text, not a message)"
     kind = classify(message.title, message.body)
     if kind is not ItemKind.INFORMATION:
         return kind, f"title words ({message.title[:60]!r})"

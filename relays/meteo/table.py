@@ -145,6 +145,18 @@ def _state_of_text(text: str) -> ServiceState:
     return ServiceState.UNKNOWN
 
 
+_DATED = re.compile(r"\b\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?\b")
+
+
+def _names_a_message(entry: HtmlElement, text: str) -> bool:
+    """A list entry that is a link, or carries a date, points to a message (an archive or "latest
+    messages" list: "FIN D'ALERTE – ECS – EDI (29/09/2026)"); a status line states a present state."""
+    links = [a for a in entry.iter("a") if text_of(a)]
+    if links and sum(len(text_of(a)) for a in links) >= 0.8 * len(text):
+        return True
+    return bool(_DATED.search(text))
+
+
 def status_lists(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlElement]]:
     """Statuses written as a list rather than a table ("DELTA IE · EDI et DTI : disponible", one
     badge or item per téléservice): read like a table, and not taken for messages."""
@@ -154,7 +166,7 @@ def status_lists(root: HtmlElement) -> tuple[list[ServiceStatus], set[HtmlElemen
         found: list[ServiceStatus] = []
         for entry in container:
             text = text_of(entry)
-            if not text or len(text) > 80:
+            if not text or len(text) > 80 or _names_a_message(entry, text):
                 continue
             services = find_services(text)
             state = _state_of_text(text)

@@ -340,7 +340,48 @@ def rss(messages: list[Msg]) -> bytes:
     ).encode()
 
 
+def timeline(messages: list[Msg]) -> bytes:
+    """Alerts in the main column; their bulletins in a side timeline under a section heading, each
+    entry's date line written before its bold title."""
+    main = "".join(
+        f"<article><h3>{html.escape(_titled(m))}</h3><p>Publié le {_fr(m.at)}</p><p>{html.escape(m.text)}</p>"
+        "</article>"
+        for m in messages
+        if m.kind != "bip"
+    )
+    entries = "".join(
+        f'<li><p class="date">{m.at.strftime("%d/%m/%Y à %Hh%M")}</p><p class="fr-text--bold">{html.escape(m.title)}'
+        f"</p><p>{html.escape(m.text)}</p></li>"
+        for m in sorted((m for m in messages if m.kind == "bip"), key=lambda m: m.at, reverse=True)
+    )
+    side = f"<aside><h3>Chronologie des bulletins</h3><ol>{entries}</ol></aside>" if entries else ""
+    return _page(f"<div>{main}</div>{side}")
+
+
+_REPRODUCED = (
+    "Ce message est reproduit à l'identique de la publication du service d'assistance aux utilisateurs, "
+    "pour l'information des déclarants et de leurs prestataires habilités."
+)
+
+
+def quotes(messages: list[Msg]) -> bytes:
+    """Each message quoted in a DSFR fr-quote: its title and text inside the quote, its dates in the
+    figure's caption beside it."""
+    out = []
+    for m in sorted(messages, key=lambda m: m.at, reverse=True):
+        out.append(
+            f'<figure class="fr-quote"><blockquote><p><strong>{html.escape(_titled(m))}</strong></p>'
+            f"<p>{html.escape(m.text)}</p><p>{_REPRODUCED}</p></blockquote>"
+            '<figcaption><p class="fr-quote__author">SAU du CID</p><ul class="fr-quote__source">'
+            f"<li><cite>Météo des services en ligne</cite></li><li>Publié le {_fr(m.at)}</li></ul>"
+            "</figcaption></figure>"
+        )
+    return _page("".join(out))
+
+
 LAYOUTS: dict[str, Callable[[list[Msg]], bytes]] = {
+    "quotes": quotes,
+    "timeline": timeline,
     "flat": flat,
     "dsfr-accordion": accordion,
     "cards": cards,
@@ -364,3 +405,41 @@ def test_the_same_story_in_every_layout_gives_the_same_events() -> None:
 @pytest.mark.parametrize("layout", sorted(LAYOUTS))
 def test_a_calm_page_in_every_layout_says_nothing(layout: str) -> None:
     assert replay([LAYOUTS[layout]([]), LAYOUTS[layout]([])]) == []
+
+
+_HELP = [
+    ("Que signifie une alerte rouge ?", "Par exemple, DELTA G fonctionne en EDI avec des délais importants."),
+    ("Que signifie une alerte noire ?", "Par exemple, ECS est indisponible en EDI et en DTI."),
+    ("Qu'est-ce qu'un BIP ?", "Un bulletin d'information périodique fait le point sur l'incident en cours."),
+    ("What does an end of alert mean for DELTA IE?", "The service is available again in EDI and DTI."),
+]
+_ARCHIVE = [
+    "ALERTE – DELTA G – EDI (22/09/2026)",
+    "BIP n°1 – DELTA G – EDI (22/09/2026)",
+    "FIN D'ALERTE – DELTA G – EDI (22/09/2026)",
+    "ALERTE NOIRE – ECS – EDI et DTI (29/09/2026)",
+]
+
+
+@pytest.mark.parametrize("wrap", ["accordion", "details", "headings"])
+def test_help_questions_and_archive_links_open_nothing(wrap: str) -> None:
+    """A calm page explaining the levels with examples, and listing links to past messages, is
+    calm: a question is not a message and a link to an old message is not a status."""
+
+    def question(title: str, text: str) -> str:
+        if wrap == "accordion":
+            return (
+                f'<section class="fr-accordion"><h3 class="fr-accordion__title"><button class="fr-accordion__btn">'
+                f'{html.escape(title)}</button></h3><div class="fr-collapse"><p>{html.escape(text)}</p></div></section>'
+            )
+        if wrap == "details":
+            return f"<details><summary>{html.escape(title)}</summary><p>{html.escape(text)}</p></details>"
+        return f"<h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>"
+
+    links = "".join(f'<li><a href="/meteo/message/{i}">{html.escape(t)}</a></li>' for i, t in enumerate(_ARCHIVE))
+    body = (
+        f"<h2>Archives des messages</h2><ul>{links}</ul>"
+        f"<h2>Questions fréquentes</h2>{''.join(question(t, x) for t, x in _HELP)}"
+    )
+    page = _page(f"<p>Aucune alerte en cours.</p>{body}")
+    assert replay([page, page]) == []
