@@ -494,8 +494,10 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
         following = lines[index + 1] if index + 1 < len(lines) else ""
         dated_next = bool(DATELINE.match(following) or _DATE_LED.match(following))
         after = lines[index + 2] if index + 2 < len(lines) else ""
-        if dated_next and _bare_date(following) and len(after) <= 100 and classify(after) is not ItemKind.INFORMATION:
-            dated_next = False  # "…traitée." / "12/03/2026 à 10h45" / "BIP n°1 – ECS": the date opens the next entry
+        # "…traitée." / "12/03/2026 à 10h45" / "BIP n°1 – ECS": the bare date opens the next entry
+        opens_next = len(after) <= 100 and classify(after) is not ItemKind.INFORMATION
+        if dated_next and _bare_date(following) and opens_next:
+            dated_next = False
         if len(line) <= 100 and dated_next and classify(line) is not ItemKind.INFORMATION:
             groups.append([line, following])  # a title, then its date line
             index += 2
@@ -511,7 +513,8 @@ def _dated_paragraphs(block: _Block, message: Message) -> list[Message]:
     out: list[Message] = []
     for group in groups:
         if len(group) > 1 and _bare_date(group[0]) and len(group[1]) <= 100:
-            group = [group[1], group[0], *group[2:]]  # "12/03/2026 à 10h45" then "BIP n°1 – ECS": a dated title
+            # "12/03/2026 à 10h45" then "BIP n°1 – ECS": a dated title
+            group = [group[1], group[0], *group[2:]]
         head, rest = group[0], "\n".join(group[1:])
         if classify(head, rest) is ItemKind.INFORMATION:
             continue
