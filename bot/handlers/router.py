@@ -16,7 +16,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from relays.errors import UsageError
+from sqlalchemy.exc import SQLAlchemyError
+
+from relays.errors import StoreError, UsageError
 from relays.subscribers import LANGS, find_by_address
 
 from . import admin, ask, da, enrolment, selftrigger, status
@@ -253,7 +255,7 @@ def parse(ctx: Context, text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def handle(ctx: Context, text: str) -> Reply | None:
+def _handle(ctx: Context, text: str) -> Reply | None:
     """The reply to one message, or None when the bot should stay silent."""
     text = clean(text)
     if not text:
@@ -301,7 +303,7 @@ def handle(ctx: Context, text: str) -> Reply | None:
     return _guard(ctx, _run(ctx, spec.func, args))
 
 
-def handle_callback(ctx: Context, data: str) -> Reply:
+def _handle_callback(ctx: Context, data: str) -> Reply:
     """The reply to a button press (``data`` is the button's callback data)."""
     ctx = resolve(ctx)
     prefix, _, payload = clean(data).partition(":")
@@ -360,3 +362,37 @@ async def respond(ctx: Context, text: str) -> Reply | None:
 
 async def respond_callback(ctx: Context, data: str) -> Reply | None:
     return await _complete(ctx, await asyncio.to_thread(handle_callback, ctx, data))
+
+
+def handle(ctx: Context, text: str) -> Reply | None:
+    """The reply to a message (None: nothing to say), a storage fault answered in one plain line."""
+    try:
+        return _handle(ctx, text)
+    except (StoreError, SQLAlchemyError) as exc:
+        return _store_failed(ctx, exc)
+
+
+def handle_callback(ctx: Context, data: str) -> Reply:
+    """The reply to a button press (``data`` is the button's callback data)."""
+    try:
+        return _handle_callback(ctx, data)
+    except (StoreError, SQLAlchemyError) as exc:
+        return _store_failed(ctx, exc)
+
+
+def _store_failed(ctx: Context, exc: StoreError | SQLAlchemyError) -> Reply:
+    """The disk or the database failing is not a bug of ours: the store's health notes it (one log
+    line per episode, no traceback; ``/readyz`` and the ``prodouane_store_up`` gauge show it), and
+    the chat gets a plain line saying where to look meanwhile — never the store's address.
+    Anything else is a bug and goes to the platform's error handler."""
+    if not ctx.relay.store.health.note(exc, doing="answering a chat command"):
+        raise exc
+    return reply(
+        "⚠️ ",
+        ctx.t(
+            "Le relais ne peut pas lire sa base pour l'instant (incident de stockage) : consultez "
+            "directement la météo des services en ligne sur douane.gouv.fr.",
+            "The relay cannot read its store right now (a storage fault): check the météo des services "
+            "en ligne on douane.gouv.fr directly.",
+        ),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -250,3 +251,22 @@ def test_long_replies_are_cut_within_limits_without_breaking_markup() -> None:
         len(block["text"]["text"]) <= 3000 for block in slack_blocks(long) if block["type"] == "section"
     )
     assert len(slack_mrkdwn(long)) <= 3900
+
+
+def test_a_damaged_store_gets_one_plain_line_in_the_chat_not_an_apology(
+    chat: Chat, store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The disk failing is not a bug: the user is told the relay cannot read its store and where to
+    look instead; the log has one line naming the fault, no traceback, however often they ask."""
+    store.engine.dispose()
+    (tmp_path / "relay.sqlite3").write_bytes(b"not a database" * 100)
+    for name in ("relay.sqlite3-wal", "relay.sqlite3-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    with caplog.at_level("WARNING"):
+        answer = text_of(handle(chat(), "/status"))
+        again = text_of(handle(chat("43"), "/help"))
+    assert "ne peut pas lire sa base" in answer and "douane.gouv.fr" in answer and again == answer
+    assert "sqlite" not in answer.lower() and str(tmp_path) not in answer
+    lines = [r for r in caplog.records if "storage fault" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].exc_info is None and "answering a chat command" in lines[0].getMessage()
+    assert store.health.fault is not None and store.health.fault.reason == "corrupt"
