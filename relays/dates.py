@@ -217,14 +217,21 @@ def parse_datetime(text: str) -> datetime | None:
     return found[0].at if found else None
 
 
+#: "Publié par la DGDDI le …", "posted by the SAU on …": who published, between the label and the date
+_BY = (
+    r"(?:\s+(?:par|by)\s+[^\n.:;]{1,40}?"
+    r"(?=\s+(?:le|du|on)\s+(?:\d|lun|mar|mer|jeu|ven|sam|dim|mon|tue|wed|thu|fri|sat|sun)))?"
+)
 _PUBLISHED = re.compile(
     r"(?:date\s+de\s+(?:premi[èe]re\s+)?publication|publi[ée]e?s?|publication|diffus[ée]e?|émis|emis|"
-    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du|published|posted)\s*(?:le|du|on|:)?\s*:?\s*",
+    r"message\s+du|bulletin[^.\n]{0,60}?\bdu|dat[ée]e?\s+du|published|posted)"
+    rf"{_BY}\s*(?:le|du|on|:)?\s*:?\s*",
     re.IGNORECASE,
 )
 _UPDATED = re.compile(
     r"(?:derni[èe]re\s+mise\s+[àa]\s+jour|date\s+de\s+mise\s+[àa]\s+jour|mis\s+[àa]\s+jour|mise\s+[àa]\s+jour"
-    r"|modifi[ée]e?|actualis[ée]e?|updated|last\s+updated)\s*(?:le|du|on|:)?\s*:?\s*",
+    r"|modifi[ée]e?|actualis[ée]e?|updated|last\s+updated)"
+    rf"{_BY}\s*(?:le|du|on|:)?\s*:?\s*",
     re.IGNORECASE,
 )
 

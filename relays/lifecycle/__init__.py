@@ -23,6 +23,11 @@ unit-tested directly. The invariants:
   (a fin naming part of it closes that part); one that silently vanishes from healthy pages closes
   after ``close_after_absent`` polls, marked ``inferred``, unless the status table still shows it
   down; if it comes back it never ended, and is reopened.
+* **History is not news.** On a source's first good poll, an alert already ended on the page more
+  than a day before the page's newest date (past the 24 h reintegration window) is recorded closed
+  and told to nobody, with its bulletins; a planned interruption whose window ended before the
+  page's newest date is never announced. A relay started on a page listing thirty past incidents
+  sends nothing; one started within a day of a fin still tells it (the deadline runs from it).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from ..events import Event, SourceDegraded, SourceRecovered, stable_id
+from ..events import AlertClosed, AlertEvent, AlertOpened, Event, SourceDegraded, SourceRecovered, stable_id
 from ..snapshot import ItemKind, Snapshot
 from .alerts import alerts as _alerts
 from .bulletins import bulletins as _bulletins
@@ -77,6 +82,7 @@ def observe(
         now=now,
         location=location,
         stale=newest is not None and high_water is not None and newest < high_water,
+        newest=newest,
         open={a.id: a for a in prior.open_alerts},
     )
     source = _good_poll(prior.source, work)
@@ -88,7 +94,31 @@ def observe(
     _absences(work, rules)
     _interruptions(work)
     _unattributed(work)
+    if newest is not None and prior.source.last_ok_at is None and not prior.known_alerts:
+        _history(work, newest - HISTORY)
     return Outcome(tuple(work.events), tuple(work.changed.values()), source)
+
+
+#: how long after its fin an alert first seen already ended is still news (fiche 4: declarations made
+#: under the fallback procedure are reintegrated within 24 hours of the fin d'alerte)
+HISTORY = timedelta(hours=24)
+
+
+def _history(work: Work, before: datetime) -> None:
+    """First sight of a page: alerts that opened and ended on it, the fin older than ``before``, are
+    kept (closed, so they are never told later) but their events are dropped."""
+    opened = {e.alert_id for e in work.events if isinstance(e, AlertOpened)}
+    ended: dict[str, datetime | None] = {}
+    for event in work.events:
+        if isinstance(event, AlertClosed) and event.alert_id in opened:
+            ended[event.alert_id] = None if event.inferred else event.published_at
+    past = {
+        aid
+        for aid, at in ended.items()
+        if at is not None and at <= before and (state := work.changed.get(aid)) and state.status == "closed"
+    }
+    if past:
+        work.events[:] = [e for e in work.events if not (isinstance(e, AlertEvent) and e.alert_id in past)]
 
 
 def _bad_poll(prior: Prior, reason: str, location: str, now: datetime, rules: Rules) -> Outcome:

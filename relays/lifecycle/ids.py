@@ -41,7 +41,8 @@ def candidate_ids(snapshot: Snapshot) -> tuple[set[str], set[str]]:
     events = {f"{a}:opened" for a in alerts}
     planned = [i for i in snapshot.items if i.kind is ItemKind.PLANNED and i.services]
     events |= {interruption_id(i) for i in planned}
-    events |= {f"{interruption_id(i)}:cancelled" for i in planned if i.cancelled}
+    # a withdrawal that gives no window withdraws an announcement beside it: any of them may be it
+    events |= {f"{interruption_id(i)}:cancelled" for i in planned}
     events |= {unattributed_id(i) for i in snapshot.unattributed()}
     return alerts, events
 

@@ -14,17 +14,23 @@ def interruptions(work: Work) -> None:
     """Each planned interruption once (a re-announced window is a new one); shown twice on a page
     (a banner and a list), it is told from the fuller copy (dated, with a window)."""
     notices: dict[str, Item] = {}
+    withdrawals: list[Item] = []
     for item in work.snapshot.items:
         if item.kind is not ItemKind.PLANNED or not item.services:
             continue
         if item.cancelled:
-            _withdraw(item, work)
+            withdrawals.append(item)
             continue
         iid = interruption_id(item)
         best = notices.get(iid)
         if best is None or _fuller(item) > _fuller(best):
             notices[iid] = item
+    for item in withdrawals:
+        iid = _withdrawn(item, notices)
+        _withdraw(item, work, iid, notices.get(iid))
     for iid, item in notices.items():
+        if item.ends_at is not None and work.newest is not None and item.ends_at <= work.newest:
+            continue  # its window is over by the page's own date: history, not news
         work.emit(
             InterruptionPlanned(
                 id=iid,
@@ -41,10 +47,19 @@ def interruptions(work: Work) -> None:
         )
 
 
-def _withdraw(item: Item, work: Work) -> None:
+def _withdrawn(item: Item, notices: dict[str, Item]) -> str:
+    """The interruption a withdrawal names: its own window's; or, when it gives no window ("annoncée
+    pour la nuit du 20 au 21 juin … est annulée"), the one announcement on the same page for the
+    same téléservices with a window."""
+    if item.starts_at is not None:
+        return interruption_id(item)
+    same = {iid for iid, n in notices.items() if set(n.services) == set(item.services) and n.starts_at}
+    return same.pop() if len(same) == 1 else interruption_id(item)
+
+
+def _withdraw(item: Item, work: Work, iid: str, announced: Item | None) -> None:
     """A notice withdrawing an interruption that was announced: once; one never announced (or whose
     window the notice does not give) is nothing to withdraw."""
-    iid = interruption_id(item)
     if iid not in work.prior.known_event_ids and not any(e.id == iid for e in work.events):
         return
     work.emit(
@@ -54,9 +69,9 @@ def _withdraw(item: Item, work: Work) -> None:
             detected_at=work.now,
             interruption_id=iid,
             services=item.services,
-            modes=item.modes,
-            starts_at=item.starts_at,
-            ends_at=item.ends_at,
+            modes=announced.modes if announced is not None and item.starts_at is None else item.modes,
+            starts_at=item.starts_at or (announced.starts_at if announced is not None else None),
+            ends_at=item.ends_at or (announced.ends_at if announced is not None else None),
             published_at=item.published_at,
             title=item.title,
             text=item.text,

@@ -90,6 +90,7 @@ class Work:
     now: datetime
     location: str
     stale: bool
+    newest: datetime | None = None  # the page's newest date (publication or update), if believable
     events: list[Event] = field(default_factory=list)
     changed: dict[str, AlertState] = field(default_factory=dict)
     open: dict[str, AlertState] = field(default_factory=dict)

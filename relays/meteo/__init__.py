@@ -60,13 +60,17 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         raise PageError("truncated", "the page ends before </html>")
     root = _html_tree(raw, _charset(content_type))
     for el in list(root.iter(*html.DROPPED_TAGS, "button")):
-        if tag_of(el) != "button" or not html.keep_button(el):
-            _drop(el)
+        if tag_of(el) == "button" and html.keep_button(el):
+            continue
+        if tag_of(el) == "form" and html.keep_form(el):
+            continue
+        _drop(el)
     body_el = root.find("body")
     page = body_el if body_el is not None else root
     for el in list(page):
         if tag_of(el) in html.PAGE_CHROME or el.get("role") in ("banner", "contentinfo", "navigation"):
             _drop(el)
+    html.promote_first_lines(page)
     statuses, tables = table.status_tables(root)
     listed, lists = table.status_lists(page)
     statuses, tables = statuses + listed, tables | lists

@@ -75,6 +75,34 @@ _BREAK = _Text("\n", None)
 _Token = _Heading | _Text | _Time | _Label
 
 
+def promote_first_lines(page: HtmlElement) -> None:
+    """A title written as the first line of a paragraph, ended by a line break ("🔴 ALERTE – DELTA G
+    – EDI<br>Message publié le …" in a social post or an e-mail) is made a bold line of its own, so
+    it is read as titles are everywhere else. Only a short line that names a message kind, with
+    more text after the break."""
+    for el in list(page.iter("p", "div", "td", "li", "blockquote")):
+        text = (el.text or "").strip()
+        if not text or len(text) > 120 or not len(el) or tag_of(el[0]) != "br":
+            continue
+        br = el[0]
+        if not ((br.tail or "").strip() or br.getnext() is not None):
+            continue
+        if classify(text) is ItemKind.INFORMATION:
+            continue
+        line = el.makeelement("strong", {})
+        line.text, el.text = el.text, None
+        el.insert(0, line)
+
+
+def keep_form(el: HtmlElement) -> bool:
+    """A form is a search box, a filter or a newsletter sign-up, dropped with its labels; but some
+    sites wrap the whole page in one (ASP.NET / SharePoint, a Drupal view with exposed filters):
+    a form holding headings or long text holds the content and stays."""
+    if el.xpath(_HEADING_XPATH) or el.xpath("descendant::article|descendant::table"):
+        return True
+    return len(text_of(el)) > 400
+
+
 def keep_button(el: HtmlElement) -> bool:
     """An accordion's or disclosure's button holds a title; other buttons are controls."""
     if el.get("aria-expanded") is not None or el.get("aria-controls"):
@@ -144,7 +172,11 @@ def _title_box(el: HtmlElement, text: str) -> bool:
     if parent is None or (parent.text or "").strip():
         return False
     for sibling in box.itersiblings(preceding=True):
-        if (sibling.tail or "").strip() or (isinstance(sibling.tag, str) and text_of(sibling)):
+        if (sibling.tail or "").strip():
+            return False
+        if tag_of(sibling) == "hr":
+            break  # a thematic break: what follows it opens a new block ("version texte" pages)
+        if isinstance(sibling.tag, str) and text_of(sibling):
             return False
     following = (
         (el.tail or "").strip()
@@ -586,11 +618,45 @@ def _date_before(heading: _Heading) -> datetime | None:
     return None
 
 
+def _index_dates(page: HtmlElement) -> dict[str, datetime]:
+    """Dates an index gives to messages of the same page: a "Chronologie" table or list whose rows
+    link to a message by its anchor (``<a href="#message-4901">``) beside the date it was published."""
+    dates: dict[str, datetime] = {}
+    for link in page.iter("a"):
+        href = str(link.get("href") or "")
+        if not href.startswith("#") or len(href) < 2:
+            continue
+        row = next((a for a in link.iterancestors() if tag_of(a) in ("tr", "li", "dd", "dt")), None)
+        if row is None:
+            continue
+        rest = text_of(row).replace(text_of(link), " ")
+        found = find_datetimes(rest)
+        if found and found[0].has_time:
+            dates.setdefault(href[1:], found[0].at)
+    return dates
+
+
+def _indexed(heading: _Heading, dates: dict[str, datetime]) -> datetime | None:
+    """The date an index gives to the message this heading titles (its box, or the title, by id)."""
+    if not dates:
+        return None
+    for node in (heading.node, *islice(heading.node.iterancestors(), 6)):
+        if tag_of(node) in ("body", "main"):
+            break
+        anchor = node.get("id")
+        if anchor and anchor in dates:
+            return dates[anchor]
+        if heading.container is not None and node is heading.container:
+            break
+    return None
+
+
 # --- entry point ----------------------------------------------------------------------------------
 def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
     """Every titled block of the page (messages and section headings alike) in reading order."""
     out: list[Message] = []
     index_of: dict[int, int] = {}
+    indexed = _index_dates(page)
     for block in _blocks(tokens(page, tables), page):
         if _teaser(block):
             continue
@@ -600,7 +666,7 @@ def messages(page: HtmlElement, tables: set[HtmlElement]) -> list[Message]:
             where=describe(block.heading.node),
             labels=list(block.labels),
             time_attr=_time_attr(block.time),
-            date_before=_date_before(block.heading),
+            date_before=_date_before(block.heading) or _indexed(block.heading, indexed),
         )
         parent = block.parent
         while parent is not None and id(parent) not in index_of:

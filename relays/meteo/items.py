@@ -211,7 +211,7 @@ def _date_sources(
     line = _date_line(message.body)
     yield ((line, True) if line else None), "a line of the message holding only its date"
     if message.date_before is not None:
-        yield (message.date_before, True), "date written before the title"
+        yield (message.date_before, True), "date before the title (or beside its link in the page's index)"
 
 
 def _date_line(body: str) -> datetime | None:

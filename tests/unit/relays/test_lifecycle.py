@@ -200,3 +200,62 @@ def test_recovery_is_reported_once(store: Store) -> None:
     assert [type(e) for e in out] == [SourceDegraded]
     back = feed("01-calme.html") + feed("01-calme.html")
     assert [type(e) for e in back] == [SourceRecovered]
+
+
+def _history_page(fin_at: str, *, extra: str = "") -> bytes:
+    """A page updated on 13/04/2026 at 18h00 listing a finished DELTA G incident, a past planned
+    interruption, and whatever ``extra`` adds."""
+    return f"""<html><body><h1>Météo</h1><p>Mis à jour le 13/04/2026 à 18h00</p>{extra}
+    <article><h3>FIN D'ALERTE - DELTA G - EDI</h3><p>Publié le {fin_at}</p><p>Rétabli.</p></article>
+    <article><h3>BIP n°1 - DELTA G - EDI</h3><p>Publié le 08/04/2026 à 11h00</p><p>Analyse.</p></article>
+    <article><h3>ALERTE - DELTA G - EDI</h3><p>Publié le 08/04/2026 à 09h20</p><p>Alerte rouge.</p></article>
+    <article><h3>Interruption programmée - GUN</h3><p>Publié le 01/04/2026 à 10h00</p>
+    <p>GUN sera indisponible le 4 avril 2026 de 8h00 à 12h00.</p></article>
+    </body></html>""".encode()
+
+
+def test_a_first_poll_tells_nobody_about_incidents_that_ended_days_ago(store: Store) -> None:
+    """A relay started on a page listing past incidents sends nothing for them, then or later."""
+    poll = Feed(store)
+    assert poll(_history_page("08/04/2026 à 15h45")) == []
+    assert poll(_history_page("08/04/2026 à 15h45")) == []
+    assert queries_open(store) == []
+
+
+def test_a_first_poll_within_a_day_of_a_fin_still_tells_it(store: Store) -> None:
+    """The reintegration deadline runs for 24 hours from the fin: a relay started within that day
+    tells the alert and its fin."""
+    events = Feed(store)(_history_page("13/04/2026 à 09h00"))
+    assert kinds(events) == ["alert_opened", "bulletin", "alert_closed"]
+
+
+def test_a_new_alert_on_a_page_full_of_history_is_told(store: Store) -> None:
+    new = """<article><h3>ALERTE - ICS2 - EDI</h3><p>Publié le 13/04/2026 à 17h30</p><p>Alerte rouge.</p></article>"""
+    events = Feed(store)(_history_page("08/04/2026 à 15h45", extra=new))
+    assert kinds(events) == ["alert_opened"] and events[0].services == ("ICS2",)  # type: ignore[attr-defined]
+
+
+def test_history_is_only_for_the_first_poll_an_alert_and_fin_seen_together_later_are_told(store: Store) -> None:
+    """A short outage that opened and ended between two polls is news: clients must hear of the fin."""
+    poll = Feed(store)
+    poll(b"<html><body><h1>M\xc3\xa9t\xc3\xa9o</h1><p>Aucune alerte en cours.</p></body></html>")
+    events = poll(_history_page("08/04/2026 à 15h45"))
+    assert "alert_opened" in kinds(events) and "alert_closed" in kinds(events)
+
+
+def test_a_withdrawal_without_a_window_withdraws_the_announcement_beside_it(store: Store) -> None:
+    notice = """<article><h3>Interruption programmée - NCTS-P5 et ECS</h3><p>Publié le 15/06/2026 à 16h30</p>
+    <p>NCTS-P5 et ECS seront indisponibles le 20 juin 2026 de 22h00 à 23h30.</p></article>"""
+    withdrawal = """<article><h3>ANNULATION - Interruption programmée NCTS-P5 et ECS du 20 juin</h3>
+    <p>Publié le 18/06/2026 à 10h02</p><p>L'interruption annoncée le 15 juin est annulée.</p></article>"""
+    poll = Feed(store)
+    first = poll(f"<html><body><h1>Météo</h1>{notice}</body></html>".encode())
+    assert kinds(first) == ["interruption_planned"]
+    later = poll(f"<html><body><h1>Météo</h1>{withdrawal}{notice}</body></html>".encode())
+    assert kinds(later) == ["interruption_cancelled"]
+    assert later[0].interruption_id == first[0].id and later[0].starts_at == first[0].starts_at  # type: ignore[attr-defined]
+    assert poll(f"<html><body><h1>Météo</h1>{withdrawal}{notice}</body></html>".encode()) == []
+
+
+def queries_open(store: Store) -> list[object]:
+    return list(store.open_alerts())

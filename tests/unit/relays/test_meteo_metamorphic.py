@@ -379,7 +379,47 @@ def quotes(messages: list[Msg]) -> bytes:
     return _page("".join(out))
 
 
+def text_version(messages: list[Msg]) -> bytes:
+    """The accessible "version texte": plain paragraphs, one message after another, separated by
+    horizontal rules; titles are ordinary paragraphs."""
+    out = "".join(
+        f"<p>{html.escape(_titled(m))}</p><p>Publié le {_fr(m.at)}</p><p>{html.escape(m.text)}</p><hr>"
+        for m in sorted(messages, key=lambda m: m.at, reverse=True)
+    )
+    return _page(f"<hr><div id='messages'>{out}</div>" if out else "")
+
+
+def posts(messages: list[Msg]) -> bytes:
+    """A provider's social-media relay: each post opens with the title as its first line, a line
+    break, then who published it and when, the SAU's text quoted, and hashtags."""
+    out = "".join(
+        f'<article class="status"><div class="status__content"><p>📢 {html.escape(_titled(m))}<br>'
+        f"Message publié par le SAU du CID le {_fr(m.at)} :</p><p>« {html.escape(m.text)} »</p>"
+        '<p><a href="/tags/douane">#douane</a></p></div></article>'
+        for m in sorted(messages, key=lambda m: m.at, reverse=True)
+    )
+    return _page(out)
+
+
+def indexed(messages: list[Msg]) -> bytes:
+    """Undated messages with anchors; their dates only in a side "Chronologie" table linking to them."""
+    ordered = sorted(messages, key=lambda m: m.at, reverse=True)
+    main = "".join(
+        f'<div class="meteo-message" id="m{i}"><h3>{html.escape(_titled(m))}</h3><p>{html.escape(m.text)}</p></div>'
+        for i, m in enumerate(ordered)
+    )
+    rows = "".join(
+        f'<tr><td>{_fr(m.at)}</td><td><a href="#m{i}">{html.escape(_titled(m))}</a></td></tr>'
+        for i, m in enumerate(ordered)
+    )
+    side = f"<aside><table><caption>Chronologie</caption>{rows}</table></aside>" if rows else ""
+    return _page(f"<div>{main}</div>{side}")
+
+
 LAYOUTS: dict[str, Callable[[list[Msg]], bytes]] = {
+    "text-version": text_version,
+    "posts": posts,
+    "indexed": indexed,
     "quotes": quotes,
     "timeline": timeline,
     "flat": flat,
