@@ -117,11 +117,13 @@ def prepare(
 ) -> Prepared:
     """Read the question (with the previous one when it is a fragment) and measure every section."""
     kb = KnowledgeBase.load()
-    lang = detect_lang(question)
+    before = detect_lang(previous) if previous else "fr"
+    lang = detect_lang(question, default=before)
     asked = read(kb, question, lang)
     said = question
     if previous and is_fragment(kb, asked):
-        asked = asked.after(read(kb, previous, lang))
+        # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
+        asked = asked.after(read(kb, previous, before))
         said = f"{previous} {question}"
     services = asked.services
     alerting = _alerting(live or (), services)
@@ -197,7 +199,7 @@ def _compose(
     elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
         key = quote.key_giving(gives_time)
     elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says yes or no, if relevant
-        key = quote.key_giving(lambda text: verdict(text, p.question) is not None)
+        key = quote.key_giving(lambda text: verdict(text, p.question) is not None, by_topic=True)
     else:
         key = quote.key
     lines = [p.alert] if p.alert else []
@@ -250,15 +252,27 @@ class Reading:
         give the subject. A téléservice the fragment names replaces the previous one.
         """
         own = tuple(replace(g, asked=True) for g in self.query.groups)
+        services = self.services or _other_flow(previous.services, directions(self.text))
         service_words = {w for s in previous.services for w in fold(s).split()}
         keep = tuple(
             replace(g, asked=False)
             for g in previous.query.groups
-            if not (self.services and set(fold(g.word).split()) <= service_words | {"import", "export"})
+            if not (services and set(fold(g.word).split()) <= service_words | {"import", "export"})
         )
         intent = self.intent if self.intent != Intent() else previous.intent
         query = Query(self.query.lang, keep + own)
-        return Reading(f"{previous.text} {self.text}", query, self.services or previous.services, intent)
+        return Reading(f"{previous.text} {self.text}", query, services or previous.services, intent)
+
+
+def _other_flow(services: Sequence[str], flows: set[str]) -> list[str]:
+    """The téléservices of the flow a fragment names ("et pour l'export ?" after a question on
+    DELTA X Import: DELTA X Export), when the previous question named one of the other flow."""
+    if len(flows) != 1:
+        return []
+    (flow,) = flows
+    other = "import" if flow == "export" else "export"
+    switched = [re.sub(other, flow.capitalize(), s, flags=re.IGNORECASE) for s in services]
+    return switched if any(s.lower().endswith(other) for s in services) else []
 
 
 def read(kb: KnowledgeBase, question: str, lang: str) -> Reading:
@@ -428,7 +442,7 @@ _MAY_NOT = re.compile(
 )
 _NEED_NOT = re.compile(
     r"\b(?:n'est pas nécessaire|aucune? [a-zé]+ ne soi(?:t|ent) requis|en aucun cas être conditionnée|"
-    r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à)",
+    r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à|aucune? [^.;]{0,40}\bne doi(?:t|vent)\b)",
     re.IGNORECASE,
 )
 _PERMITS = re.compile(
@@ -443,7 +457,7 @@ _YES_NO = re.compile(
     re.IGNORECASE,
 )
 _WH = re.compile(
-    r"\b(?:qui|que|qu'|quoi|quel|quelle|quels|quelles|quand(?! m[eê]me)|comment|où|combien|pourquoi|"
+    r"\b(?:qui|que|qu'est|qu'a|quoi|quel|quelle|quels|quelles|quand(?! m[eê]me)|comment|où|combien|pourquoi|"
     r"lequel|laquelle|what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
     re.IGNORECASE,
 )

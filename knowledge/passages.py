@@ -91,10 +91,32 @@ def trim(
         if used + cost > budget:
             if n == 0:  # the best block alone is too long: cut it at a sentence end
                 return _cut(items[i], budget)
-            continue
+            # a long block that holds a relevant sentence gives that sentence rather than nothing:
+            # the sentence that answers is never the one left out for want of room
+            short = _best_sentence_of(items[i], score)
+            quoted = short is not None and skip is not None and skip(short)
+            if short is None or quoted or i in keep or used + len(short) + 1 > budget:
+                continue
+            items = [*items[:i], short, *items[i + 1 :]]
+            group, cost = {i}, len(short) + 1
         keep |= group
         used += cost
     return render(items, keep)
+
+
+def _best_sentence_of(block: str, score: Callable[[str], float]) -> str | None:
+    """The block cut down to its most relevant sentence ("[…]" for the rest), or None if it has
+    only one sentence or none relevant."""
+    pieces = sentences(block)
+    if len(pieces) < 2:
+        return None
+    best = max(pieces, key=lambda piece: score(piece[0]))[0]
+    if score(best) <= 0:
+        return None
+    marker = "- " if block.startswith("- ") else ""
+    before = "" if block.removeprefix("- ").startswith(best) else f"{ELLIPSIS} "
+    after = "" if block.rstrip().endswith(best) else f" {ELLIPSIS}"
+    return f"{marker}{before}{best}{after}"
 
 
 def _cut(text: str, budget: int) -> str:

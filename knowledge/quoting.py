@@ -32,6 +32,7 @@ FEATURES: tuple[str, ...] = (
 )
 MIN_RELEVANCE = 0.1  # a block whose best sentence is this much less likely than the best is left out
 KEY_RELEVANCE = 0.2  # a sentence giving the delay asked for leads the answer if at least this relevant
+KEY_COVERAGE = 0.2  # ...or if it holds at least this weighted share of the question's topic words
 
 
 def sentence_features(
@@ -67,19 +68,29 @@ class Quote:
     relevance: np.ndarray  # probability relative to the best sentence, in (0, 1]
     texts: tuple[str, ...]  # each sentence as it reads in the section
     quotes: tuple[str, ...]  # what is quoted when it answers (a list's lead-in with its first items)
+    #: the weighted share of the question's topic words each sentence holds (without the heading)
+    coverage: np.ndarray | None = None
 
     @property
     def key(self) -> str:
         """The sentence that answers best, as quoted (the first one on a tie)."""
         return self.quotes[int(np.argmax(self.relevance))] if len(self.rows) else ""
 
-    def key_giving(self, gives: Callable[[str], bool]) -> str:
+    def key_giving(self, gives: Callable[[str], bool], by_topic: bool = False) -> str:
         """The best sentence among those that give what the question asks for (a delay, a phone
-        number), if one is relevant enough; otherwise :attr:`key`."""
+        number, a yes or a no), if one is relevant enough; otherwise :attr:`key`.
+
+        With ``by_topic``, a sentence that gives it and holds a fair share of the question's topic
+        words qualifies even when the sentence model ranks it low: "faut-il une autorisation du
+        bureau ?" is answered by "aucune autorisation ne soit requise", not by the section's
+        opening rule.
+        """
         best = -1.0
         chosen = self.key
-        for quote, rel in zip(self.quotes, self.relevance, strict=True):
-            if rel >= KEY_RELEVANCE and rel > best and gives(quote):
+        covered = self.coverage if self.coverage is not None else np.zeros(len(self.quotes))
+        for quote, rel, cov in zip(self.quotes, self.relevance, covered, strict=True):
+            relevant = rel >= KEY_RELEVANCE or (by_topic and cov >= KEY_COVERAGE)
+            if relevant and rel > best and gives(quote):
                 best, chosen = float(rel), quote
         return chosen
 
@@ -103,6 +114,7 @@ def relevance(
         rel,
         tuple(kb.units.sentence_text[int(j)] for j in rows),
         tuple(kb.units.sentence_quote[int(j)] for j in rows),
+        x[:, FEATURES.index("coverage")],
     )
 
 

@@ -55,6 +55,7 @@ STOP_FR: frozenset[str] = _wordlist(
 STOP_EN: frozenset[str] = _wordlist(
     """
     a about after again against all am an and any are as at be been before being below between
+    many much several every lot lots
     both but by can could did do does doing done down during each few for from further get gets
     got had has have having he her here hers him his how i if in into is it its itself just me
     more most my myself no nor not now of off on once only or other our ours out over own same
@@ -129,14 +130,15 @@ def analyse_fr(text: str) -> list[str]:
     return out
 
 
-def detect_lang(text: str) -> str:
-    """ "fr" or "en": French unless the question reads as English (accents count for French)."""
+def detect_lang(text: str, default: str = "fr") -> str:
+    """ "fr" or "en": ``default`` unless the question reads as one more than the other (accents
+    count for French). A fragment ("and by phone?") says too little: its exchange's language decides."""
     ws = [fold(w) for w in words(text)]
     # Accents count, but not more than two words' worth: an English question may name "la météo
     # des téléservices" and stay English.
     fr = sum(w in _FR_MARKERS for w in ws) + min(2, sum(c in "éèêàùçâîôû" for c in text.lower()))
     en = sum(w in _EN_MARKERS for w in ws)
-    return "en" if en > fr else "fr"
+    return "en" if en > fr else "fr" if fr > en else default
 
 
 @dataclass(frozen=True, slots=True)

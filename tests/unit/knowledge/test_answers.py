@@ -199,6 +199,11 @@ def test_a_yes_no_question_leads_with_the_sentence_that_says_no() -> None:
         ("Le passage en procédure de secours n'est pas nécessaire.", "Je dois quand même passer en secours ?", "no"),
         ("Vous pouvez déclencher la procédure de secours.", "Quand puis-je déclencher ?", None),
         ("Les déclarations doivent être réintégrées sous 24 heures.", "Dois-je réintégrer mes déclarations ?", None),
+        # "aucun X ne doit" lifts the obligation as "ne doit pas" does
+        ("Aucun message de « scan » ne doit être transmis.", "Doit-on envoyer des messages de scan ?", "no"),
+        # "en tant qu'OEA" is a conjunction, not "qu'est-ce que": still a yes/no question
+        ("Aucune autorisation n'est pas nécessaire.", "En tant qu'OEA, faut-il une autorisation ?", "no"),
+        ("Aucune autorisation n'est pas nécessaire.", "Qu'est-ce qu'il faut comme autorisation ?", None),
     ],
 )
 def test_what_a_sentence_says_to_a_yes_no_question(sentence: str, question: str, said: str | None) -> None:
@@ -208,3 +213,19 @@ def test_what_a_sentence_says_to_a_yes_no_question(sentence: str, question: str,
 def test_a_may_i_question_is_not_answered_no_by_a_sentence_about_something_else() -> None:
     first = answer("Delta X export en panne, puis-je auto-déclencher ?").text.splitlines()[0]
     assert not first.startswith("Non")
+
+
+def test_a_yes_no_question_leads_with_the_sentence_that_says_no_even_if_ranked_low() -> None:
+    question = "Pour l'inscription dans nos écritures en tant qu'OEA pendant la panne, faut-il une autorisation du bureau ?"
+    assert answer(question).text.startswith("Non : « Bien qu'aucune autorisation ne soit requise")
+
+
+def test_a_fragment_is_read_in_the_language_of_its_exchange() -> None:
+    result = answer("and by phone?", previous="Where do I check whether customs has published an alert?")
+    assert not result.abstained and result.lang == "en"
+    assert "09 702 80 100" in result.text.splitlines()[0]
+
+
+def test_a_fragment_naming_the_other_flow_switches_the_service() -> None:
+    result = answer("same for export", previous="Delta X import en panne, que faire ?")
+    assert "DELTA X Export" in result.text and "DELTA X Import" not in result.text

@@ -45,3 +45,16 @@ def test_an_oversized_best_block_is_cut_at_a_sentence() -> None:
     body = " ".join(f"Phrase numéro {i} sur le délai." for i in range(100))
     out = trim(body, _score_words("délai"), 300)
     assert len(out) <= 300 and out.endswith(ELLIPSIS)
+
+
+def test_a_long_block_that_does_not_fit_gives_its_relevant_sentence_rather_than_nothing() -> None:
+    body = "\n\n".join(
+        [
+            "Rappel utile sur la reprise des déclarations. " * 6,
+            "- Les colis sont suivis par vous-même. " * 5 + "Aucun message de scan ne doit être transmis.",
+        ]
+    )
+    out = trim(body, _score_words("Rappel", "scan"), 360)
+    assert "Aucun message de scan ne doit être transmis." in out
+    assert out.count("Les colis sont suivis") == 0 and ELLIPSIS in out
+    assert len(out) <= 360
