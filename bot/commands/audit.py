@@ -7,8 +7,8 @@ from dataclasses import replace
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.output import printable
 from bot.settings import load_settings
+from bot.text import printable
 from relays.audit import as_csv, as_json, as_table, audit, resolve_alert
 from relays.errors import UsageError
 

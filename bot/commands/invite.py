@@ -12,8 +12,8 @@ import argparse
 
 from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.output import printable
 from bot.settings import load_settings
+from bot.text import printable
 from relays.errors import UsageError
 from relays.invites import create_invite, list_invites
 

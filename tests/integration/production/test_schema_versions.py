@@ -42,6 +42,8 @@ def test_the_head_read_from_the_scripts_is_alembics() -> None:
     [
         ["subscribers", "add", "--channel", "telegram", "--address", "42", "--client", "X"],
         ["subscribers", "list"],
+        ["subscribers", "import", "IMPORT"],
+        ["subscribers", "export", "EXPORT"],
         ["audit"],
         ["invite", "Transit SA"],
         ["replay", "PAGE", "--deliver"],
