@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from .events import AlertClosed, Event, InterruptionCancelled, InterruptionPlanned, load
 from .outbox import DeliveryStatus, Policy, Purpose
-from .render import deadline_applies, deadline_of
 from .store import AlertRow, DeliveryRow, EventRow
 from .subscribers import Subscriber, active_rows
 
@@ -30,7 +29,11 @@ __all__ = ["catch_up", "catch_up_many", "enqueue", "enqueue_hook", "planned"]
 def planned(event: Event, now: datetime, policy: Policy) -> list[tuple[Purpose, datetime]]:
     """The messages one event owes a matching subscriber: (purpose, due_at)."""
     out = [(Purpose.NOTIFY, now)]
-    if isinstance(event, AlertClosed) and deadline_applies(event.services):
+    if isinstance(event, AlertClosed):
+        from .render import deadline_applies, deadline_of  # the renderer: only for an end of alert
+
+        if not deadline_applies(event.services):
+            return out
         moment = deadline_of(event) - policy.deadline_reminder_before
         if moment > now:
             out.append((Purpose.DEADLINE_REMINDER, moment))
