@@ -133,7 +133,10 @@ def check(engine: Engine, shown_url: str, *, create: bool = True) -> None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to ``revision``; logs one line when it changed (Alembic's own lines, kept
-    below INFO by ``relays.logs``, say more than an operator needs)."""
+    below INFO by ``relays.logs``, say more than an operator needs). A store already at the head
+    is left without importing Alembic (``run`` starts faster)."""
+    if revision == "head" and schema(engine).ready:
+        return
     from alembic import command
 
     cfg = config()

@@ -122,7 +122,7 @@ def mask_address(channel: str, address: str) -> str:
     the server's place (``ntfy://…``, ``tgram://…``). Tables show the subscriber's id beside it,
     which tells them apart."""
     if channel == "webhook":  # its path, query and user info may be credentials too
-        from .channels.webhook import masked_url
+        from .channels.webhook_address import masked_url
 
         return masked_url(address)
     if channel != "apprise":
@@ -251,7 +251,7 @@ def check_address(channel: str, address: str) -> str:
                 reason="bad_address",
             )
     if channel == "webhook":
-        from .channels.webhook import url_problem
+        from .channels.webhook_address import url_problem
 
         problem = url_problem(address)
         if problem:
