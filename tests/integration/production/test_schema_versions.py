@@ -132,3 +132,32 @@ def test_a_command_on_a_current_store_does_not_load_alembic(tmp_path: Path) -> N
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["code"] == 0, done.stderr
     assert "alembic" not in {name.split(".")[0] for name in result["modules"]}
+
+
+def test_on_postgresql_a_new_database_is_created_and_one_behind_is_named(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = tmp_path / "in.csv"
+    rows.write_text(
+        "channel,address,client,services\n"
+        + "".join(f"telegram,{1000 + i},Client {i},DELTA G;ICS2\n" for i in range(600))  # > one IN (…) chunk
+        + "webhook,https://edi.example.fr/hooks/douane,Plateforme EDI,\n",
+        encoding="utf-8",
+    )
+    assert main(["subscribers", "import", str(rows), "--db", pg_url]) == 0  # an empty database: created
+    assert capsys.readouterr().out.splitlines()[-1] == "601 added, 0 updated, 0 unchanged"
+    assert main(["subscribers", "import", str(rows), "--db", pg_url]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0 added, 0 updated, 601 unchanged"
+    out = tmp_path / "out.csv"
+    assert main(["subscribers", "export", str(out), "--db", pg_url]) == 0
+    assert len(out.read_text(encoding="utf-8").splitlines()) == 602
+    engine = make_engine(pg_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"UPDATE alembic_version SET version_num = '{OLD}'")
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["subscribers", "list", "--db", pg_url]) == 1
+    err = capsys.readouterr().err
+    assert f"is at revision {OLD}, this version needs {migrate.head()}: run `prodouane-relay db upgrade`" in err
