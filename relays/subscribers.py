@@ -226,14 +226,16 @@ def check_address(channel: str, address: str) -> str:
         )
     if not address:
         raise SubscriberError("the address is empty", reason="empty_address")
+    # a URL given for a chat id (a column shifted in a CSV file) may hold a password: shown masked
+    said = mask_address("apprise", address) if "://" in address else address
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+            f"{said!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
             reason="bad_address",
         )
     if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
+            f"{said!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
         )
     if channel == "apprise":
         import apprise

@@ -288,14 +288,15 @@ def run_import(args: argparse.Namespace) -> int:
     import sys
 
     from relays import subscriber_csv as roster
+    from relays.logs import redact
 
     path = Path(args.file)
     text = _read_csv(path)
     try:
         rows = roster.read(io.StringIO(text, newline=""))
     except roster.Refused as refused:
-        for problem in refused.problems:
-            print(printable(problem), file=sys.stderr)
+        for problem in refused.problems:  # redacted as every error line is (bot.cli)
+            print(printable(redact(problem)), file=sys.stderr)
         print(
             f"nothing imported: {len(refused.problems)} problem(s) in {printable(str(path))}", file=sys.stderr
         )

@@ -91,7 +91,8 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_named_by_its_line(
         'telegram,124,"Two\nlines",fr,,,,\n'
         "telegram,124,Again,fr,,,,\n"
         "pigeon,loft 3,Z,fr,,,,\n"
-        "telegram,125,Z,fr,,,,,extra\n",
+        "telegram,125,Z,fr,,,,,extra\n"
+        "telegram,mailtos://user:pa55word@smtp.example.org?to=ops@client.fr,Shifted,fr,,,,\n",
     )
     assert main(["subscribers", "import", str(csv), "--db", url]) == 1
     out, err = capsys.readouterr()
@@ -109,7 +110,8 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_named_by_its_line(
         "line 9: telegram address already on line 7",
         "line 10: unknown channel 'pigeon' (one of telegram, slack, apprise, console, webhook)",
         "line 11: 9 cells, the header has 8",
-        "nothing imported: 10 problem(s) in " + str(csv),
+        "line 12: 'mailtos://smtp.example.org/…' is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+        "nothing imported: 11 problem(s) in " + str(csv),
     ]
     assert not (tmp_path / "relay.sqlite3").exists()  # not even the store was created
 
