@@ -100,18 +100,17 @@ def _admin(value: str) -> bool:
 def _spec(cells: dict[str, str]) -> tuple[NewSubscriber | None, list[str]]:
     """The subscriber a row describes, or every problem it has: the checks of ``subscribers add``
     (:func:`relays.subscribers.checked`), each value on its own."""
-    problems = [f"the {column} is empty" for column in REQUIRED if not cells.get(column, "").strip()]
+    empty = [column for column in REQUIRED if not cells.get(column, "").strip()]
+    problems = [f"the {column} is empty" for column in empty]
     try:
         admin = _admin(cells.get("admin", ""))
     except SubscriberError as exc:
         problems.append(str(exc))
         admin = False
-    if problems and any(not cells.get(column, "").strip() for column in ("channel", "address")):
-        return None, problems  # nothing to check an address against
     spec, wrong = checked(
-        channel=cells["channel"].strip().lower(),
-        address=cells["address"],
-        client=cells.get("client", "") or "",
+        channel=cells.get("channel", "").strip().lower(),
+        address=cells.get("address", ""),
+        client=cells.get("client", ""),
         eori=cells.get("eori", "").strip() or None,
         lang=cells.get("lang", "").strip().lower() or "fr",
         services=_list(cells.get("services", "")),
@@ -120,7 +119,8 @@ def _spec(cells: dict[str, str]) -> tuple[NewSubscriber | None, list[str]]:
         role="admin" if admin else "client",
         profile={key: cells[key].strip() for key in PROFILE_COLUMNS if cells.get(key, "").strip()},
     )
-    problems += [str(exc) for exc in wrong if not (exc.reason == "empty_client" and problems)]
+    said = {"channel": "unknown_channel", "address": "empty_address", "client": "empty_client"}
+    problems += [str(exc) for exc in wrong if exc.reason not in {said[column] for column in empty}]
     return (spec if not problems else None), problems
 
 

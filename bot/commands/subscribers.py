@@ -269,7 +269,7 @@ def _read_csv(path: Path) -> str:
         raise UsageError(f"{path} is not UTF-8 text (save it as \"CSV UTF-8\")") from exc
 
 
-def _store_for_dry_run(args: argparse.Namespace, relay: Relay) -> Store | None:
+def _store_for_dry_run(relay: Relay) -> Store | None:
     """The store read-only, or None when there is none yet (everything would be added)."""
     try:
         return relay.store
@@ -303,7 +303,7 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     if args.dry_run:
         with _relay(args, read_only=True) as relay:
-            plan = roster.plan(_store_for_dry_run(args, relay), rows)
+            plan = roster.plan(_store_for_dry_run(relay), rows)
         for row in plan.added:
             print(f"line {row.line}: add {_who(row.spec)}")
         for row, before, changes in plan.updated:

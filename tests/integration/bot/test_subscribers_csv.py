@@ -86,6 +86,7 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_named_by_its_line(
         "telegram,100,Good one,fr,,,,\n"
         "telegram,notanid,X,fr,,,,\n"
         "slack,C0123ABCD,,fr,,,,\n"
+        ",,,en,ICS3,,,\n"
         "telegram,123,Y,de,DELTA Z,XML,alert_maybe,maybe\n"
         "\n"
         'telegram,124,"Two\nlines",fr,,,,\n'
@@ -100,18 +101,22 @@ def test_one_bad_row_imports_nothing_and_every_problem_is_named_by_its_line(
     assert err.splitlines() == [
         "line 3: 'notanid' is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
         "line 4: the client is empty",
-        "line 5: admin must be yes or no, not 'maybe'",
-        "line 5: unknown language 'de' (fr or en)",
-        "line 5: unknown téléservice 'DELTA Z' (e.g. 'DELTA G', 'ICS2', 'GAMMA')",
-        "line 5: unknown mode 'XML' (EDI or DTI)",
-        "line 5: unknown event kind 'alert_maybe' (one of alert_opened, bulletin, alert_closed, "
+        "line 5: the channel is empty",
+        "line 5: the address is empty",
+        "line 5: the client is empty",
+        "line 5: unknown téléservice 'ICS3' (e.g. 'DELTA G', 'ICS2', 'GAMMA')",
+        "line 6: admin must be yes or no, not 'maybe'",
+        "line 6: unknown language 'de' (fr or en)",
+        "line 6: unknown téléservice 'DELTA Z' (e.g. 'DELTA G', 'ICS2', 'GAMMA')",
+        "line 6: unknown mode 'XML' (EDI or DTI)",
+        "line 6: unknown event kind 'alert_maybe' (one of alert_opened, bulletin, alert_closed, "
         "interruption_planned, alert_updated, interruption_cancelled, source_degraded, source_recovered, "
         "unattributed_message, subscriber_deactivated, store_recovered)",
-        "line 9: telegram address already on line 7",
-        "line 10: unknown channel 'pigeon' (one of telegram, slack, apprise, console, webhook)",
-        "line 11: 9 cells, the header has 8",
-        "line 12: 'mailtos://smtp.example.org/…' is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
-        "nothing imported: 11 problem(s) in " + str(csv),
+        "line 10: telegram address already on line 8",
+        "line 11: unknown channel 'pigeon' (one of telegram, slack, apprise, console, webhook)",
+        "line 12: 9 cells, the header has 8",
+        "line 13: 'mailtos://smtp.example.org/…' is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+        "nothing imported: 15 problem(s) in " + str(csv),
     ]
     assert not (tmp_path / "relay.sqlite3").exists()  # not even the store was created
 
