@@ -43,7 +43,19 @@ from .logs import register_secrets
 from .store import Store, SubscriberRow
 from .subscribers import NewSubscriber, Subscriber, address_secrets, checked, from_row, insert_many
 
-__all__ = ["COLUMNS", "Plan", "Refused", "Row", "apply", "export", "plan", "read"]
+__all__ = [
+    "COLUMNS",
+    "Applied",
+    "Plan",
+    "Refused",
+    "Row",
+    "apply",
+    "cells",
+    "export",
+    "plan",
+    "read",
+    "to_csv",
+]
 
 COLUMNS: tuple[str, ...] = (
     "channel",

@@ -266,7 +266,7 @@ def _read_csv(path: Path) -> str:
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise UsageError(f"{path} is not UTF-8 text (save it as \"CSV UTF-8\")") from exc
+        raise UsageError(f'{path} is not UTF-8 text (save it as "CSV UTF-8")') from exc
 
 
 def _store_for_dry_run(relay: Relay) -> Store | None:

@@ -140,7 +140,9 @@ def test_a_header_that_cannot_be_read_is_one_clear_line(
     assert says in first and last.startswith("nothing imported: 1 problem(s)")
 
 
-def test_a_file_that_cannot_be_read_is_one_line(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_file_that_cannot_be_read_is_one_line(
+    tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["subscribers", "import", str(tmp_path / "none.csv"), "--db", url]) == 2
     assert capsys.readouterr().err.splitlines() == [
         f"prodouane-relay subscribers import: cannot read {tmp_path / 'none.csv'}: No such file or directory"
@@ -190,7 +192,9 @@ def test_a_removed_subscriber_in_the_file_comes_back(
     assert main(["subscribers", "remove", "C0123ABCD", "--db", url]) == 0
     capsys.readouterr()
     assert main(["subscribers", "import", str(csv), "--dry-run", "--db", url]) == 0
-    assert "line 3: update subscriber 2 (Export team, slack C0123ABCD): reactivated" in capsys.readouterr().out
+    assert (
+        "line 3: update subscriber 2 (Export team, slack C0123ABCD): reactivated" in capsys.readouterr().out
+    )
     assert main(["subscribers", "import", str(csv), "--db", url]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "0 added, 1 updated, 4 unchanged"
     assert all(s.active for s in everyone(url))

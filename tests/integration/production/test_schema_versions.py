@@ -160,4 +160,6 @@ def test_on_postgresql_a_new_database_is_created_and_one_behind_is_named(
     capsys.readouterr()
     assert main(["subscribers", "list", "--db", pg_url]) == 1
     err = capsys.readouterr().err
-    assert f"is at revision {OLD}, this version needs {migrate.head()}: run `prodouane-relay db upgrade`" in err
+    assert (
+        f"is at revision {OLD}, this version needs {migrate.head()}: run `prodouane-relay db upgrade`" in err
+    )

@@ -43,7 +43,8 @@ def test_help_and_argument_errors_load_no_database_http_or_chat_library(argv: li
 
 @pytest.mark.parametrize(
     "argv",
-    [[name, "--help"] for name in COMMANDS] + [["subscribers", action, "--help"] for action in ("import", "export")],
+    [[name, "--help"] for name in COMMANDS]
+    + [["subscribers", action, "--help"] for action in ("import", "export")],
     ids=lambda argv: " ".join(argv[:-1]),
 )
 def test_every_commands_own_help_loads_no_database_http_or_chat_library(argv: list[str]) -> None:
