@@ -14,6 +14,7 @@ command line, ``--help`` included, loads no database or chat library.
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -278,9 +279,16 @@ def _store_for_dry_run(relay: Relay) -> Store | None:
             return None
         raise
     except ConfigError as exc:
-        if exc.reason == "data_dir" and not relay.settings.data_dir.exists():
-            return None
-        raise
+        if exc.reason != "data_dir" or relay.settings.data_dir.exists():
+            raise
+        # no data folder yet: the import would create it, if it can be created (else say why)
+        parent = relay.settings.data_dir
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+            relay.settings.resolved_database_url(create=True)  # raises what the import would
+            raise
+        return None
 
 
 def run_import(args: argparse.Namespace) -> int:

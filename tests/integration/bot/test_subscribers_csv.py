@@ -276,3 +276,18 @@ def test_export_replaces_a_file_and_refuses_a_folder(
     assert capsys.readouterr().err.strip().endswith("it is a folder")
     assert main(["subscribers", "export", str(tmp_path / "no" / "x.csv"), "--db", url]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_dry_run_on_a_fresh_machine_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PRODOUANE_RELAY_DATA_DIR", str(tmp_path / "data"))
+    csv = write(tmp_path / "clients.csv", HEADER + ROWS)
+    assert main(["subscribers", "import", str(csv), "--dry-run"]) == 0
+    assert (
+        capsys.readouterr().out.splitlines()[-1]
+        == "5 added, 0 updated, 0 unchanged (dry run: nothing written)"
+    )
+    assert not (tmp_path / "data").exists()
+    assert main(["subscribers", "import", str(csv)]) == 0  # the first import creates the store
+    assert capsys.readouterr().out.splitlines()[-1] == "5 added, 0 updated, 0 unchanged"
