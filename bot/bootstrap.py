@@ -70,6 +70,7 @@ def bootstrap(
     metrics: Metrics | None = None,
     one_off: bool = False,
     read_only: bool = False,
+    migrate: bool = False,
 ) -> Relay:
     """The relay these settings describe; every keyword replaces the part it names.
 
@@ -80,6 +81,8 @@ def bootstrap(
     --deliver``, ``demo``), which gets a name of its own rather than this instance's;
     ``read_only``: a command that only reads opens the store without writing anything (a SQLite
     file read-only and not created, no migration), so it works on a read-only copy.
+    ``migrate``: bring the store's schema to the latest (``run``); otherwise a brand-new store is
+    created but one whose schema is behind is refused with one line (:mod:`relays.migrate`).
     """
     return Relay(
         settings,
@@ -92,6 +95,7 @@ def bootstrap(
         metrics=metrics,
         one_off=one_off,
         read_only=read_only,
+        migrate=migrate,
     )
 
 
@@ -111,6 +115,7 @@ class Relay:
         metrics: Metrics | None,
         one_off: bool,
         read_only: bool = False,
+        migrate: bool = False,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -124,6 +129,7 @@ class Relay:
         )
         self._database_url = database_url
         self._read_only = read_only
+        self._migrate = migrate
         self._console = console
         given: dict[str, Any] = {"store": store, "channels": channels, "metrics": metrics}
         for name, part in given.items():
@@ -134,9 +140,10 @@ class Relay:
     # --- the parts ------------------------------------------------------------------------------
     @cached_property
     def store(self) -> Store:
-        """The database (migrated to the latest schema when opened, unless read-only)."""
+        """The database: migrated to the latest schema when opened for ``run``; for any other
+        command created when brand new, else used only when its schema is this version's."""
         url = self._database_url or self.settings.resolved_database_url(create=not self._read_only)
-        return Store.open(url, read_only=self._read_only)
+        return Store.open(url, schema="upgrade" if self._migrate else "check", read_only=self._read_only)
 
     @cached_property
     def metrics(self) -> Metrics:

@@ -3,7 +3,6 @@ person typed (a client's name, a chat's reply) made safe to print."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
@@ -18,16 +17,9 @@ from relays.events import (
 from relays.render import paris
 from relays.snapshot import Snapshot
 
-#: Control characters (C0, C1: escape sequences), line and paragraph separators, zero-width and
-#: bidirectional controls: what could move the cursor, recolour a terminal or reverse a line.
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+from .text import printable
 
-
-def printable(text: str | None) -> str:
-    """``text`` with every control character shown escaped (``\\x1b``, ``\\u202e``), for a terminal."""
-    if not text:
-        return ""
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+__all__ = ["event_line", "printable", "snapshot_lines", "snapshot_record"]
 
 
 def event_line(event: Event) -> str:

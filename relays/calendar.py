@@ -39,9 +39,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar
-from icalendar import Event as VEvent
-
 from .events import Event, InterruptionCancelled, InterruptionPlanned
 
 __all__ = ["Series", "continues", "ical", "series", "upcoming"]
@@ -178,6 +175,9 @@ def _description(s: Series, lang: str) -> str:
 
 def ical(all_series: Iterable[Series], *, now: datetime, lang: str = "fr", name: str | None = None) -> bytes:
     """The iCalendar: one VEVENT per series that has a start, ended at most ``KEEP_PAST`` ago."""
+    from icalendar import Calendar  # when a calendar is asked for, not at start-up
+    from icalendar import Event as VEvent
+
     cal = Calendar()
     cal.add("prodid", "-//prodouane-relay//interruptions programmées//FR")
     cal.add("version", "2.0")

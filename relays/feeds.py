@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from feedgen.feed import FeedGenerator
-
 from .calendar import Series
 from .events import (
     CLIENT_KINDS,
@@ -117,6 +115,8 @@ def _link(source: str) -> str | None:
 
 def atom(events: Sequence[Event], *, self_url: str, lang: str = "fr", title: str | None = None) -> bytes:
     """An Atom 1.0 feed of ``events`` (newest first), each written as a subscriber would read it."""
+    from feedgen.feed import FeedGenerator  # (and lxml) when a feed is asked for, not at start-up
+
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(

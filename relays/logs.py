@@ -64,7 +64,10 @@ _MARK = "_prodouane_handler"
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
-    """Redact these values (and their URL-quoted forms) from every log record from now on."""
+    """Redact these values (and their URL-quoted forms) from every log record from now on.
+
+    Cheap to call often (an import registers a thousand addresses one by one): the pattern is
+    compiled again only when the next text is redacted."""
     global _secrets_pattern
     fresh: set[str] = set()
     for value in values:
@@ -74,13 +77,25 @@ def register_secrets(values: Iterable[str | None]) -> None:
         if fresh <= _secrets:
             return
         _secrets.update(fresh)
-        ordered = sorted(_secrets, key=len, reverse=True)  # the longest first: no partial leftovers
-        _secrets_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+        _secrets_pattern = None
+
+
+def _pattern() -> re.Pattern[str] | None:
+    """The registered secrets as one pattern, the longest first (no partial leftovers)."""
+    global _secrets_pattern
+    pattern = _secrets_pattern
+    if pattern is None and _secrets:
+        with _secrets_lock:
+            if _secrets_pattern is None and _secrets:
+                ordered = sorted(_secrets, key=len, reverse=True)
+                _secrets_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+            pattern = _secrets_pattern
+    return pattern
 
 
 def redact(text: str) -> str:
     """``text`` with every secret (registered or token-looking) replaced by ``«redacted»``."""
-    pattern = _secrets_pattern
+    pattern = _pattern()
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     text = _SECRETS.sub(REDACTED, text)

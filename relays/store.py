@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -205,6 +205,9 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     return storage.make_engine(url, read_only=read_only)
 
 
+#: What :meth:`Store.open` does with the schema (see there).
+SchemaPolicy = Literal["upgrade", "check", "as_is"]
+
 #: How many recently closed alerts a poll compares its messages with (a stale copy, an old message).
 RECENT_CLOSED = 50
 
@@ -219,8 +222,13 @@ class Store:
         self.health = storage.StoreHealth(engine.url)
 
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True, read_only: bool = False) -> Store:
-        """Connect, and bring the schema to the latest migration (Alembic) unless told not to.
+    def open(cls, url: str, *, schema: SchemaPolicy = "upgrade", read_only: bool = False) -> Store:
+        """Connect, and see to the schema as ``schema`` says (:mod:`relays.migrate`):
+
+        ``"upgrade"`` brings it to the latest migration (``run``, ``db upgrade``, the tests);
+        ``"check"`` creates a brand-new empty store but refuses one whose schema is not this
+        version's (every other command: a store is never upgraded behind its operator's back);
+        ``"as_is"`` touches nothing (the caller copes with whatever is there).
 
         ``read_only``: never write (a SQLite file is opened read-only, and not created); the schema
         must already be the latest. A URL that cannot be used raises
@@ -246,21 +254,20 @@ class Store:
         store = cls(engine)
         try:
             if read_only:
-                current, head = migrations.current(store.engine), migrations.head()
-                if current is None:
+                found = migrations.schema(store.engine)
+                if found.current is None and found.empty:
                     raise StoreError(
                         f"no store at {storage.shown_url(url)} yet: nothing has been recorded there "
                         "(`prodouane-relay db upgrade` creates it)",
                         reason="empty",
                     )
-                if current != head:
-                    raise StoreError(
-                        f"the store {storage.shown_url(url)} is at schema revision {current}, this "
-                        f"version reads {head}: run `prodouane-relay db upgrade`",
-                        reason="schema",
-                    )
-            elif migrate:
-                migrations.upgrade(store.engine)
+                if not found.ready:
+                    raise migrations.behind(found, storage.shown_url(url))
+            elif schema != "as_is":
+                if schema == "upgrade":
+                    migrations.upgrade(store.engine)
+                else:
+                    migrations.check(store.engine, storage.shown_url(url))
                 storage.probe_write(store.engine)
         except StoreError:
             store.close()

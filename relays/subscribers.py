@@ -13,10 +13,10 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlalchemy import select
@@ -32,7 +32,9 @@ from .logs import register_secrets
 from .outbox import DeliveryStatus
 from .snapshot import MODES
 from .store import DeliveryRow, Store, SubscriberRow
-from .webhook_secrets import issue as issue_secret
+from .webhook_secrets import issue_new as issue_secrets
+
+T = TypeVar("T")
 
 CHANNELS: tuple[str, ...] = ("telegram", "slack", "apprise", "console", "webhook")
 LANGS: tuple[str, ...] = ("fr", "en")
@@ -120,7 +122,7 @@ def mask_address(channel: str, address: str) -> str:
     the server's place (``ntfy://…``, ``tgram://…``). Tables show the subscriber's id beside it,
     which tells them apart."""
     if channel == "webhook":  # its path, query and user info may be credentials too
-        from .channels.webhook import masked_url
+        from .channels.webhook_address import masked_url
 
         return masked_url(address)
     if channel != "apprise":
@@ -224,14 +226,16 @@ def check_address(channel: str, address: str) -> str:
         )
     if not address:
         raise SubscriberError("the address is empty", reason="empty_address")
+    # a URL given for a chat id (a column shifted in a CSV file) may hold a password: shown masked
+    said = mask_address("apprise", address) if "://" in address else address
     if channel == "telegram" and not re.fullmatch(r"-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
+            f"{said!r} is not a Telegram chat id (e.g. 123456789, -1001234567890, @channel)",
             reason="bad_address",
         )
     if channel == "slack" and not re.fullmatch(r"[CGDU][A-Z0-9]{6,}", address):
         raise SubscriberError(
-            f"{address!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
+            f"{said!r} is not a Slack channel or user id (e.g. C0123ABCD)", reason="bad_address"
         )
     if channel == "apprise":
         import apprise
@@ -249,7 +253,7 @@ def check_address(channel: str, address: str) -> str:
                 reason="bad_address",
             )
     if channel == "webhook":
-        from .channels.webhook import url_problem
+        from .channels.webhook_address import url_problem
 
         problem = url_problem(address)
         if problem:
@@ -286,55 +290,118 @@ def new(
     role: str = "client",
     profile: dict[str, Any] | None = None,
 ) -> NewSubscriber:
-    """Check and normalise what a new subscriber is made of (nothing is written)."""
-    address = check_address(channel, address)
+    """Check and normalise what a new subscriber is made of (nothing is written); the first
+    problem found is raised (:func:`checked` finds them all)."""
+    spec, problems = checked(
+        channel=channel,
+        address=address,
+        client=client,
+        eori=eori,
+        lang=lang,
+        services=services,
+        modes=modes,
+        kinds=kinds,
+        role=role,
+        profile=profile,
+    )
+    if spec is None:
+        raise problems[0]
+    return spec
+
+
+def checked(
+    *,
+    channel: str,
+    address: str,
+    client: str,
+    eori: str | None = None,
+    lang: str = "fr",
+    services: Sequence[str] = (),
+    modes: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    role: str = "client",
+    profile: dict[str, Any] | None = None,
+) -> tuple[NewSubscriber | None, list[SubscriberError]]:
+    """Every value checked on its own: the new subscriber, or every problem found (a CSV import
+    reports them all at once)."""
+    problems: list[SubscriberError] = []
+
+    def attempt(check: Callable[[], T], default: T) -> T:
+        try:
+            return check()
+        except SubscriberError as exc:
+            problems.append(exc)
+            return default
+
+    address = attempt(lambda: check_address(channel, address), address)
     if not client.strip():
-        raise SubscriberError("the client name is empty", reason="empty_client")
+        problems.append(SubscriberError("the client name is empty", reason="empty_client"))
     if lang not in LANGS:
-        raise SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language")
+        problems.append(SubscriberError(f"unknown language {lang!r} (fr or en)", reason="unknown_language"))
     if role not in ROLES:
-        raise SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role")
-    return NewSubscriber(
+        problems.append(SubscriberError(f"unknown role {role!r} (client or admin)", reason="unknown_role"))
+    none: tuple[str, ...] = ()
+    found_services = attempt(lambda: normalise_services(services), none)
+    found_modes = attempt(lambda: normalise_modes(modes), none)
+    found_kinds = attempt(lambda: normalise_kinds(kinds), none)
+    if problems:
+        return None, problems
+    spec = NewSubscriber(
         channel=channel,
         address=address,
         client=client.strip(),
         eori=eori or None,
         lang=lang,
-        services=normalise_services(services),
-        modes=normalise_modes(modes),
-        kinds=normalise_kinds(kinds),
+        services=found_services,
+        modes=found_modes,
+        kinds=found_kinds,
         role=role,
         profile=dict(profile or {}),
     )
+    return spec, []
 
 
 def insert(session: Session, spec: NewSubscriber, *, now: datetime) -> Subscriber:
     """Write a new subscriber in ``session``; a second subscription of the same address is refused."""
-    row = SubscriberRow(
-        channel=spec.channel,
-        address=spec.address,
-        client=spec.client,
-        eori=spec.eori,
-        lang=spec.lang,
-        services=list(spec.services),
-        modes=list(spec.modes),
-        kinds=list(spec.kinds),
-        role=spec.role,
-        active=True,
-        paused=False,
-        profile=dict(spec.profile),
-        created_at=now,
-    )
-    register_secrets(address_secrets(spec.channel, spec.address))
-    session.add(row)
+    return insert_many(session, [spec], now=now)[0]
+
+
+def insert_many(session: Session, specs: Sequence[NewSubscriber], *, now: datetime) -> list[Subscriber]:
+    """Write new subscribers in ``session`` at once (one flush: a CSV import); an address already
+    subscribed is refused, and nothing of the batch is kept then (the caller's transaction)."""
+    rows = [
+        SubscriberRow(
+            channel=spec.channel,
+            address=spec.address,
+            client=spec.client,
+            eori=spec.eori,
+            lang=spec.lang,
+            services=list(spec.services),
+            modes=list(spec.modes),
+            kinds=list(spec.kinds),
+            role=spec.role,
+            active=True,
+            paused=False,
+            profile=dict(spec.profile),
+            created_at=now,
+        )
+        for spec in specs
+    ]
+    register_secrets([secret for spec in specs for secret in address_secrets(spec.channel, spec.address)])
+    session.add_all(rows)
     try:
         session.flush()
     except IntegrityError as exc:
-        shown = f"{spec.channel} {mask_address(spec.channel, spec.address)}"
-        raise SubscriberError(f"{shown} is already subscribed", reason="already_subscribed") from exc
-    if spec.channel == "webhook":  # signs every post; shown once by the command that created it
-        issue_secret(session, row.id, now=now)
-    return from_row(row)
+        shown = (
+            f"{specs[0].channel} {mask_address(specs[0].channel, specs[0].address)} is"
+            if len(specs) == 1
+            else "one of these addresses is"
+        )
+        raise SubscriberError(f"{shown} already subscribed", reason="already_subscribed") from exc
+    hooks = [row.id for row in rows if row.channel == "webhook"]
+    if hooks:  # each signs every post; shown once by the command that created it
+        issue_secrets(session, hooks, now=now)
+    return [from_row(row) for row in rows]
 
 
 def add(

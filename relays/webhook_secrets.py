@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -50,6 +51,15 @@ def issue(session: Session, subscriber_id: int, *, now: datetime) -> str:
         row.secret, row.created_at = secret, now
     session.flush()
     return secret
+
+
+def issue_new(session: Session, subscriber_ids: Sequence[int], *, now: datetime) -> None:
+    """Give each new webhook subscriber (none has a secret yet) its first secret, at once."""
+    session.add_all(
+        WebhookSecretRow(subscriber_id=subscriber_id, secret=new_secret(), created_at=now)
+        for subscriber_id in subscriber_ids
+    )
+    session.flush()
 
 
 def rotate(store: Store, subscriber_id: int, *, now: datetime) -> str:

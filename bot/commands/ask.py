@@ -84,7 +84,7 @@ def open_alerts(url: str | None) -> list[dict[str, Any]]:
             return []
         from relays.store import Store
 
-        store = Store.open(url, migrate=False)
+        store = Store.open(url, schema="as_is")
         try:
             return [
                 {

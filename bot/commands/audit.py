@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 from dataclasses import replace
 
-from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.output import printable
-from bot.settings import load_settings
-from relays.audit import as_csv, as_json, as_table, audit, resolve_alert
+from bot.text import printable
 from relays.errors import UsageError
 
 
@@ -22,6 +19,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.settings import load_settings
+    from relays.audit import as_csv, as_json, as_table, audit, resolve_alert
+
     with bootstrap(load_settings(), database_url=args.db, read_only=True) as relay:
         alert_id = resolve_alert(relay.store, args.alert) if args.alert else None
         rows = audit(relay.store, alert_id)

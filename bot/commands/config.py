@@ -14,15 +14,13 @@ import argparse
 import json
 import os
 from pathlib import Path
-
-from pydantic import SecretStr
+from typing import TYPE_CHECKING
 
 from bot.commands import summary
-from bot.service import preflight
-from bot.settings import Settings, load_settings, mask_url
 from relays.errors import ConfigError, StoreError
-from relays.storage import make_engine, sqlite_path
-from relays.store import Store
+
+if TYPE_CHECKING:  # imported when the check runs: `config --help` loads none of it
+    from bot.settings import Settings
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,6 +46,9 @@ def _creatable(folder: Path) -> None:
 
 def database_state(settings: Settings) -> str:
     """How the database looks from here, read-only; raises what ``run`` would refuse."""
+    from relays.storage import make_engine, sqlite_path
+    from relays.store import Store
+
     if settings.database_url is None and not settings.data_dir.exists():
         _creatable(settings.data_dir)
         return "not created yet (created at start)"
@@ -84,6 +85,11 @@ def database_state(settings: Settings) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from pydantic import SecretStr
+
+    from bot.service import preflight
+    from bot.settings import load_settings, mask_url
+
     settings = load_settings()
     preflight(settings)
     state = database_state(settings)

@@ -1,16 +1,12 @@
-"""``db upgrade [--db URL]``: apply the schema migrations (also done automatically at start);
+"""``db upgrade [--db URL]``: apply the schema migrations (also done by ``run`` at its start, and
+nowhere else: other commands say when the store is behind);
 ``db current``: the store's schema revision, read without writing anything."""
 
 from __future__ import annotations
 
 import argparse
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.commands import summary
-from bot.settings import load_settings
-from relays import migrate
-from relays.storage import make_engine, store_fault
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -26,10 +22,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _url(args: argparse.Namespace, *, create: bool) -> str:
+    from bot.settings import load_settings
+
     return str(args.db or load_settings().resolved_database_url(create=create))
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from relays import migrate
+    from relays.storage import make_engine, store_fault
+
     url = _url(args, create=True)
     engine = make_engine(url)
     try:
@@ -45,6 +48,11 @@ def run_upgrade(args: argparse.Namespace) -> int:
 
 
 def run_current(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from relays import migrate
+    from relays.storage import make_engine, store_fault
+
     url = _url(args, create=False)
     engine = make_engine(url, read_only=True)
     try:

@@ -14,15 +14,8 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bot.bootstrap import bootstrap
 from bot.commands import seconds, summary
-from bot.output import event_line
-from bot.settings import Settings
-from relays import subscribers as subs
-from relays.channels.console import ConsoleChannel
 from relays.errors import UsageError
-from relays.sample_source import SampleSite, sample_pages
-from relays.scheduler import add_poll_job, build_scheduler
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,6 +27,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 async def _demo(args: argparse.Namespace, db_url: str) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.output import event_line
+    from bot.settings import Settings
+    from relays import subscribers as subs
+    from relays.channels.console import ConsoleChannel
+    from relays.sample_source import SampleSite, sample_pages
+    from relays.scheduler import add_poll_job, build_scheduler
+
     pages = sample_pages(args.pages)
     site = SampleSite(pages)
     url = await site.start()

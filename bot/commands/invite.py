@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.output import printable
-from bot.settings import load_settings
+from bot.text import printable
 from relays.errors import UsageError
-from relays.invites import create_invite, list_invites
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +30,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.list and not (args.client or "").strip():
         raise UsageError('give the client\'s name, e.g. invite "Transit SA" --eori FR123…')
+    from bot.bootstrap import bootstrap
+    from bot.settings import load_settings
+    from relays.invites import create_invite, list_invites
+
     with bootstrap(load_settings(), database_url=args.db, read_only=args.list) as relay:
         if args.list:
             for invite in list_invites(relay.store):

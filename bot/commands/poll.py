@@ -11,14 +11,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import Relay, bootstrap
 from bot.commands import seconds, summary
-from bot.output import snapshot_lines, snapshot_record
-from bot.settings import load_settings
-from relays.errors import UsageError
-from relays.fetch import FetchError
-from relays.meteo import PageError, explain_lines, parse_page
+from relays.errors import FetchError, UsageError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Relay
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +44,11 @@ async def _fetch(relay: Relay, url: str) -> tuple[bytes, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.bootstrap import bootstrap
+    from bot.output import snapshot_lines, snapshot_record
+    from bot.settings import load_settings
+    from relays.meteo import PageError, explain_lines, parse_page
+
     settings = load_settings()
     url = args.url or settings.meteo_url[0]
     if not url.startswith(("http://", "https://")):

@@ -16,17 +16,15 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.bootstrap import Relay, bootstrap
 from bot.commands import seconds, summary
-from bot.output import event_line
-from bot.settings import Settings, load_settings
-from relays import queries
-from relays.errors import UsageError
-from relays.events import to_record
-from relays.fetch import FetchError
-from relays.poller import read_page
-from relays.sender import Report, Sender
+from relays.errors import FetchError, UsageError
+
+if TYPE_CHECKING:  # the rest is imported when a replay runs (`replay --help` loads none of it)
+    from bot.bootstrap import Relay
+    from relays import queries
+    from relays.sender import Report, Sender
 
 URL = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -89,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
     if args.degraded_after < 1 or args.close_after_absent < 1:
         raise UsageError("--degraded-after and --close-after-absent must be at least 1")
     seconds(args.timeout, "--timeout", most=3600)
+    from bot.bootstrap import bootstrap
+    from bot.settings import Settings, load_settings
+
     # Only delivering needs the configuration (channels, tokens): a plain replay never reads it.
     settings = (load_settings() if args.deliver else Settings.defaults()).model_copy(
         update={
@@ -108,6 +109,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _replay(args: argparse.Namespace, relay: Relay) -> int:
+    from bot.output import event_line
+    from relays import queries
+    from relays.events import to_record
+    from relays.poller import read_page
+    from relays.sender import Report
+
     async with relay:
         pages = await _read_all(relay, args.pages)
         store = relay.store
@@ -153,6 +160,8 @@ async def deliver_due(sender: Sender) -> Report:
     """Send what is due now, in rounds, until a round sends nothing. A message that fails is
     scheduled for its retry and left to ``run`` (with the messages queued behind it for the same
     subscriber), so one unreachable address costs one attempt, not minutes of retries."""
+    from relays.sender import Report
+
     total = Report()
     quiet_since: float | None = None
     while True:

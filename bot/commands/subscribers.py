@@ -1,29 +1,32 @@
-"""``subscribers add|list|remove|test|secret``: manage who receives the alerts.
+"""``subscribers add|list|remove|test|secret|import|export``: manage who receives the alerts.
 
     prodouane-relay subscribers add --channel telegram --address -1001234 --client "Transit SA" \\
         --service "DELTA G" --service ICS2 --mode EDI --kind alert_closed --lang en
+    prodouane-relay subscribers import clients.csv --dry-run
 Repeated options accumulate; no filter means everything. A webhook subscriber's signing secret is
-printed once, by ``add``; ``secret ID`` replaces it with a new one, printed once too.
+printed once, by ``add``; ``secret ID`` replaces it with a new one, printed once too. ``import``
+and ``export`` read and write the CSV of :mod:`relays.subscriber_csv`.
+
+What an action needs (the store, the chat channels) is imported when it runs: parsing the
+command line, ``--help`` included, loads no database or chat library.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-from dataclasses import asdict
+import os
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from bot.bootstrap import bootstrap
 from bot.commands import summary
-from bot.output import printable
-from bot.settings import load_settings
-from relays import subscribers as subs
-from relays import webhook_secrets
-from relays.channels.base import DeliveryError, Outgoing
-from relays.enrolment import enrol
-from relays.errors import UsageError
-from relays.render import FORMATS
+from bot.text import printable
+from relays.errors import ConfigError, StoreError, UsageError
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Relay
+    from relays.store import Store
+    from relays.subscribers import Subscriber
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -78,12 +81,39 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     secret.add_argument("--db")
     secret.set_defaults(func=run_secret)
 
+    imp = actions.add_parser(
+        "import",
+        help="add or update subscribers from a CSV file, all or none",
+        description="Columns channel,address,client (required) and eori,company,phone,lang,services,"
+        "modes,kinds,admin (optional; lists separated by ';'). A row whose channel and address are "
+        "already subscribed updates that subscriber. Every row is checked first: one bad row imports "
+        "nothing.",
+    )
+    imp.add_argument("file", metavar="FILE.csv")
+    imp.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    imp.add_argument("--db")
+    imp.set_defaults(func=run_import)
 
-def _relay(args: argparse.Namespace, *, read_only: bool = False):  # type: ignore[no-untyped-def]
+    exp = actions.add_parser(
+        "export", help="write the active subscribers to a CSV file (a backup: full addresses, mode 0600)"
+    )
+    exp.add_argument("file", metavar="FILE.csv")
+    exp.add_argument("--db")
+    exp.set_defaults(func=run_export)
+
+
+def _relay(args: argparse.Namespace, *, read_only: bool = False) -> Relay:
+    from bot.bootstrap import bootstrap
+    from bot.settings import load_settings
+
     return bootstrap(load_settings(), database_url=args.db, read_only=read_only)
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from relays import subscribers as subs
+    from relays import webhook_secrets
+    from relays.enrolment import enrol
+
     spec = subs.new(
         channel=args.channel,
         address=args.address,
@@ -114,6 +144,8 @@ def _print_secret(secret: str) -> None:
 
 
 def run_secret(args: argparse.Namespace) -> int:
+    from relays import webhook_secrets
+
     with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
         secret = webhook_secrets.rotate(relay.store, s.id, now=datetime.now(UTC))
@@ -122,7 +154,7 @@ def run_secret(args: argparse.Namespace) -> int:
     return 0
 
 
-def _filters(s) -> str:  # type: ignore[no-untyped-def]
+def _filters(s: Subscriber) -> str:
     parts = [
         f"services: {', '.join(s.services) or 'all'}",
         f"modes: {'/'.join(s.modes) or 'all'}",
@@ -135,6 +167,11 @@ def _filters(s) -> str:  # type: ignore[no-untyped-def]
 
 
 def run_list(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from relays import subscribers as subs
+
     with _relay(args, read_only=True) as relay:
         everyone = subs.all_subscribers(relay.store)
     if args.json:
@@ -160,7 +197,8 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _one(store, key: str):  # type: ignore[no-untyped-def]
+def _one(store: Store, key: str) -> Subscriber:
+    from relays import subscribers as subs
 
     found = subs.find(store, key)
     if found is None:
@@ -168,12 +206,14 @@ def _one(store, key: str):  # type: ignore[no-untyped-def]
     return found
 
 
-def _inactive(s: subs.Subscriber) -> str:
+def _inactive(s: Subscriber) -> str:
     why = printable(s.deactivated_reason) or "removed"
     return f"subscriber {s.id} ({printable(s.client)}) is inactive ({why})"
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from relays import subscribers as subs
+
     with _relay(args) as relay:
         s = _one(relay.store, args.subscriber)
         if not s.active:  # already removed (or deactivated by its platform): nothing changes
@@ -186,6 +226,9 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 async def _send_test(args: argparse.Namespace) -> int:
+    from relays.channels.base import DeliveryError, Outgoing
+    from relays.render import FORMATS
+
     async with _relay(args, read_only=True) as relay:
         s = _one(relay.store, args.subscriber)
         if not s.active:
@@ -212,4 +255,111 @@ async def _send_test(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_send_test(args))
+
+
+def _read_csv(path: Path) -> str:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # a spreadsheet's BOM is no column
+            return handle.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f'{path} is not UTF-8 text (save it as "CSV UTF-8")') from exc
+
+
+def _store_for_dry_run(relay: Relay) -> Store | None:
+    """The store read-only, or None when there is none yet (everything would be added)."""
+    try:
+        return relay.store
+    except StoreError as exc:
+        if exc.reason == "empty":
+            return None
+        raise
+    except ConfigError as exc:
+        if exc.reason != "data_dir" or relay.settings.data_dir.exists():
+            raise
+        # no data folder yet: the import would create it, if it can be created (else say why)
+        parent = relay.settings.data_dir
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not (parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)):
+            relay.settings.resolved_database_url(create=True)  # raises what the import would
+            raise
+        return None
+
+
+def run_import(args: argparse.Namespace) -> int:
+    import io
+    import sys
+
+    from relays import subscriber_csv as roster
+    from relays.logs import redact
+
+    path = Path(args.file)
+    text = _read_csv(path)
+    try:
+        rows = roster.read(io.StringIO(text, newline=""))
+    except roster.Refused as refused:
+        for problem in refused.problems:  # redacted as every error line is (bot.cli)
+            print(printable(redact(problem)), file=sys.stderr)
+        print(
+            f"nothing imported: {len(refused.problems)} problem(s) in {printable(str(path))}", file=sys.stderr
+        )
+        return 1
+    if args.dry_run:
+        with _relay(args, read_only=True) as relay:
+            plan = roster.plan(_store_for_dry_run(relay), rows)
+        for row in plan.added:
+            print(f"line {row.line}: add {_who(row.spec)}")
+        for row, before, changes in plan.updated:
+            print(f"line {row.line}: update subscriber {before.id} {_who(before)}: {', '.join(changes)}")
+        for row, before in plan.unchanged:
+            print(f"line {row.line}: unchanged subscriber {before.id} {_who(before)}")
+        print(f"{plan.summary()} (dry run: nothing written)")
+        return 0
+    with _relay(args) as relay:
+        done = roster.apply(relay.store, rows, now=datetime.now(UTC))
+    hooks = [s.id for s in done.created if s.channel == "webhook"]
+    if hooks:
+        shown = ", ".join(str(i) for i in hooks[:10]) + (", …" if len(hooks) > 10 else "")
+        print(
+            f"{len(hooks)} webhook subscriber(s) added, their signing secrets not shown: give each "
+            f"receiver one with `prodouane-relay subscribers secret ID` (ID: {shown})"
+        )
+    if done.owed:
+        print(f"{done.owed} message(s) about what is already open or planned are queued for them")
+    print(done.plan.summary())
+    return 0
+
+
+def _who(s: Any) -> str:
+    """``(Transit SA, telegram -1001234)``: a subscriber (or a row) for people, address masked."""
+    from relays.subscribers import mask_address
+
+    return f"({printable(s.client)}, {s.channel} {printable(mask_address(s.channel, s.address))})"
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from relays import subscriber_csv as roster
+    from relays import subscribers as subs
+
+    path = Path(args.file)
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"cannot write {path}: it is a folder")
+    if not folder.is_dir():
+        raise UsageError(f"cannot write {path}: its folder {folder} does not exist")
+    with _relay(args, read_only=True) as relay:
+        everyone = subs.all_subscribers(relay.store)
+    try:
+        written = roster.export(everyone, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    print(
+        f"{written} subscriber(s) written to {printable(str(path))} "
+        "(full addresses, readable by you only: keep it as you keep the database)"
+    )
+    return 0

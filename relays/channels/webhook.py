@@ -34,18 +34,17 @@ import asyncio
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Self
-from urllib.parse import urlsplit
 
 import httpx
 
 from relays.channels.base import AuthError, BlockedError, Outgoing, TransientError
+from relays.channels.webhook_address import masked_url, url_problem
 from relays.cloudevents import message as text_message
 from relays.webhook_secrets import key
 
@@ -54,56 +53,12 @@ __all__ = ["WebhookChannel", "masked_url", "sign", "url_problem"]
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 USER_AGENT = "prodouane-relay-webhooks/1 (+https://www.standardwebhooks.com)"
 MAX_RETRY_AFTER = 3600.0
-MAX_URL = 2048
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """The ``webhook-signature`` value for one post (Standard Webhooks, symmetric ``v1``)."""
     mac = hmac.new(key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
     return "v1," + base64.b64encode(mac).decode("ascii")
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def url_problem(address: str) -> str | None:
-    """Why ``address`` cannot be a webhook URL, or None when it can."""
-    if len(address) > MAX_URL or any(c.isspace() for c in address):
-        return "a webhook address is one URL, without spaces"
-    try:
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        return f"{masked_url(address)!r} is not a URL"
-    if not host:
-        return f"{masked_url(address)!r} names no host (e.g. https://edi.example.fr/hooks/douane)"
-    if parts.scheme == "https" or (parts.scheme == "http" and _loopback(host)):
-        return None
-    return (
-        "a webhook address must be an https:// URL (plain http only to this machine, e.g. http://127.0.0.1)"
-    )
-
-
-def masked_url(address: str) -> str:
-    """``address`` as people and logs may see it: its scheme and server only, since its user info,
-    path (``/hooks/catch/123/abc``) and query may each be a credential."""
-    try:
-        parts = urlsplit(address)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return address.split("://", 1)[0] + "://***"
-    if ":" in host:
-        host = f"[{host}]"
-    more = "/…" if parts.path.strip("/") or parts.query or parts.fragment or "@" in parts.netloc else ""
-    return f"{parts.scheme}://{host}{port}{more}"
 
 
 def _retry_after(response: httpx.Response) -> float | None:

@@ -58,7 +58,7 @@ class ScenarioCopies:
         copy = sqlite3.connect(path)
         self._template.backup(copy)
         copy.close()
-        store = Store.open(f"sqlite:///{path}", migrate=False)
+        store = Store.open(f"sqlite:///{path}", schema="as_is")
         try:
             yield store
         finally:

@@ -29,6 +29,7 @@ from tests.support.filesystems import TinyFS, read_only_folder
 ROOT = Path(__file__).resolve().parents[3]
 PAGE = str(ROOT / "relays" / "samples" / "scenario" / "02-alerte-delta-g.html")
 STORE_FILE = "prodouane-relay.sqlite3"
+CSV = str(ROOT / "tests" / "fixtures" / "subscribers" / "clients.csv")
 
 #: Every command that opens the store, as typed.
 COMMANDS: dict[str, list[str]] = {
@@ -38,6 +39,8 @@ COMMANDS: dict[str, list[str]] = {
     "subscribers remove": ["subscribers", "remove", "1"],
     "subscribers test": ["subscribers", "test", "1"],
     "subscribers secret": ["subscribers", "secret", "1"],
+    "subscribers import": ["subscribers", "import", CSV],
+    "subscribers import --dry-run": ["subscribers", "import", CSV, "--dry-run"],
     "audit": ["audit"],
     "invite": ["invite", "Transit SA"],
     "invite --list": ["invite", "--list"],
@@ -47,7 +50,15 @@ COMMANDS: dict[str, list[str]] = {
     "run": ["run"],
 }
 #: Those that only read: they must work on a read-only copy and on a full disk.
-READERS = ("config check", "subscribers list", "subscribers test", "audit", "invite --list", "db current")
+READERS = (
+    "config check",
+    "subscribers list",
+    "subscribers test",
+    "subscribers import --dry-run",
+    "audit",
+    "invite --list",
+    "db current",
+)
 WRITERS = tuple(name for name in COMMANDS if name not in READERS)
 
 

@@ -41,6 +41,17 @@ def test_help_and_argument_errors_load_no_database_http_or_chat_library(argv: li
     assert not {m for m in modules if m.startswith("bot.commands.")}
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [[name, "--help"] for name in COMMANDS]
+    + [["subscribers", action, "--help"] for action in ("import", "export")],
+    ids=lambda argv: " ".join(argv[:-1]),
+)
+def test_every_commands_own_help_loads_no_database_http_or_chat_library(argv: list[str]) -> None:
+    modules = loaded(*argv)
+    assert not modules & (HEAVY | {"alembic", "aiohttp", "bs4"}), sorted(modules & HEAVY)
+
+
 def test_a_command_loads_what_it_needs(tmp_path: Path) -> None:
     assert "sqlalchemy" in loaded("audit", "--db", f"sqlite:///{tmp_path / 'r.sqlite3'}")
 
