@@ -244,10 +244,13 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         if tag_of(box) in ("td", "th")
         else list(box.itersiblings())
     )
-    if not any(text_of(sibling) for sibling in neighbours):
+    # a level pictogram in a column of its own, before or after the title's column
+    pictograms = _badge_images([*box.itersiblings(preceding=True), *neighbours]) and not _badge_images([box])
+    if not pictograms and not any(text_of(sibling) for sibling in neighbours):
         return box
-    if extra > 160 and not inline and not (_dated_lines(neighbours) and not _dated_lines([box])):
-        return box  # a full message in its box; unless its date sits beside it (a quote's caption)
+    beside = pictograms or (_dated_lines(neighbours) and not _dated_lines([box]))
+    if extra > 160 and not inline and not beside:
+        return box  # a full message in its box; unless its date or level sits beside it
     rank = HEADING_TAGS.get(tag_of(heading), 7)
     for other in parent.xpath(_HEADING_XPATH):
         if other is not heading and not _inside(other, box) and HEADING_TAGS[tag_of(other)] <= rank:
@@ -260,6 +263,19 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         if classes == theirs or classes & theirs:
             return box  # one of a list of like boxes (one per message): the box is the message
     return parent
+
+
+def _image_badge(el: HtmlElement) -> str | None:
+    """The alt text of a pictogram that says a kind or level ("Alerte rouge", "Alerte noire"), read
+    as a badge; decorative images (empty alt) and other pictures say nothing."""
+    alt = clean(str(el.get("alt") or el.get("title") or ""))
+    return alt if alt and len(alt) <= 40 and is_label_only(alt) else None
+
+
+def _badge_images(elements: list[HtmlElement]) -> bool:
+    return any(
+        _image_badge(img) for el in elements if isinstance(el.tag, str) for img in el.iter("img")
+    )
 
 
 def _dated_lines(elements: list[HtmlElement]) -> bool:
@@ -302,6 +318,9 @@ def tokens(root: HtmlElement, skip: set[HtmlElement]) -> list[_Token]:
                     )
                 elif tag == "button":
                     pass  # a control ("Fermer", "Voir plus"), not text of the message
+                elif tag == "img":
+                    if badge := _image_badge(child):
+                        out.append(_Label(badge, child))  # a level pictogram: alt="Alerte rouge"
                 elif _is_label(child, text):
                     out.append(_Label(text, child))
                 else:

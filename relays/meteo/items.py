@@ -55,6 +55,8 @@ def _kind(message: Message) -> tuple[ItemKind, str]:
     kinds = [
         label for label in message.labels if is_label_only(label)
     ]  # not a status chip "X : indisponible"
+    if len(kinds) >= 3:  # "Alerte noire", "Alerte rouge", "Alerte rouge"…: a report or list of several
+        return ItemKind.INFORMATION, f"{len(kinds)} kind badges: a list or report of several messages"
     if kinds:
         kind = classify(" ".join([*kinds, message.title]), message.body)
         if kind is not ItemKind.INFORMATION:

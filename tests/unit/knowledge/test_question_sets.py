@@ -27,10 +27,10 @@ DEV_FLOORS = {
     "fresh3_questions.jsonl": 0.72,
     "fresh3_followups.jsonl": 0.6,
     # questions of the locked sets that failed when measured, moved here once looked at
-    "from-locked.jsonl": 0.15,
+    "from-locked.jsonl": 0.3,
     # the 63 of locked questions-c and followups-c that failed on 2026-11-30 (all failures when moved:
     # raise it as the classes of error they show are fixed)
-    "from-locked-2.jsonl": 0.0,
+    "from-locked-2.jsonl": 0.2,
 }
 
 
