@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..events import BulletinPublished
-from ..snapshot import Item, ItemKind
+from ..snapshot import MODES, Item, ItemKind
 from .alerts import updated
 from .ids import bip_key, bulletin_id
 from .state import AlertState, Work, overlaps
@@ -37,6 +37,10 @@ def bulletins(work: Work) -> None:
             continue
         target = work.keep(replace(target, bips=(*target.bips, key)))
         told[key] = target.id
+        if target.modes and set(item.modes) > set(target.modes):  # its title names more modes
+            wider = tuple(m for m in MODES if m in item.modes or m in target.modes)
+            target = work.keep(replace(target, modes=wider))
+            work.emit(updated(target, item, ["modes"], work))
         if item.level is not None and item.level != target.level:
             newer = (
                 item.published_at is None or target.level_at is None or item.published_at >= target.level_at

@@ -154,7 +154,14 @@ def _html_tree(raw: bytes, charset: str | None) -> HtmlElement:
     build the tree with lxml. Beautiful Soup's own tree is ~20× slower on a 1 MB page (see
     bench/parse.py), and the tree walk is where a busy page spends its time.
     """
-    dammit = UnicodeDammit(raw, known_definite_encodings=[charset] if charset else [], is_html=True)
+    # When the declared charset is wrong (windows-1252 bytes served as utf-8), UTF-8 then windows-1252
+    # are tried before statistical guesses, which take French text for a Baltic code page.
+    dammit = UnicodeDammit(
+        raw,
+        known_definite_encodings=[charset] if charset else [],
+        user_encodings=["utf-8", "windows-1252"],
+        is_html=True,
+    )
     text = dammit.unicode_markup
     if text is None:
         raise PageError("unparseable", "the page's character encoding cannot be read")

@@ -46,10 +46,19 @@ def _is_question(title: str) -> bool:
     return title.rstrip(" \u00a0.»\"").endswith("?")
 
 
+#: a title reporting operations already done ("Interruptions programmées réalisées en octobre")
+_DONE = re.compile(
+    r"\b(?:r[ée]alis[ée]e?s|effectu[ée]e?s|pass[ée]e?s|termin[ée]e?s|carried\s+out|completed)\b",
+    re.IGNORECASE,
+)
+
+
 def _kind(message: Message) -> tuple[ItemKind, str]:
     if _is_question(message.title):
         return ItemKind.INFORMATION, "the title is a question (help or FAQ text, not a message)"
     kind = classify(message.title, message.body)
+    if kind is ItemKind.PLANNED and _DONE.search(message.title):
+        return ItemKind.INFORMATION, "the title reports interruptions already carried out"
     if kind is not ItemKind.INFORMATION:
         return kind, f"title words ({message.title[:60]!r})"
     kinds = [
@@ -377,7 +386,15 @@ def build(messages: list[Message], statuses: list[ServiceStatus], vocabulary: tu
         if not services:
             services = alert.services
             why["services"] = f"{', '.join(services) or '–'}: the alert it belongs to"
-        if not modes or set(modes) - set(alert.modes):
+        widens = (
+            bool(modes)
+            and set(modes) > set(alert.modes)
+            and bool(alert.modes)
+            and dict(bulletin.why).get("modes", "").endswith("title")
+        )
+        if widens:  # "BIP n°1 – NCTS-P5 – EDI et DTI" on an EDI alert: the BIP widens it
+            why["modes"] += f" (wider than the alert's {', '.join(alert.modes)}: it widens it)"
+        elif not modes or set(modes) - set(alert.modes):
             modes = alert.modes
             why["modes"] = f"{', '.join(modes) or '–'}: the alert it belongs to"
         items[index] = replace(

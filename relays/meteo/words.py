@@ -175,7 +175,7 @@ def is_label_only(title: str) -> bool:
     a badge above the real title, not a message of its own."""
     rest = fold(title)
     rest = re.sub(
-        r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU|EDI|DTI"
+        r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN\s+D\s?INFORMATION(?:\s+PERIODIQUE)?|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU|EDI|DTI"
         r"|MAINTENANCE|INTERRUPTION|PROGRAMMEE?|INCIDENT|LEVEE|RED|BLACK|NEW|ACTIVE|CLOSED?|TERMINEE?"
         r"|SCHEDULED|PLANNED|ALERT|END\s+OF\s+ALERT)\b",
         " ",

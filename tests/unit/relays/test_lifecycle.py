@@ -259,3 +259,14 @@ def test_a_withdrawal_without_a_window_withdraws_the_announcement_beside_it(stor
 
 def queries_open(store: Store) -> list[object]:
     return list(store.open_alerts())
+
+
+def test_a_bulletin_whose_title_names_another_mode_widens_its_alert_first(store: Store) -> None:
+    alert = "<article><h3>ALERTE ROUGE - NCTS-P5 - EDI</h3><p>Publié le 03/12/2026 à 08h40</p><p>Panne.</p></article>"
+    bip = """<article><h3>BIP n°1 - NCTS-P5 - EDI et DTI</h3><p>Publié le 03/12/2026 à 10h15</p>
+    <p>Le dysfonctionnement s'étend au mode DTI.</p></article>"""
+    poll = Feed(store)
+    poll(f"<html><body><h1>Météo</h1>{alert}</body></html>".encode())
+    events = poll(f"<html><body><h1>Météo</h1>{bip}{alert}</body></html>".encode())
+    assert kinds(events) == ["alert_updated", "bulletin"]
+    assert all(e.modes == ("EDI", "DTI") for e in events)  # type: ignore[attr-defined]

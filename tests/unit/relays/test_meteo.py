@@ -166,3 +166,36 @@ def test_arbitrary_text_inside_a_real_page_never_crashes_the_parser(text: str, t
         parse_page(html)
     except PageError:
         pass
+
+
+def _messages(body: str, charset: str = "utf-8") -> bytes:
+    return (
+        f'<html><head><meta charset="utf-8"><title>Météo</title></head><body><main><h1>Météo</h1>{body}'
+        "</main></body></html>"
+    ).encode(charset)
+
+
+def test_windows_1252_bytes_served_as_utf8_are_read_as_french() -> None:
+    body = "<article><h3>FIN D’ALERTE – DELTA IE – EDI</h3><p>Publié le 04/02/2027 à 16h45</p><p>Rétabli.</p></article>"
+    (item,) = [i for i in parse_page(_messages(body, "windows-1252")).items if i.services]
+    assert item.kind is ItemKind.END and item.title == "FIN D’ALERTE – DELTA IE – EDI"
+
+
+def test_a_level_pictogram_beside_the_title_column_gives_the_level() -> None:
+    text = "Le SAU constate un dysfonctionnement de DELTA T en mode EDI : les messages ne sont pas intégrés. " * 2
+    body = (
+        '<div class="row"><div class="col-2"><img alt="Alerte noire" src="orage-noir.svg"></div>'
+        f'<div class="col-10"><h3>ALERTE – DELTA T – EDI</h3><p>Publié le 16/06/2026 à 11h20</p><p>{text}</p></div></div>'
+    )
+    (item,) = [i for i in parse_page(_messages(body)).items if i.services]
+    assert item.kind is ItemKind.ALERT and item.level == "black"
+
+
+def test_a_report_listing_several_alerts_is_not_an_alert() -> None:
+    rows = "".join(
+        f'<tr><td>{d}/10/2026</td><td>{s}</td><td><p class="fr-badge">{lvl}</p></td></tr>'
+        for d, s, lvl in [(3, "DELTA G", "Alerte rouge"), (9, "ICS2", "Alerte noire"), (21, "ECS", "Alerte rouge")]
+    )
+    body = f"<h2>Bilan de disponibilité – octobre 2026</h2><p>Publié le 02/11/2026 à 9h30</p><table>{rows}</table>"
+    items = parse_page(_messages(body)).items
+    assert all(i.kind is ItemKind.INFORMATION for i in items), [(i.kind, i.title) for i in items]
