@@ -25,6 +25,10 @@ def interruptions(work: Work) -> None:
         best = notices.get(iid)
         if best is None or _fuller(item) > _fuller(best):
             notices[iid] = item
+    windowed = [n for n in notices.values() if n.starts_at is not None]
+    for iid, item in list(notices.items()):
+        if item.starts_at is None and any(set(item.services) <= set(n.services) for n in windowed):
+            del notices[iid]  # a header or summary of a notice told with its window on the same page
     for item in withdrawals:
         iid = _withdrawn(item, notices)
         _withdraw(item, work, iid, notices.get(iid))

@@ -29,7 +29,7 @@ from ..dates import PARIS, around, find_datetimes
 from ..snapshot import ItemKind, Snapshot
 from . import feed, html, items, table
 from .errors import PageError
-from .html_text import tag_of
+from .html_text import tag_of, text_of
 from .message import Message
 from .words import ALL_CLEAR, CAPTCHA_PAGE, MAINTENANCE_PAGE, classify, find_modes
 
@@ -59,10 +59,12 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
     if b"<html" in raw[:4096].lower() and b"</html" not in lowered and b"</body" not in lowered:
         raise PageError("truncated", "the page ends before </html>")
     root = _html_tree(raw, _charset(content_type))
+    html.inline_dialogs(root)
+    page_chars = len(text_of(root))
     for el in list(root.iter(*html.DROPPED_TAGS, "button")):
         if tag_of(el) == "button" and html.keep_button(el):
             continue
-        if tag_of(el) == "form" and html.keep_form(el):
+        if tag_of(el) == "form" and html.keep_form(el, page_chars):
             continue
         _drop(el)
     body_el = root.find("body")

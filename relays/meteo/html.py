@@ -12,6 +12,7 @@ title, and a title that is only such a word is a label of the title that follows
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -94,13 +95,37 @@ def promote_first_lines(page: HtmlElement) -> None:
         el.insert(0, line)
 
 
-def keep_form(el: HtmlElement) -> bool:
+def inline_dialogs(root: HtmlElement) -> None:
+    """A message listed by its title and date whose text opens in a modal window (a DSFR
+    ``fr-modal`` ``<dialog>`` opened by a "Lire le message" button ``aria-controls`` names): the
+    modal's text is the entry's, so it is copied into the entry before dialogs are dropped."""
+    dialogs = {str(d.get("id")): d for d in root.iter("dialog") if d.get("id")}
+    if not dialogs:
+        return
+    for opener in list(root.xpath("//*[@aria-controls or @href]")):
+        target = str(opener.get("aria-controls") or opener.get("href") or "").lstrip("#")
+        dialog = dialogs.get(target)
+        if dialog is None or any(a is dialog for a in opener.iterancestors()):
+            continue
+        entry = next((a for a in opener.iterancestors() if tag_of(a) in _ENTRY_TAGS), None)
+        if entry is None:
+            continue
+        for node in dialog.iter(*_TEXT_BLOCKS):
+            inside = [a for a in node.iterancestors() if a is not dialog and _inside(a, dialog)]
+            if any(tag_of(a) in _TEXT_BLOCKS for a in inside):
+                continue  # copied with its enclosing block
+            entry.append(deepcopy(node))
+
+
+_ENTRY_TAGS = ("li", "article", "section", "div", "tr", "dd")
+_TEXT_BLOCKS = ("p", "ul", "ol", "table", "blockquote")
+
+
+def keep_form(el: HtmlElement, page_chars: int) -> bool:
     """A form is a search box, a filter or a newsletter sign-up, dropped with its labels; but some
-    sites wrap the whole page in one (ASP.NET / SharePoint, a Drupal view with exposed filters):
-    a form holding headings or long text holds the content and stays."""
-    if el.xpath(_HEADING_XPATH) or el.xpath("descendant::article|descendant::table"):
-        return True
-    return len(text_of(el)) > 400
+    sites wrap the whole page in one (ASP.NET / SharePoint): a form holding most of the page's
+    text holds the content and stays."""
+    return page_chars > 0 and len(text_of(el)) >= 0.5 * page_chars
 
 
 def keep_button(el: HtmlElement) -> bool:

@@ -53,9 +53,25 @@ _DONE = re.compile(
 )
 
 
+#: a message shown as a model ("Exemple : « Le SAU informe… »", "Exemple fictif", "for illustration")
+_EXAMPLE = re.compile(
+    r"^\s*(?:exemples?|examples?|mod[èe]le)\s*:|\bexemples?\s+fictifs?\b|\b[àa]\s+titre\s+d.illustration\b"
+    r"|\bfictitious\s+example\b|\bfor\s+illustration\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _is_example(message: Message) -> bool:
+    """A model message on a help page: its text is introduced as an example, or its labels say so."""
+    labels = any(_EXAMPLE.search(label) for label in message.labels)
+    return labels or bool(_EXAMPLE.search(message.body[:400]))
+
+
 def _kind(message: Message) -> tuple[ItemKind, str]:
     if _is_question(message.title):
         return ItemKind.INFORMATION, "the title is a question (help or FAQ text, not a message)"
+    if _is_example(message):
+        return ItemKind.INFORMATION, "shown as an example or a model, not a message"
     kind = classify(message.title, message.body)
     if kind is ItemKind.PLANNED and _DONE.search(message.title):
         return ItemKind.INFORMATION, "the title reports interruptions already carried out"

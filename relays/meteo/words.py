@@ -83,7 +83,9 @@ _RETROSPECTIVE = re.compile(
 )
 _GUIDANCE = re.compile(
     r"\b(?:EN\s+CAS\s+D[EU]?|QUE\s+FAIRE|COMMENT|SI|S\s?IL|IN\s+CASE\s+OF|WHAT\s+TO\s+DO|IF"
-    r"|NIVEAUX?|LEGENDE|COMPRENDRE|SIGNIFICATION|DEFINITIONS?|LEVELS?)\b"
+    r"|NIVEAUX?|LEGENDE|COMPRENDRE|SIGNIFICATION|DEFINITIONS?|LEVELS?"
+    # "Procédure applicable pendant l'interruption": what to do during one, not one announced
+    r"|PENDANT|DURANT|DURING|PROCEDURES?\s+APPLICABLES?|CONSIGNES?)\b"
 )
 NUMBER = re.compile(
     r"(?:\bBIP\b|\bBULLETIN\b)[^\n]{0,80}?(?:\bN\s*[°º]|\bNO\b|\bNUMERO\b|#)\s*(\d{1,4})\b"
@@ -174,6 +176,7 @@ def is_label_only(title: str) -> bool:
     """A title that is only a kind or level word ("Alerte", "ALERTE ROUGE", "BIP", "Information"):
     a badge above the real title, not a message of its own."""
     rest = fold(title)
+    rest = re.sub(r"\b(?:BIP|BULLETIN)\s*(?:N\s*°|N\s*O\.?|NO\.?|#)?\s*\d{1,3}\b", " ", rest)  # "BIP n°1"
     rest = re.sub(
         r"\b(?:ALERTES?|ROUGE|NOIRE?|ORANGE|FIN\s+D\s?ALERTE|BIP|BULLETIN\s+D\s?INFORMATION(?:\s+PERIODIQUE)?|BULLETIN|INFORMATIONS?|EN\s+COURS|NOUVEAU|EDI|DTI"
         r"|MAINTENANCE|INTERRUPTION|PROGRAMMEE?|INCIDENT|LEVEE|RED|BLACK|NEW|ACTIVE|CLOSED?|TERMINEE?"

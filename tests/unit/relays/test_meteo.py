@@ -199,3 +199,35 @@ def test_a_report_listing_several_alerts_is_not_an_alert() -> None:
     body = f"<h2>Bilan de disponibilité – octobre 2026</h2><p>Publié le 02/11/2026 à 9h30</p><table>{rows}</table>"
     items = parse_page(_messages(body)).items
     assert all(i.kind is ItemKind.INFORMATION for i in items), [(i.kind, i.title) for i in items]
+
+
+def test_model_messages_shown_as_examples_are_not_messages() -> None:
+    body = (
+        "<h2>Comment lire les messages du SAU</h2>"
+        '<div class="callout"><p class="title">ALERTE ROUGE – DELTA G – EDI</p><p>Publié le 12/02/2027 à 09h30</p>'
+        "<p>Exemple : « Le SAU informe les opérateurs d'un dysfonctionnement de DELTA G en mode EDI. »</p></div>"
+    )
+    assert all(i.kind is ItemKind.INFORMATION for i in parse_page(_messages(body)).items)
+
+
+def test_the_text_of_a_message_opened_in_a_modal_belongs_to_its_entry() -> None:
+    body = (
+        '<ul><li><h3>BIP n°1 – ICS2 – EDI</h3><p>Publié le 19/01/2027 à 10h20</p>'
+        '<button aria-controls="m1">Lire le message</button></li>'
+        '<li><h3>ALERTE ROUGE – ICS2 – EDI</h3><p>Publié le 19/01/2027 à 08h50</p></li></ul>'
+        '<dialog id="m1" class="fr-modal"><h1>BIP n°1 – ICS2 – EDI</h1>'
+        "<p>L'alerte rouge est requalifiée en alerte noire.</p></dialog>"
+    )
+    items = parse_page(_messages(body)).items
+    (bip,) = [i for i in items if i.kind is ItemKind.BULLETIN]
+    assert bip.level == "black" and bip.published_at == datetime(2027, 1, 19, 9, 20, tzinfo=UTC)
+
+
+def test_a_badge_naming_the_bulletin_number_makes_the_message_a_bulletin() -> None:
+    body = (
+        '<div class="message"><div class="row"><h3>DELTA H7 – EDI</h3><p class="fr-badge">BIP n°1</p></div>'
+        '<p><time datetime="2026-07-03T13:15:00+02:00">3 juil. 2026 à 13:15</time></p>'
+        "<p>La base de données est en cours de restauration.</p></div>"
+    )
+    (item,) = [i for i in parse_page(_messages(body)).items if i.services]
+    assert item.kind is ItemKind.BULLETIN and item.number == 1
