@@ -269,13 +269,15 @@ def _beyond_header(heading: HtmlElement, box: HtmlElement) -> HtmlElement:
         if tag_of(box) in ("td", "th")
         else list(box.itersiblings())
     )
-    # a level pictogram in a column of its own, before or after the title's column
-    pictograms = _badge_images([*box.itersiblings(preceding=True), *neighbours]) and not _badge_images([box])
+    # a level pictogram in a column of its own, just before or after the title's column
+    adjacent = [el for el in (box.getprevious(), box.getnext()) if el is not None]
+    pictograms = _badge_images(adjacent) and not _badge_images([box])
     if not pictograms and not any(text_of(sibling) for sibling in neighbours):
         return box
-    beside = pictograms or (_dated_lines(neighbours) and not _dated_lines([box]))
-    if extra > 160 and not inline and not beside:
-        return box  # a full message in its box; unless its date or level sits beside it
+    if extra > 160 and not inline and not pictograms:
+        dated_beside = _dated_lines(neighbours[:2]) and not _dated_lines([box])  # a quote's caption
+        if not dated_beside:
+            return box  # a full message in its box; unless its date or level sits beside it
     rank = HEADING_TAGS.get(tag_of(heading), 7)
     for other in parent.xpath(_HEADING_XPATH):
         if other is not heading and not _inside(other, box) and HEADING_TAGS[tag_of(other)] <= rank:
