@@ -178,15 +178,19 @@ def run(samples: int, scale: float) -> dict[str, object]:
             "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",
             "PRODOUANE_RELAY_TELEGRAM_MODE": "off",
             "PRODOUANE_RELAY_SLACK_MODE": "off",
-            "PRODOUANE_RELAY_LOG_LEVEL": "WARNING",
+            "PRODOUANE_RELAY_LOG_LEVEL": "INFO",
         }
         bench = Bench(meteo, tg, scale, "")
         meteo.set_page(page(*bench.calm_articles), etag='"v0"')
         with RelayProcess(env, log=Path(tmp) / "run.log") as relay:
             bench.base = relay.base
             wait_for(f"{relay.base}/readyz", lambda r: r.status_code == 200, timeout=60)
-            calm, calm_interval = bench.calm(samples)
-            alert, alert_interval = bench.alert(samples)
+            try:
+                calm, calm_interval = bench.calm(samples)
+                alert, alert_interval = bench.alert(samples)
+            except TimeoutError as exc:
+                tail = "".join(relay.text().splitlines(keepends=True)[-40:])
+                raise SystemExit(f"no message came: {exc}; the relay's log ends with:\n{tail}") from exc
             not_modified = bench.gauge("prodouane_polls_not_modified_total")
             polls = len(meteo.requests)
     out: dict[str, object] = {"samples": samples, "scale": scale, "polls": polls}
