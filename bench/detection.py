@@ -5,8 +5,9 @@
 A local météo server (``tests/support/meteo_server.py``, ETags and 304s) and a strict fake Bot API
 (``tests/fakes``) stand in for douane.gouv.fr and Telegram; ``prodouane-relay run`` polls the one
 and delivers to the other with its own settings. Each sample publishes a message at a random
-moment of the poll cycle (a random wait after the previous sample, independent of the relay's
-jittered schedule) and times it until the fake accepts the first message about it:
+moment and times it until the fake accepts the first message about it. The moment is drawn over
+two poll cycles after the previous sample, so that a publication falls in a longer gap between two
+jittered polls more often, as it does in life:
 
 * **calm** — nothing open: a new alert is published; once it is relayed, its fin d'alerte is
   published and relayed too (the relay is calm again), then the next sample;
@@ -114,8 +115,9 @@ class Bench:
         return None
 
     def pause(self, interval: float) -> None:
-        """A random moment of the next poll cycle."""
-        time.sleep(random.uniform(0, (interval + JITTER / 2) * self.scale))
+        """A random moment over the next two poll cycles: independent enough of the relay's schedule
+        that a longer gap between two polls is hit more often, as a real publication would."""
+        time.sleep(random.uniform(0, 2 * (interval + JITTER / 2) * self.scale))
 
     def calm(self, n: int) -> tuple[list[Sample], float | None]:
         timeout = 4 * (CALM + JITTER) * self.scale + 30
