@@ -161,7 +161,7 @@ def add_machine_routes(app: web.Application, relay: Relay) -> None:
     settings, store, clock, source_name = relay.settings, relay.store, relay.clock, relay.source_name
     public = settings.api_public
     token = settings.status_token.get_secret_value() if settings.status_token else None
-    max_age = timedelta(seconds=READY_INTERVALS * settings.poll_interval)
+    max_age = timedelta(seconds=READY_INTERVALS * settings.poll_interval_calm)
     openapi_body = _json_bytes(document())
 
     def allowed(request: web.Request) -> bool:

@@ -160,6 +160,7 @@ class Relay:
     @cached_property
     def poller(self) -> Poller:
         """Fetch the page(s), diff against the store, record events and their deliveries at once."""
+        from relays.cadence import Cadence
         from relays.poller import Poller
 
         return Poller(
@@ -169,8 +170,11 @@ class Relay:
             source_name=self.source_name,
             rules=self.rules,
             on_events=self.fanout,
-            interval=self.settings.poll_interval,
-            max_backoff=self.settings.max_backoff,
+            cadence=Cadence(
+                calm=self.settings.poll_interval_calm,
+                active=self.settings.poll_interval_active,
+                max_backoff=self.settings.max_backoff,
+            ),
             clock=self.clock,
             metrics=self.metrics,
         )
@@ -187,7 +191,7 @@ class Relay:
         """Whether this instance is the one that polls (several may share a PostgreSQL database)."""
         from relays.leader import Leadership
 
-        ttl = timedelta(seconds=self.settings.poll_interval * 1.5)
+        ttl = timedelta(seconds=self.settings.poll_interval_calm * 1.5)
         return Leadership(self.store, "poller", instance=self.instance, ttl=ttl)
 
     @cached_property

@@ -97,7 +97,11 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
         scheduler = build_scheduler()
         if settings.poller_enabled:
             add_poll_job(
-                scheduler, poll_job(relay), interval=settings.poll_interval, jitter=settings.poll_jitter
+                scheduler,
+                poll_job(relay),
+                interval=settings.poll_interval_calm,
+                jitter=settings.poll_jitter,
+                due=relay.poller.until_due,
             )
         if settings.sender_enabled:
             tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))

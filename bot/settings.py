@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -50,7 +50,25 @@ class Settings(BaseSettings):
     )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite under data_dir")
     data_dir: Path = Field(Path("data"), description="where the embedded SQLite file lives")
-    poll_interval: float = Field(60.0, gt=0, le=DAY, allow_inf_nan=False, description="seconds between polls")
+    poll_interval_calm: float = Field(
+        30.0, gt=0, le=DAY, allow_inf_nan=False, description="seconds between polls while nothing is open"
+    )
+    poll_interval_active: float = Field(
+        15.0,
+        gt=0,
+        le=DAY,
+        allow_inf_nan=False,
+        description="seconds between polls while an alert is open or an announced interruption is "
+        "within an hour of its window (never slower than calm)",
+    )
+    poll_interval: float | None = Field(
+        None,
+        gt=0,
+        le=DAY,
+        allow_inf_nan=False,
+        description="the former single interval: sets POLL_INTERVAL_CALM and POLL_INTERVAL_ACTIVE "
+        "where they are not given",
+    )
     poll_jitter: float = Field(
         5.0, ge=0, le=DAY, allow_inf_nan=False, description="random seconds added to each poll"
     )
@@ -108,6 +126,17 @@ class Settings(BaseSettings):
     admins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="admin chat/user ids (telegram:ID, slack:ID)"
     )
+
+    @model_validator(mode="after")
+    def _one_interval(self) -> Settings:
+        """``POLL_INTERVAL`` (one interval for every state, as before) fills the intervals not given."""
+        if self.poll_interval is not None:
+            given = self.model_fields_set
+            if "poll_interval_calm" not in given:
+                self.poll_interval_calm = self.poll_interval
+            if "poll_interval_active" not in given:
+                self.poll_interval_active = self.poll_interval
+        return self
 
     @field_validator("meteo_url", "admins", mode="before")
     @classmethod

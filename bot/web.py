@@ -234,7 +234,7 @@ def build_web_app(
     store, metrics, clock, source_name = relay.store, relay.metrics, relay.clock, relay.source_name
     settings = relay.settings
     status_token = settings.status_token.get_secret_value() if settings.status_token else None
-    poll_interval = settings.poll_interval
+    poll_interval = settings.poll_interval_calm  # the longest pace when all is well
     readiness = readiness or store_readiness(store, source_name)
     env = templates()
     max_age = timedelta(seconds=READY_INTERVALS * poll_interval)

@@ -15,7 +15,8 @@ answers with a status code::
      │         └── InviteError      an invite code cannot be redeemed
      ├── StoreError                 the store cannot be read or written (HTTP 503); .reason: full,
      │                              read_only, corrupt, unreachable… (relays.storage)
-     ├── FetchError                 the météo page could not be fetched (a bad poll)
+     ├── FetchError                 the météo page could not be fetched (a bad poll); .headers:
+ │                              the answer's pacing headers (Retry-After…)
      └── DeliveryError              .channel, .address: one message could not be delivered
           ├── TransientError        retry later; .retry_after: float | None (the server's wish wins)
           └── PermanentError        retrying this message to this address cannot succeed
@@ -28,6 +29,7 @@ The delivery branch is described in :mod:`relays.channels.base`, where channels 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -106,10 +108,15 @@ class StoreError(RelayError):
 
 
 class FetchError(RelayError):
-    """The page could not be fetched; ``reason`` is ``timeout``, ``network``, ``http 503``…"""
+    """The page could not be fetched; ``reason`` is ``timeout``, ``network``, ``http 503``…
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    ``headers``: the pacing headers of the answer, when there was one (``Retry-After``…), so the
+    poller waits as long as the server asked.
+    """
+
+    def __init__(self, reason: str, detail: str = "", *, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason, reason=reason)
+        self.headers: Mapping[str, str] = dict(headers or {})
 
 
 class DeliveryError(RelayError):

@@ -1,5 +1,9 @@
 """Fetching the météo page politely with httpx: conditional GET, gzip, a named User-Agent.
 
+Each answer (a 200, a 304, an error status) carries its pacing headers (``Cache-Control``, ``Age``,
+``Retry-After``, ``Date``) so that the poller never asks again sooner than the server allows
+(``relays.cadence``).
+
 Network trouble is translated at this boundary into :class:`~relays.errors.FetchError` with a
 short reason (``timeout``, ``network``, ``truncated``, ``http 503``…), always chained to the httpx
 error, so the poller can count a bad poll without knowing httpx.
@@ -8,14 +12,18 @@ error, so the poller can count a bad poll without knowing httpx.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import httpx
 
 from . import __version__
 from .errors import FetchError
 
-__all__ = ["USER_AGENT", "FetchError", "Fetched", "Fetcher"]
+__all__ = ["PACE_HEADERS", "USER_AGENT", "FetchError", "Fetched", "Fetcher"]
+
+#: The answer's headers that say when we may ask again (kept, in lower case, on every answer).
+PACE_HEADERS = ("cache-control", "age", "retry-after", "date")
 
 USER_AGENT = (
     f"prodouane-relay/{__version__} (+https://github.com/prodouane-relay; alert relay for EDI providers)"
@@ -30,6 +38,7 @@ class Fetched:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    pace: Mapping[str, str] = field(default_factory=dict)  # PACE_HEADERS present in the answer
 
     @property
     def not_modified(self) -> bool:
@@ -97,10 +106,18 @@ class Fetcher:
         self, url: str, headers: dict[str, str], etag: str | None, last_modified: str | None
     ) -> Fetched:
         async with self.client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 304:
-                return Fetched(url, 304, b"", etag=etag, last_modified=last_modified)
+            pace = _pace(response.headers)
+            if response.status_code == 304:  # a 304 may carry newer validators (RFC 9110 §15.4.5)
+                return Fetched(
+                    url,
+                    304,
+                    b"",
+                    etag=response.headers.get("etag") or etag,
+                    last_modified=response.headers.get("last-modified") or last_modified,
+                    pace=pace,
+                )
             if response.status_code >= 400:
-                raise FetchError(f"http {response.status_code}", url)
+                raise FetchError(f"http {response.status_code}", url, headers=pace)
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
@@ -115,4 +132,9 @@ class Fetcher:
                 content_type=response.headers.get("content-type"),
                 etag=response.headers.get("etag"),
                 last_modified=response.headers.get("last-modified"),
+                pace=pace,
             )
+
+
+def _pace(headers: httpx.Headers) -> dict[str, str]:
+    return {name: headers[name] for name in PACE_HEADERS if name in headers}

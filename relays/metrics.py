@@ -1,16 +1,21 @@
 """Prometheus metrics: what the relay did (counters, a latency histogram) and what the store holds.
 
 Counters and the histogram are bumped by the poller and the sender (each given ``metrics=``) through
-three small methods — :meth:`Metrics.record_poll`, :meth:`Metrics.record_events` and
-:meth:`Metrics.record_delivery`. Gauges are not kept in memory:
-a custom collector reads them from the store at scrape time, so they are right whichever process
-(or instance) moved the rows, and right again after a restart.
+small methods — :meth:`Metrics.record_poll`, :meth:`Metrics.record_not_modified`,
+:meth:`Metrics.record_events` and :meth:`Metrics.record_delivery`; the poller also sets the interval
+in force (:meth:`Metrics.set_poll_interval`, this process's own choice). The other gauges are not
+kept in memory: a custom collector reads them from the store at scrape time, so they are right
+whichever process (or instance) moved the rows, and right again after a restart.
 
 Everything lives in one dedicated ``CollectorRegistry`` per :class:`Metrics`, never the global one,
 so tests and several instances in one process never clash.
 
     prodouane_polls_total{outcome="ok|failed"}
     prodouane_parse_failures_total{reason}            page fetched but not trusted (PageError codes)
+    prodouane_polls_not_modified_total                 conditional GETs answered 304 (any URL polled)
+    prodouane_poll_interval_seconds                    seconds chosen before the next poll (calm,
+                                                       active, backed off or the server's wish;
+                                                       before jitter; 0 where nothing polls)
     prodouane_events_total{kind}
     prodouane_deliveries_total{channel,outcome}        sent / retried / failed / dead / skipped
     prodouane_delivery_latency_seconds{channel}        event detected → message accepted
@@ -27,7 +32,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -120,6 +132,16 @@ class Metrics:
             ["reason"],
             registry=registry,
         )
+        self.not_modified = Counter(
+            "prodouane_polls_not_modified",
+            "Conditional requests of the polled URLs answered 304 Not Modified.",
+            registry=registry,
+        )
+        self.poll_interval = Gauge(
+            "prodouane_poll_interval_seconds",
+            "Seconds this process waits before its next poll (before jitter); 0 where nothing polls.",
+            registry=registry,
+        )
         self.events = Counter(
             "prodouane_events", "Lifecycle events recorded, by kind.", ["kind"], registry=registry
         )
@@ -154,6 +176,14 @@ class Metrics:
         self.polls.labels(outcome="ok" if ok else "failed").inc()
         if not ok and reason is not None:
             self.parse_failures.labels(reason=reason_label(reason)).inc()
+
+    def record_not_modified(self) -> None:
+        """One conditional request answered 304 (the kept copy was read again)."""
+        self.not_modified.inc()
+
+    def set_poll_interval(self, seconds: float) -> None:
+        """The interval now in force: seconds chosen before the next poll."""
+        self.poll_interval.set(seconds)
 
     def record_events(self, kinds: Iterable[str]) -> None:
         """The kinds of the events one poll recorded (``[e.kind for e in events]``)."""

@@ -1,10 +1,17 @@
 """One poll: fetch the page(s), parse, diff against the store, record — and when to poll next.
 
 The first URL is the météo page itself and decides the source's health; further URLs (a BIP page,
-an RSS/Atom feed) add their messages to the same snapshot when they can be read. A 304 answer
-re-reads the last body we kept in memory, so "not modified" still counts as a healthy poll in
-which the open alerts are seen. After a failed poll the next ones back off exponentially (with
-jitter) up to ``max_backoff`` seconds; a good poll resets the pace.
+an RSS/Atom feed) add their messages to the same snapshot when they can be read. Each request is
+conditional (the last good answer's ``ETag`` / ``Last-Modified``, kept in memory only); a 304
+answer re-reads the last body we kept, so "not modified" is exactly the same healthy poll as the
+unchanged page would be: the open alerts are seen, absences are counted the same way, and nothing
+opens or closes that the same page would not open or close.
+
+After each poll the next one is chosen by :func:`relays.cadence.choose` from what the store then
+holds (alerts open, interruptions announced), the answers' pacing headers and the failures in a
+row: 30 s calm, 15 s active, backed off after failures, never sooner than the server allows.
+:meth:`Poller.tick` skips a scheduled run that comes before that; :meth:`Poller.until_due` tells
+the scheduler when to come back.
 """
 
 from __future__ import annotations
@@ -13,11 +20,15 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import queries
+from .cadence import Activity, Cadence, Window, choose
 from .errors import StoreError
 from .events import Event
 from .fetch import Fetched, Fetcher, FetchError
@@ -28,6 +39,8 @@ from .store import EventHook, Store
 
 log = logging.getLogger(__name__)
 
+EARLY = 1.0  # seconds: a scheduled run this close to the due moment (or 10 % of the interval) polls
+
 
 class PollMetrics(Protocol):
     """What the poller reports (``relays.metrics.Metrics`` implements it)."""
@@ -36,6 +49,10 @@ class PollMetrics(Protocol):
 
     def record_events(self, kinds: Iterable[str]) -> None: ...
 
+    def record_not_modified(self) -> None: ...
+
+    def set_poll_interval(self, seconds: float) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class PollResult:
@@ -43,6 +60,7 @@ class PollResult:
     events: tuple[Event, ...]
     snapshot: Snapshot | None
     failure: str | None
+    next_in: float = 0.0  # seconds chosen before the next poll (before the scheduler's jitter)
 
 
 def read_page(location: str, body: bytes, content_type: str | None = None) -> Snapshot | Failure:
@@ -74,8 +92,7 @@ class Poller:
         source_name: str = "meteo",
         rules: Rules = Rules(),
         on_events: EventHook | None = None,
-        interval: float = 60.0,
-        max_backoff: float = 900.0,
+        cadence: Cadence | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         metrics: PollMetrics | None = None,
     ) -> None:
@@ -83,20 +100,37 @@ class Poller:
             raise ValueError("at least one météo URL is needed")
         self.store, self.fetcher, self.urls = store, fetcher, urls
         self.source_name, self.rules, self.on_events = source_name, rules, on_events
-        self.interval, self.max_backoff, self.clock = interval, max_backoff, clock
+        self.cadence, self.clock = cadence or Cadence(), clock
         self.failures = 0
         self.not_before = 0.0  # monotonic time before which scheduled ticks are skipped
+        self.next_in = self.cadence.calm  # the interval in force: seconds chosen after the last poll
+        self.activity = Activity()  # what the store held after the last poll
         self.last_success: datetime | None = None
         self._cache: dict[str, Fetched] = {}
+        self._answers: list[Mapping[str, str]] = []  # this poll's answers' pacing headers
         self.metrics = metrics
         self._fetch_failed = False  # whether the last failure was the fetch (else the page)
+        if metrics is not None:
+            metrics.set_poll_interval(self.next_in)
 
     async def _get(self, url: str) -> Fetched:
         cached = self._cache.get(url)
-        fetched = await self.fetcher.fetch(
-            url, etag=cached.etag if cached else None, last_modified=cached.last_modified if cached else None
-        )
+        try:
+            fetched = await self.fetcher.fetch(
+                url,
+                etag=cached.etag if cached else None,
+                last_modified=cached.last_modified if cached else None,
+            )
+        except FetchError as exc:
+            self._answers.append(exc.headers)
+            raise
+        self._answers.append(fetched.pace)
         if fetched.not_modified and cached is not None:
+            if self.metrics is not None:
+                self.metrics.record_not_modified()
+            if (fetched.etag, fetched.last_modified) != (cached.etag, cached.last_modified):
+                cached = replace(cached, etag=fetched.etag, last_modified=fetched.last_modified)
+                self._cache[url] = cached
             return cached
         if fetched.not_modified:  # a 304 we did not ask for: nothing to read
             raise FetchError("http 304", "not modified, but no earlier copy is kept")
@@ -138,17 +172,23 @@ class Poller:
         return merge(observation, extra)
 
     async def poll_once(self) -> PollResult:
+        started = time.monotonic()
+        self._answers = []
         observation = await self.observe()
         now = self.clock()
-        events = await asyncio.to_thread(
-            self.store.record_poll,
-            self.source_name,
-            self.urls[0],
-            observation,
-            now=now,
-            rules=self.rules,
-            on_events=self.on_events,
-        )
+        try:
+            events = await asyncio.to_thread(
+                self.store.record_poll,
+                self.source_name,
+                self.urls[0],
+                observation,
+                now=now,
+                rules=self.rules,
+                on_events=self.on_events,
+            )
+        except StoreError:  # nothing recorded: the server's wishes still hold for the next poll
+            self._pace(started, now)
+            raise
         if self.metrics is not None:
             self.metrics.record_events(e.kind for e in events)
             if isinstance(observation, Failure):
@@ -157,24 +197,52 @@ class Poller:
                 self.metrics.record_poll(True)
         if isinstance(observation, Failure):
             self.failures += 1
-            self.not_before = time.monotonic() + self.backoff_delay()
             log.warning("poll failed (%d in a row): %s", self.failures, observation.reason)
-            return PollResult(self.urls[0], tuple(events), None, observation.reason)
-        self.failures = 0
-        self.not_before = 0.0
-        self.last_success = now
-        return PollResult(self.urls[0], tuple(events), observation, None)
+        else:
+            self.failures = 0
+            self.last_success = now
+        self.activity = await asyncio.to_thread(self._activity, now)
+        next_in = self._pace(started, now)
+        if isinstance(observation, Failure):
+            return PollResult(self.urls[0], tuple(events), None, observation.reason, next_in)
+        return PollResult(self.urls[0], tuple(events), observation, None, next_in)
 
-    def backoff_delay(self) -> float:
-        """Seconds to wait after ``failures`` consecutive failures: doubled each time, jittered, capped."""
-        if self.failures == 0:
-            return 0.0
-        base = min(self.max_backoff, self.interval * float(2 ** min(self.failures - 1, 30)))
-        return base * random.uniform(0.8, 1.0)
+    def _activity(self, now: datetime) -> Activity:
+        """Alerts open and interruptions announced, as the store holds them after this poll (the
+        last known ones if the store cannot be read now)."""
+        try:
+            open_alerts = len(self.store.open_alerts())
+            windows = tuple(
+                Window(i.starts_at, i.ends_at) for i in queries.upcoming_interruptions(self.store, now)
+            )
+        except (StoreError, SQLAlchemyError) as exc:
+            log.warning("cannot read what is open to choose the poll interval: %s", exc)
+            return self.activity
+        return Activity(open_alerts, windows)
+
+    def _pace(self, started: float, now: datetime) -> float:
+        """Choose the next poll's moment (from this poll's start) and show it in the metrics."""
+        self.next_in = choose(
+            self.cadence,
+            self.activity,
+            self._answers,
+            failures=self.failures,
+            now=now,
+            spread=random.uniform(0.8, 1.0),
+        )
+        self.not_before = started + self.next_in
+        if self.metrics is not None:
+            self.metrics.set_poll_interval(self.next_in)
+        return self.next_in
+
+    def until_due(self) -> float:
+        """Seconds until the next poll is due (0: due now)."""
+        return max(0.0, self.not_before - time.monotonic())
 
     async def tick(self) -> PollResult | None:
-        """The scheduled job: skips the tick while backing off after failures."""
-        if time.monotonic() < self.not_before:
+        """The scheduled job: polls when due, skips a run that comes before (backing off, the server's
+        wish, or a scheduler firing at a fixed pace a little ahead of the chosen one)."""
+        if self.until_due() > min(EARLY, 0.1 * self.next_in):
             return None
         try:
             return await self.poll_once()
@@ -183,5 +251,5 @@ class Poller:
         except Exception:  # the scheduler must keep running whatever one poll did
             log.exception("poll crashed")
             self.failures += 1
-            self.not_before = time.monotonic() + self.backoff_delay()
+            self._pace(time.monotonic(), self.clock())
             return None

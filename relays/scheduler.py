@@ -3,14 +3,24 @@
 The poll job never overlaps itself (``max_instances=1``) and a burst of missed runs (a laptop
 waking up, a long GC pause) collapses into one (``coalesce=True``). Jitter spreads polls so a
 fleet of relays does not hit the portal at the same second.
+
+With ``due`` (the poller's :meth:`~relays.poller.Poller.until_due`), the pace is the poller's
+own: after each run the job is moved to the moment the poller chose (30 s calm, 15 s active,
+backed off, or what the server asked — see ``relays.cadence``) plus up to ``jitter`` seconds.
+``interval`` is then a heartbeat: the job never waits longer than that, so the instance that
+leads keeps renewing its leadership during a long back-off, and a standby (which does not poll:
+nothing is due from it) checks every ``interval`` whether it must take over.
 """
 
 from __future__ import annotations
 
+import contextlib
+import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -23,6 +33,12 @@ def build_scheduler() -> AsyncIOScheduler:
     )
 
 
+def next_wait(due: float, interval: float, jitter: float, draw: float) -> float:
+    """Seconds until the job runs again: when the poll is due (``due`` > 0), else the heartbeat,
+    never more than the heartbeat; plus ``draw`` × ``jitter`` (``draw`` in [0, 1])."""
+    return min(due, interval) + draw * jitter if due > 0 else interval + draw * jitter
+
+
 def add_poll_job(
     scheduler: AsyncIOScheduler,
     job: Callable[[], Awaitable[Any]],
@@ -30,9 +46,23 @@ def add_poll_job(
     interval: float,
     jitter: float = 0.0,
     first_run: datetime | None = None,
+    due: Callable[[], float] | None = None,
 ) -> None:
+    run: Callable[[], Awaitable[Any]] = job
+    if due is not None:
+        until_due = due
+
+        async def paced() -> None:
+            try:
+                await job()
+            finally:
+                wait = next_wait(until_due(), interval, jitter, random.random())
+                with contextlib.suppress(JobLookupError):  # the scheduler is shutting down
+                    scheduler.modify_job(POLL_JOB, next_run_time=datetime.now(UTC) + timedelta(seconds=wait))
+
+        run = paced
     scheduler.add_job(
-        job,
+        run,
         IntervalTrigger(seconds=interval, jitter=jitter or None),
         id=POLL_JOB,
         replace_existing=True,

@@ -84,6 +84,8 @@ def test_run_polls_delivers_serves_the_web_and_stops_on_sigterm(tmp_path: Path) 
             ).text
             assert 'prodouane_events_total{kind="alert_opened"} 1.0' in metrics
             assert 'prodouane_polls_total{outcome="ok"}' in metrics
+            assert "prodouane_poll_interval_seconds 0.5" in metrics  # POLL_INTERVAL: both paces
+            assert "prodouane_polls_not_modified_total" in metrics
             assert httpx.get(f"{base}/", timeout=5).status_code == 401  # the status page wants its token
             page = httpx.get(f"{base}/?token=s3cret-status", timeout=5, follow_redirects=True).text
             assert "DELTA G" in page

@@ -159,3 +159,14 @@ def test_the_exposition_names_every_family_and_its_content_type() -> None:
     for name in ("prodouane_polls_total", "prodouane_delivery_latency_seconds"):
         assert f"# TYPE {name.removesuffix('_total')}" in text
     assert Metrics.content_type.startswith("text/plain")
+
+
+def test_the_interval_in_force_and_the_304s_are_shown() -> None:
+    metrics = Metrics.create()
+    assert families(metrics)["prodouane_poll_interval_seconds"] == [({}, 0.0)]  # nothing polls here yet
+    metrics.set_poll_interval(15.0)
+    metrics.record_not_modified()
+    metrics.record_not_modified()
+    shown = families(metrics)
+    assert shown["prodouane_poll_interval_seconds"] == [({}, 15.0)]
+    assert ({}, 2.0) in shown["prodouane_polls_not_modified"]
