@@ -75,10 +75,18 @@ _BLOCKED = (
 )
 
 
+#: Jitter allowed between a send's grant and its arrival at the Bot API (see relays.pacing).
+GRANT_MARGIN = 0.004
+
+
 def telegram_pacer(global_rate: int = 30) -> Pacer:
     """Telegram's published limits: 30 msg/s overall, 1 msg/s per chat, 20 msg/min per group.
 
-    Several instances sending for one bot share the 30 msg/s: give each its share.
+    One per bot token, shared by the outbox and the bot's replies. The overall window is paced by
+    the moment a send is granted (plus its delay beyond the fastest round trip, and
+    :data:`GRANT_MARGIN`), spread evenly; each chat's window by the moment its previous message
+    was answered. Several instances sending for one bot share the
+    30 msg/s: give each its share.
     """
     return Pacer(
         global_rate=global_rate,
@@ -88,6 +96,8 @@ def telegram_pacer(global_rate: int = 30) -> Pacer:
         group_rate=20,
         group_per=60.0,
         spread=True,
+        global_at_grant=True,
+        global_margin=GRANT_MARGIN,
     )
 
 
@@ -173,7 +183,7 @@ class TelegramChannel:
                     reply_parameters=reply,
                 )
         except RetryAfter as exc:
-            seconds = _retry_after_seconds(exc)
+            seconds = retry_after_seconds(exc)
             self._pacer.penalise(chat, seconds)
             raise TransientError(
                 str(exc), channel=self.name, address=chat, reason="rate_limited", retry_after=seconds
@@ -208,7 +218,7 @@ def _has(text: str, needles: tuple[str, ...]) -> bool:
     return any(needle in text for needle in needles)
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
     # ``retry_after`` is an int today and a timedelta tomorrow; reading it warns until then.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)
