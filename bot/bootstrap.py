@@ -170,10 +170,12 @@ class Relay:
 
     @cached_property
     def fanout(self) -> EventHook:
-        """The hook that turns recorded events into deliveries, inside the recording transaction."""
+        """The hook that turns recorded events into deliveries, inside the recording transaction
+        (and, on PostgreSQL, announces them to every instance's sender: ``relays.wakeup``)."""
         from relays.fanout import enqueue_hook
+        from relays.wakeup import announcing
 
-        return enqueue_hook(clock=self.clock)
+        return announcing(enqueue_hook(clock=self.clock))
 
     @cached_property
     def leadership(self) -> Leadership:
