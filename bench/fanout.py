@@ -3,7 +3,7 @@
     python bench/fanout.py [--subscribers 1000] [--db sqlite|postgresql|both] [--json]
 
 A local météo server and a strict fake Bot API (30 messages in any sliding second, 1 per second
-per chat, 429 beyond) run in this process; ``run`` runs in another, polling every 0.5 s. Once it
+per chat, 429 beyond) run in this process; ``run`` runs in another, polling every 2 s. Once it
 has polled the calm page twice, the page turns to one alert (one event for everyone). The clock
 starts at the poll that fetched the alert page (the server's own timestamp) and stops when the
 fake accepts the last message; both are this process's monotonic clock. Prints:
@@ -143,7 +143,7 @@ def measure(kind: str, n: int, profile: str | None = None) -> dict[str, object] 
                 "PRODOUANE_RELAY_DATABASE_URL": url,
                 "PRODOUANE_RELAY_DATA_DIR": str(tmp),
                 "PRODOUANE_RELAY_METEO_URL": meteo.url,
-                "PRODOUANE_RELAY_POLL_INTERVAL": "0.5",
+                "PRODOUANE_RELAY_POLL_INTERVAL": "2",
                 "PRODOUANE_RELAY_POLL_JITTER": "0",
                 "PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN": tg.token,
                 "PRODOUANE_RELAY_TELEGRAM_API_URL": f"{tg.url}/bot",

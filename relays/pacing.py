@@ -136,7 +136,11 @@ class Pacer:
         # With ``spread``, global grants are also at least per/rate apart: the same throughput, but
         # no burst of ``rate`` requests on the wire at once — so a process killed mid-fan-out has
         # about one message in flight (that a restart may send twice), not a whole window's worth.
-        self._spacing = SlidingWindow(1, global_per / global_rate, 0.0) if spread and global_rate else None
+        # The spacing follows an ideal schedule (one grant every per/rate seconds): a grant that came
+        # late (a timer fires a little after its moment) does not push every later one back too,
+        # which at 30/s would lose ~1 ms per grant, 3 % of the bound. The window above still holds.
+        self._interval = global_per / global_rate if spread and global_rate else None
+        self._next_spaced = -math.inf
         self._per_key = (per_key_rate, per_key_per) if per_key_rate else None
         self._group = (group_rate, group_per) if group_rate else None
         self._margin = margin
@@ -225,9 +229,8 @@ class Pacer:
 
     def _global_ready(self, now: float) -> float | None:
         ready = self._global.ready_at(now) if self._global is not None else now
-        if ready is not None and self._spacing is not None:
-            spaced = self._spacing.ready_at(now)
-            ready = None if spaced is None else max(ready, spaced)
+        if ready is not None and self._interval is not None:
+            ready = max(ready, self._next_spaced)
         return None if ready is None else max(ready, self._global_penalty)
 
     def _key_ready(self, waiter: _Waiter, now: float) -> float | None:
@@ -244,8 +247,8 @@ class Pacer:
             stamp = _Stamp(now, waiter.pending, self._global_at_grant and window is self._global)
             window.add(stamp)
             waiter.stamps.append((window, stamp))
-        if self._spacing is not None:  # stamped at the grant, never re-stamped: spacing, not a window
-            self._spacing.add(_Stamp(now, False))
+        if self._interval is not None:  # on schedule, forgiving up to half an interval of lateness
+            self._next_spaced = max(self._next_spaced, now - self._interval / 2) + self._interval
         waiter.future.set_result(None)
         self._grants += 1
         if self._grants % _PRUNE_EVERY == 0:
