@@ -225,7 +225,16 @@ class Relay:
         """Claims due deliveries for the channels this relay has and sends them."""
         from relays.sender import Sender
 
-        return Sender(self.store, self.channels, clock=self.clock, worker=self.instance, metrics=self.metrics)
+        # Claimed ahead: about two seconds of Telegram's pace, so a fan-out never stalls on a claim,
+        # and a sender that dies leaves no more than that to be taken back.
+        return Sender(
+            self.store,
+            self.channels,
+            clock=self.clock,
+            worker=self.instance,
+            metrics=self.metrics,
+            window=max(20, 2 * self.settings.telegram_rate),
+        )
 
     @cached_property
     def bots(self) -> BotRelay:

@@ -173,7 +173,7 @@ class Sender:
         batch: int = 200,
         worker: str | None = None,
         metrics: DeliveryMetrics | None = None,
-        window: int = 90,
+        window: int = 60,
         tick: float = 5.0,
         beat: float = 1.0,
         stale: float = 4.0,
