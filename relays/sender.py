@@ -222,7 +222,12 @@ class Sender:
                     released += 1
         return released
 
-    def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _due_query(self, now: datetime, *, abandoned: bool = True):  # type: ignore[no-untyped-def]
+        """Due rows in sending order; with ``abandoned``, claims whose lease ran out count too.
+
+        Without it (what :meth:`claim` asks, after handing those back), the query walks
+        ``ix_deliveries_claim`` in order and stops at its limit instead of sorting every due row.
+        """
         earlier = aliased(DeliveryRow)
         blocked = exists().where(
             and_(
@@ -246,12 +251,12 @@ class Sender:
                     )
                 )
             )
-        claimable = or_(
-            and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now),
-            and_(
-                DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now
-            ),  # an abandoned claim
-        )
+        claimable = and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now)
+        if abandoned:
+            claimable = or_(
+                claimable,
+                and_(DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now),
+            )
         return (
             select(DeliveryRow)
             .where(
@@ -265,7 +270,16 @@ class Sender:
     def claim(self, limit: int | None = None) -> list[Claimed]:
         now = self.clock()
         with self.store.transaction() as session:
-            query = self._due_query(now).limit(limit or self.batch)
+            session.execute(  # abandoned claims (their lease ran out) are due again
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == DeliveryStatus.SENDING,
+                    DeliveryRow.claimed_until < now,
+                    DeliveryRow.channel.in_(list(self.channels)),
+                )
+                .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+            )
+            query = self._due_query(now, abandoned=False).limit(limit or self.batch)
             if self.store.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=DeliveryRow)
             rows = session.scalars(query).all()

@@ -142,6 +142,7 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "subscriber_id", "purpose", name="uq_delivery"),
         Index("ix_deliveries_due", "status", "due_at"),
+        Index("ix_deliveries_claim", "status", "due_at", "event_seq", "id"),  # the sender's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

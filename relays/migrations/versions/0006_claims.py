@@ -3,7 +3,8 @@
 A delivery claimed by a sender carries its name (``deliveries.claimed_by``). Each running sender
 beats in ``sender_beats`` every second; when a beat is a few seconds stale, another instance
 hands that sender's claimed rows back at once instead of waiting for the claim's lease.
-``ix_deliveries_claimed_by`` finds them.
+``ix_deliveries_claimed_by`` finds them; ``ix_deliveries_claim`` gives due rows in sending order,
+so a claim stops at its limit instead of sorting thousands of rows.
 
 Revision ID: 0006_claims
 Revises: 0005_machines
@@ -30,8 +31,10 @@ def upgrade() -> None:
         sa.Column("beat_at", sa.DateTime(), nullable=False),
     )
     op.create_index("ix_deliveries_claimed_by", "deliveries", ["claimed_by"])
+    op.create_index("ix_deliveries_claim", "deliveries", ["status", "due_at", "event_seq", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_deliveries_claim", table_name="deliveries")
     op.drop_index("ix_deliveries_claimed_by", table_name="deliveries")
     op.drop_table("sender_beats")
