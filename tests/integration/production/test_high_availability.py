@@ -194,3 +194,41 @@ def test_a_sender_killed_mid_fan_out_has_its_claims_taken_back_in_seconds(
     assert all(n >= 2 for n in counts.values())
     assert sum(n - 2 for n in counts.values()) <= 1  # only the message on the wire may go twice
     assert throttled == 0
+
+
+async def test_a_poll_recorded_by_one_instance_wakes_the_listeners_of_the_others(pg_url: str) -> None:
+    """The NOTIFY goes out with the recording transaction; a listener hears it (and nothing before)."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from relays.fanout import enqueue_hook
+    from relays.meteo import parse_page
+    from relays.wakeup import announcing, listen
+    from tests.support.pages import alert, page
+
+    store = Store.open(pg_url)
+    subs.add(store, channel="telegram", address="4242", client="C")
+    woken: list[float] = []
+    listener = asyncio.create_task(listen(store.engine.url, lambda: woken.append(1.0)))
+    try:
+        for _ in range(2000):  # it wakes once when it starts listening (for what it may have missed)
+            if woken:
+                break
+            await asyncio.sleep(0.01)
+        assert woken == [1.0]
+        calm = parse_page(page(alert("ICS2", "03/12/2026 à 10h00")))
+        await asyncio.to_thread(
+            store.record_poll, "meteo", "p", calm, now=datetime.now(UTC), on_events=announcing(enqueue_hook())
+        )
+        for _ in range(2000):
+            if len(woken) == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert len(woken) == 2
+    finally:
+        listener.cancel()
+        try:
+            await listener
+        except asyncio.CancelledError:
+            pass
+    store.close()
