@@ -12,6 +12,8 @@ fake accepts the last message; both are this process's monotonic clock. Prints:
 * ``first_send_s``: from that poll to the first message accepted (goal ≤ 0.2 s);
 * ``cpu_ms_per_msg``: CPU time (user + system) of the ``run`` process over the fan-out, per
   message (goal ≤ 3 ms);
+* ``longest_pause_s`` between two messages accepted one after the other (the spacing is 0.033 s: a
+  stall would show here), and ``slow_seconds``, how many runs of 30 messages took over 1.05 s;
 * ``throttled`` (429s), ``lost``, ``duplicates``: all three must be 0.
 
 PostgreSQL: a fresh database on the server at 127.0.0.1:5432 (or ``PRODOUANE_RELAY_TEST_PG``),
@@ -198,6 +200,10 @@ def measure(kind: str, n: int, profile: str | None = None) -> dict[str, object] 
         "bound_s": round(bound, 3),
         "ratio": round(bound / elapsed, 3),
         "first_send_s": round(times[0] - polled_at, 3),
+        "longest_pause_s": round(
+            max((b - a for a, b in zip(times, times[1:], strict=False)), default=0.0), 3
+        ),
+        "slow_seconds": sum(1 for k in range(30, n, 30) if times[k] - times[k - 30] > 1.05),
         "cpu_ms_per_msg": round((cpu_after - cpu_before) * 1000 / n, 2),
         "throttled": throttled,
         "lost": sum(1 for chat in chats if counts[chat] == 0),
