@@ -101,6 +101,7 @@ def _dead_here(worker: str | None) -> bool:
     return False
 
 
+_BUSY_FOR, _BUSY_LOOK = 3.0, 0.25  # seconds after the last send; between looks meanwhile
 _deliveries: Table = DeliveryRow.__table__  # type: ignore[assignment]
 _MARK_SENT = (
     update(_deliveries)
@@ -646,7 +647,7 @@ class Sender:
             asyncio.create_task(self._beating(), name="sender-beat"),
         ]
         stopping = asyncio.create_task(stop.wait()) if stop is not None else None
-        last_claim, exhausted = -math.inf, False
+        last_claim, last_busy, exhausted = -math.inf, -math.inf, False
         try:
             while stop is None or not stop.is_set():
                 room = self.window - len(inflight)
@@ -663,10 +664,15 @@ class Sender:
                         inflight.add(task)
                         task.add_done_callback(self._finished(inflight))
                     exhausted = len(claimed) < room
+                if inflight:
+                    last_busy = loop.time()
+                # Rows held back by a chat's gap (PostgreSQL) or a retry a second away announce
+                # nothing when they become due: while busy, look again every quarter second.
+                busy = loop.time() - last_busy < _BUSY_FOR
                 waiting = asyncio.create_task(self._wake.wait())
                 await asyncio.wait(
                     [waiting] + ([stopping] if stopping is not None else []),
-                    timeout=tick,
+                    timeout=min(tick, _BUSY_LOOK) if busy else tick,
                     return_when=asyncio.FIRST_COMPLETED,
                 )
                 waiting.cancel()
