@@ -181,10 +181,12 @@ class Relay:
 
     @cached_property
     def fanout(self) -> EventHook:
-        """The hook that turns recorded events into deliveries, inside the recording transaction."""
+        """The hook that turns recorded events into deliveries, inside the recording transaction
+        (and, on PostgreSQL, announces them to every instance's sender: ``relays.wakeup``)."""
         from relays.fanout import enqueue_hook
+        from relays.wakeup import announcing
 
-        return enqueue_hook(clock=self.clock)
+        return announcing(enqueue_hook(clock=self.clock))
 
     @cached_property
     def leadership(self) -> Leadership:
@@ -234,7 +236,16 @@ class Relay:
         """Claims due deliveries for the channels this relay has and sends them."""
         from relays.sender import Sender
 
-        return Sender(self.store, self.channels, clock=self.clock, worker=self.instance, metrics=self.metrics)
+        # Claimed ahead: about two seconds of Telegram's pace, so a fan-out never stalls on a claim,
+        # and a sender that dies leaves no more than that to be taken back.
+        return Sender(
+            self.store,
+            self.channels,
+            clock=self.clock,
+            worker=self.instance,
+            metrics=self.metrics,
+            window=max(20, 2 * self.settings.telegram_rate),
+        )
 
     @cached_property
     def bots(self) -> BotRelay:

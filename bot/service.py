@@ -67,7 +67,7 @@ def frontends(relay: Relay) -> list[Frontend]:
     if settings.telegram_bot_token is not None and settings.telegram_mode != "off":
         from .telegram_app import TelegramBot
 
-        chosen.append(TelegramBot(relay.bots, settings))
+        chosen.append(TelegramBot(relay.bots, settings, pacer=relay.telegram_pacer))  # one pacer per token
     if settings.slack_bot_token is not None and settings.slack_mode != "off":
         from .slack_app import SlackBot
 
@@ -105,6 +105,12 @@ async def serve(relay: Relay, stop: asyncio.Event) -> None:
             )
         if settings.sender_enabled:
             tasks.append(asyncio.create_task(relay.sender.run_forever(stop=stop), name="sender"))
+            if relay.store.engine.dialect.name == "postgresql":  # woken by the other instances' polls
+                from relays.wakeup import listen
+
+                tasks.append(
+                    asyncio.create_task(listen(relay.store.engine.url, relay.sender.wake), name="listen")
+                )
         scheduler.start()
         stack.callback(scheduler.shutdown, wait=False)
         for frontend in chosen:
@@ -181,12 +187,16 @@ def _loopback(address: str) -> bool:
 
 
 def poll_job(relay: Relay) -> Callable[[], Awaitable[None]]:
-    """The scheduled poll: only the instance that leads polls; it logs the events it recorded."""
+    """The scheduled poll: only the instance that leads polls; it logs the events it recorded and
+    wakes this instance's sender at once (the others hear of them by NOTIFY on PostgreSQL)."""
     leadership, poller = relay.leadership, relay.poller
+    sender = relay.sender if relay.settings.sender_enabled else None
 
     async def job() -> None:
         if await asyncio.to_thread(leadership.acquire):
             result = await poller.tick()
+            if result is not None and result.events and sender is not None:
+                sender.wake()
             if result is not None and result.events:
                 log.info(
                     "poll recorded %d event(s)",

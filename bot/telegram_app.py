@@ -50,7 +50,9 @@ from telegram.ext import (
 )
 
 from relays import subscribers as subs
+from relays.channels.telegram_limiter import PacerRateLimiter
 from relays.errors import ConfigError
+from relays.pacing import Pacer
 
 from .handlers.markup import telegram_html
 from .handlers.replies import BotRelay, Context, Reply
@@ -256,11 +258,14 @@ async def on_error(update: object, context: Ctx) -> None:
             await context.bot.send_message(chat_id=chat.id, text=APOLOGY)
 
 
-def build_telegram_application(bots: BotRelay, settings: Settings, *, rate_limit: bool = True) -> TelegramApp:
+def build_telegram_application(
+    bots: BotRelay, settings: Settings, *, rate_limit: bool = True, pacer: Pacer | None = None
+) -> TelegramApp:
     """The bot over the bots' relay (``bootstrap(…).bots``), configured but not started.
 
-    Nothing connects here. ``rate_limit`` paces replies to Telegram's flood limits and retries a
-    429 once.
+    Nothing connects here. ``pacer``: the bot token's pacer, shared with the outbox
+    (``Relay.telegram_pacer``), through which replies go first; without it, ``rate_limit`` paces
+    replies on their own (python-telegram-bot's ``AIORateLimiter``). Either retries a 429 once.
     """
     if settings.telegram_bot_token is None:
         raise ConfigError("the Telegram bot needs PRODOUANE_RELAY_TELEGRAM_BOT_TOKEN")
@@ -270,7 +275,9 @@ def build_telegram_application(bots: BotRelay, settings: Settings, *, rate_limit
         .base_url(settings.telegram_api_url)
         .concurrent_updates(False)
     )
-    if rate_limit:
+    if pacer is not None:
+        builder = builder.rate_limiter(PacerRateLimiter(pacer, max_retries=1))
+    elif rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=1))  # type: ignore[arg-type]
     app: TelegramApp = builder.build()
     app.bot_data["relay"] = bots
@@ -397,10 +404,10 @@ class TelegramBot:
 
     name = "telegram"
 
-    def __init__(self, bots: BotRelay, settings: Settings) -> None:
+    def __init__(self, bots: BotRelay, settings: Settings, *, pacer: Pacer | None = None) -> None:
         check_settings(settings)
         self.settings = settings
-        self.app = build_telegram_application(bots, settings)
+        self.app = build_telegram_application(bots, settings, pacer=pacer)
         self.routes: list[Route] = []
         if settings.telegram_mode == "webhook" and settings.telegram_webhook_url:
             path = urlparse(settings.telegram_webhook_url).path or "/telegram"

@@ -2,10 +2,23 @@
 
 Rows are claimed under a lease (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several instances
 share the outbox), sent concurrently through the channels — which pace themselves to the
-platforms' limits — and each outcome is recorded in its own small transaction, so a process
-killed mid-fan-out loses nothing and resends at most what was on the wire. Per subscriber,
-messages go out in event order: a bulletin never overtakes its alert, and replies are threaded
-under the subscriber's own copy of the alert.
+platforms' limits — and each outcome is recorded at once, so a process killed mid-fan-out loses
+nothing and resends at most what was on the wire. Per subscriber, messages go out in event order:
+a bulletin never overtakes its alert, and replies are threaded under the subscriber's own copy of
+the alert.
+
+``run`` drives it as a continuous pipeline (:meth:`Sender.run_forever`)::
+
+    wake (a poll recorded events, a NOTIFY, a dead sender's rows taken back) or the slow tick
+      └─▶ claim up to ``window`` rows ─▶ one task each ─▶ pacer ─▶ channel ─▶ outcome
+            ▲ refilled whenever half the window has gone       sent: queued for the writer task,
+            └──────────── woken by each recorded batch ◀────── one UPDATE by id per batch, in a
+                                                               thread, off the event loop
+
+so there is no stall at batch boundaries, and a slow chat or a group at its 20/min limit only
+holds its own rows. While it runs, the sender beats every second in ``sender_beats``; the claims
+of a sender whose beat is ``stale`` seconds old are handed back by the others at once — failover
+in seconds instead of the 120 s lease — and a live sender keeps its own claims' leases fresh.
 
 Outcomes (:class:`~relays.outbox.DeliveryStatus`): sent; transient failure → retried after the
 server's ``retry_after`` or a bounded, jittered backoff, dead-lettered (``dead``) after
@@ -18,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import os
 import random
 import socket
@@ -27,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import aliased
 
@@ -54,7 +68,7 @@ from .events import (
 from .fanout import enqueue
 from .outbox import DeliveryStatus, Policy, Purpose
 from .render import FORMATS, render
-from .store import DeliveryRow, EventRow, Store, SubscriberRow
+from .store import DeliveryRow, EventRow, SenderBeatRow, Store, SubscriberRow
 from .subscribers import Subscriber, from_row, mask_address
 
 __all__ = ["Claimed", "DeliveryMetrics", "Report", "Sender"]
@@ -85,6 +99,29 @@ def _dead_here(worker: str | None) -> bool:
     except PermissionError:
         return False
     return False
+
+
+_BUSY_FOR, _BUSY_LOOK = 3.0, 0.25  # seconds after the last send; between looks meanwhile
+_deliveries: Table = DeliveryRow.__table__  # type: ignore[assignment]
+_MARK_SENT = (
+    update(_deliveries)
+    .where(_deliveries.c.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        claimed_until=None,
+        claimed_by=None,
+        last_error=None,
+        attempts=bindparam("attempts"),
+        sent_at=bindparam("sent_at"),
+        message_ref=bindparam("message_ref"),
+        thread_ref=bindparam("thread_ref"),
+    )
+)
+
+
+def _rowcount(result: object) -> int:
+    """How many rows an UPDATE touched (``CursorResult.rowcount``; typed loosely by SQLAlchemy)."""
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def _root_event(event: Event, purpose: str) -> str | None:
@@ -137,11 +174,32 @@ class Sender:
         batch: int = 200,
         worker: str | None = None,
         metrics: DeliveryMetrics | None = None,
+        window: int = 60,
+        tick: float = 5.0,
+        beat: float = 1.0,
+        stale: float = 4.0,
     ) -> None:
         self.store, self.channels, self.policy, self.clock = store, dict(channels), policy, clock
         self.batch = batch
         self.worker = worker or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.metrics = metrics
+        #: rows claimed and not yet finished, at most (run_forever); refilled when half have gone
+        self.window = window
+        #: seconds between looks at the outbox when nothing wakes the sender
+        self.tick = tick
+        #: seconds between heartbeats; a sender silent for ``stale`` seconds is dead
+        self.beat, self.stale = beat, stale
+        self._wake = asyncio.Event()
+        self._woken = False  # by something outside the pipeline (a poll, a NOTIFY, a take-back)
+        self._pipelined = False
+        self._outcomes: list[dict[str, object]] = []
+        self._outcomes_ready = asyncio.Event()
+        self._texts: dict[tuple[str, str, str, str], str] = {}
+
+    def wake(self) -> None:
+        """Look at the outbox now (call it from the sender's event loop): events were recorded."""
+        self._woken = True
+        self._wake.set()
 
     # --- claiming ----------------------------------------------------------------------------
     def recover(self) -> int:
@@ -165,7 +223,12 @@ class Sender:
                     released += 1
         return released
 
-    def _due_query(self, now: datetime):  # type: ignore[no-untyped-def]
+    def _due_query(self, now: datetime, *, abandoned: bool = True):  # type: ignore[no-untyped-def]
+        """Due rows in sending order; with ``abandoned``, claims whose lease ran out count too.
+
+        Without it (what :meth:`claim` asks, after handing those back), the query walks
+        ``ix_deliveries_claim`` in order and stops at its limit instead of sorting every due row.
+        """
         earlier = aliased(DeliveryRow)
         blocked = exists().where(
             and_(
@@ -189,12 +252,12 @@ class Sender:
                     )
                 )
             )
-        claimable = or_(
-            and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now),
-            and_(
-                DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now
-            ),  # an abandoned claim
-        )
+        claimable = and_(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.due_at <= now)
+        if abandoned:
+            claimable = or_(
+                claimable,
+                and_(DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now),
+            )
         return (
             select(DeliveryRow)
             .where(
@@ -205,10 +268,19 @@ class Sender:
             .order_by(DeliveryRow.due_at, DeliveryRow.event_seq, DeliveryRow.id)
         )
 
-    def claim(self) -> list[Claimed]:
+    def claim(self, limit: int | None = None) -> list[Claimed]:
         now = self.clock()
         with self.store.transaction() as session:
-            query = self._due_query(now).limit(self.batch)
+            session.execute(  # abandoned claims (their lease ran out) are due again
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.status == DeliveryStatus.SENDING,
+                    DeliveryRow.claimed_until < now,
+                    DeliveryRow.channel.in_(list(self.channels)),
+                )
+                .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+            )
+            query = self._due_query(now, abandoned=False).limit(limit or self.batch)
             if self.store.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=DeliveryRow)
             rows = session.scalars(query).all()
@@ -315,7 +387,7 @@ class Sender:
         channel = self.channels[subscriber.channel]
         fmt = FORMATS.get(subscriber.channel, "plain")
         try:
-            text = render(claimed.event, claimed.purpose, lang=subscriber.lang, fmt=fmt)
+            text = self._render(claimed, fmt)
             thread = claimed.thread_ref
             ref = await channel.send(
                 Outgoing(address=subscriber.address, text=text, thread_ref=thread, format=fmt)
@@ -323,7 +395,9 @@ class Sender:
         except asyncio.CancelledError:
             # Stopping: hand the claim back at once (the message may have been on the wire: that
             # single one may go out twice, nothing is lost), then let the cancellation proceed.
-            self._release(claimed.delivery_id)
+            # The pipeline hands all its claims back in one statement when it stops.
+            if not self._pipelined:
+                self._release(claimed.delivery_id)
             raise
         except (BlockedError, NotFoundError) as exc:
             await asyncio.to_thread(self._deactivate, claimed, exc)
@@ -341,24 +415,58 @@ class Sender:
         except Exception as exc:  # a bug or an unexpected library error: never lose the message
             log.exception("delivery %s crashed", claimed.delivery_id)
             return await asyncio.to_thread(self._retry, claimed, f"{type(exc).__name__}: {exc}", None)
-        # Recorded at once, on the loop's thread: the gap between the platform accepting a message
-        # and the store knowing it is what a crash can turn into a duplicate, so it stays tiny.
-        # A store that refuses the write (locked, unreachable) is retried: the message is out.
-        for attempt in range(6):
-            try:
-                self._finish(claimed.delivery_id, DeliveryStatus.SENT, ref=ref, thread=thread)
-                break
-            except SQLAlchemyError as exc:
-                fault = self.store.health.note(exc, doing=f"recording delivery {claimed.delivery_id} as sent")
-                log.warning(
-                    "recording delivery %s as sent failed (try %d)",
-                    claimed.delivery_id,
-                    attempt + 1,
-                    exc_info=not fault,
-                )
-                await asyncio.sleep(0.5 * 2**attempt)
+        # Recorded at once: the gap between the platform accepting a message and the store knowing
+        # it is what a crash can turn into a duplicate, so it stays tiny. In the pipeline the writer
+        # task records what was accepted meanwhile in one UPDATE by id; otherwise one UPDATE now,
+        # in a thread. A store that refuses the write (locked, unreachable) is retried: the message
+        # is out.
+        outcome = self._sent_row(claimed, ref, thread)
+        if self._pipelined:
+            self._outcomes.append(outcome)
+            self._outcomes_ready.set()
+        else:
+            for attempt in range(6):
+                try:
+                    await asyncio.to_thread(self._record_sent, [outcome])
+                    break
+                except SQLAlchemyError as exc:
+                    fault = self.store.health.note(
+                        exc, doing=f"recording delivery {claimed.delivery_id} as sent"
+                    )
+                    log.warning(
+                        "recording delivery %s as sent failed (try %d)",
+                        claimed.delivery_id,
+                        attempt + 1,
+                        exc_info=not fault,
+                    )
+                    await asyncio.sleep(0.5 * 2**attempt)
         report.sent += 1
         return report
+
+    def _render(self, claimed: Claimed, fmt: str) -> str:
+        """The message's text; the same for every subscriber of one language, so rendered once."""
+        key = (claimed.event.id, claimed.purpose, claimed.subscriber.lang, fmt)
+        text = self._texts.get(key)
+        if text is None:
+            if len(self._texts) >= 256:
+                self._texts.clear()
+            text = self._texts[key] = render(claimed.event, claimed.purpose, lang=key[2], fmt=fmt)
+        return text
+
+    def _sent_row(self, claimed: Claimed, ref: str, thread: str | None) -> dict[str, object]:
+        return {
+            "row_id": claimed.delivery_id,
+            "attempts": claimed.attempts + 1,
+            "sent_at": self.clock(),
+            "message_ref": ref,
+            "thread_ref": thread,
+        }
+
+    def _record_sent(self, rows: list[dict[str, object]]) -> None:
+        """Mark ``rows`` sent: one UPDATE by primary key (executemany, SQLAlchemy Core: no ORM
+        session to build), one transaction."""
+        with self.store.engine.begin() as conn:
+            conn.execute(_MARK_SENT, rows)
 
     def _finish(
         self,
@@ -520,19 +628,180 @@ class Sender:
             waits.append(0.2)  # held back by the per-chat gap or another sender: look again shortly
         return min(waits) if waits else None
 
-    async def run_forever(self, idle: float = 1.0, stop: asyncio.Event | None = None) -> None:
-        """The long-running sender of ``run``: drain, then poll the outbox every ``idle`` seconds."""
+    async def run_forever(self, idle: float | None = None, stop: asyncio.Event | None = None) -> None:
+        """The long-running sender of ``run``: a continuous pipeline, woken by :meth:`wake`, by the
+        outcomes it records and by the take-back of a dead sender's rows, looking at the outbox
+        every ``idle`` seconds (default :attr:`tick`) when nothing wakes it. Stops when ``stop``
+        is set or when cancelled, handing back what it had claimed and not sent."""
+        tick = self.tick if idle is None else idle
         try:
             await asyncio.to_thread(self.recover)
         except Exception as exc:
             if not self.store.health.note(exc, doing="taking back orphaned deliveries"):
                 log.exception("taking back orphaned deliveries failed; expired leases will be retaken")
-        while stop is None or not stop.is_set():
+        self._pipelined = True
+        loop = asyncio.get_running_loop()
+        inflight: set[asyncio.Task[Report]] = set()
+        helpers = [
+            asyncio.create_task(self._writer(), name="sender-writer"),
+            asyncio.create_task(self._beating(), name="sender-beat"),
+        ]
+        stopping = asyncio.create_task(stop.wait()) if stop is not None else None
+        last_claim, last_busy, exhausted = -math.inf, -math.inf, False
+        try:
+            while stop is None or not stop.is_set():
+                room = self.window - len(inflight)
+                if room >= max(1, self.window // 2):
+                    last_claim = loop.time()
+                    try:
+                        claimed = await asyncio.to_thread(self.claim, room)
+                    except Exception as exc:
+                        if not self.store.health.note(exc, doing="sending the outbox"):
+                            log.exception("claiming from the outbox failed")
+                        claimed = []
+                    for item in claimed:
+                        task: asyncio.Task[Report] = asyncio.create_task(self._deliver(item))
+                        inflight.add(task)
+                        task.add_done_callback(self._finished(inflight))
+                    exhausted = len(claimed) < room
+                if inflight:
+                    last_busy = loop.time()
+                # Rows held back by a chat's gap (PostgreSQL) or a retry a second away announce
+                # nothing when they become due: while busy, look again every quarter second.
+                busy = loop.time() - last_busy < _BUSY_FOR
+                waiting = asyncio.create_task(self._wake.wait())
+                await asyncio.wait(
+                    [waiting] + ([stopping] if stopping is not None else []),
+                    timeout=min(tick, _BUSY_LOOK) if busy else tick,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                waiting.cancel()
+                self._wake.clear()
+                woken, self._woken = self._woken, False
+                if exhausted and not woken:  # only outcomes moved: look again, but not too eagerly
+                    await asyncio.sleep(max(0.0, last_claim + 0.2 - loop.time()))
+        finally:
+            for pending in (*inflight, *helpers, *([stopping] if stopping is not None else [])):
+                pending.cancel()
+            await asyncio.gather(*inflight, *helpers, return_exceptions=True)
+            self._pipelined = False
+            await asyncio.shield(asyncio.to_thread(self._stop_pipeline))
+
+    def _finished(self, inflight: set[asyncio.Task[Report]]) -> Callable[[asyncio.Task[Report]], None]:
+        def done(task: asyncio.Task[Report]) -> None:
+            inflight.discard(task)
+            exc = None if task.cancelled() else task.exception()
+            if exc is not None and not self.store.health.note(exc, doing="recording a delivery's outcome"):
+                log.error("delivery outcome not recorded", exc_info=exc)  # the lease brings it back
+            self._wake.set()
+
+        return done
+
+    async def _writer(self) -> None:
+        """Record what the channels accepted, as it comes: one UPDATE by id per batch, in a thread."""
+        delay = 0.5
+        while True:
+            await self._outcomes_ready.wait()
+            self._outcomes_ready.clear()
+            batch, self._outcomes = self._outcomes, []
+            if not batch:
+                continue
             try:
-                report = await self.run_once()
+                await asyncio.to_thread(self._record_sent, batch)
+                delay = 0.5
+            except SQLAlchemyError as exc:
+                self._outcomes[:0] = batch  # the messages are out: keep trying to record them
+                if not self.store.health.note(exc, doing=f"recording {len(batch)} deliveries as sent"):
+                    log.warning("recording %d deliveries as sent failed", len(batch), exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                self._outcomes_ready.set()
+                continue
+            self._wake.set()  # their successors (a bulletin after its alert) may be claimable now
+
+    def _stop_pipeline(self) -> None:
+        """Record what was sent, hand back every claim not sent, and stop beating."""
+        batch, self._outcomes = self._outcomes, []
+        try:
+            if batch:
+                self._record_sent(batch)
+            with self.store.transaction() as session:
+                released = _rowcount(
+                    session.execute(
+                        update(DeliveryRow)
+                        .where(DeliveryRow.claimed_by == self.worker)
+                        .where(DeliveryRow.status == DeliveryStatus.SENDING)
+                        .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+                    )
+                )
+                session.execute(delete(SenderBeatRow).where(SenderBeatRow.worker == self.worker))
+            if released:
+                log.info("handed back %d claimed deliveries", released)
+        except SQLAlchemyError as exc:
+            if not self.store.health.note(exc, doing="handing back claimed deliveries"):
+                log.exception("handing back claimed deliveries failed; another sender takes them back")
+
+    async def _beating(self) -> None:
+        """Beat every :attr:`beat` seconds; wake the pipeline when a dead sender's rows came back."""
+        while True:
+            try:
+                if await asyncio.to_thread(self.heartbeat):
+                    self.wake()
             except Exception as exc:
-                if not self.store.health.note(exc, doing="sending the outbox"):
-                    log.exception("outbox round failed")
-                report = Report()
-            if report.sent + report.retried + report.failed + report.dead == 0:
-                await asyncio.sleep(idle)
+                if not self.store.health.note(exc, doing="the sender's heartbeat"):
+                    log.exception("the sender's heartbeat failed")
+            await asyncio.sleep(self.beat)
+
+    def heartbeat(self) -> int:
+        """Say this sender is alive, keep its claims' leases fresh, and hand back the claims of
+        senders whose beat is :attr:`stale` seconds old. Returns how many rows came back."""
+        now = self.clock()
+        with self.store.transaction() as session:
+            row = session.get(SenderBeatRow, self.worker)
+            if row is None:
+                session.add(
+                    SenderBeatRow(
+                        worker=self.worker,
+                        host=socket.gethostname(),
+                        pid=os.getpid(),
+                        started_at=now,
+                        beat_at=now,
+                    )
+                )
+            else:
+                row.beat_at = now
+            # A row waiting in the pacer (a group at its 20/min limit) is still ours: never let its
+            # lease run out under us. Only half-spent leases are touched, so this is rare.
+            session.execute(
+                update(DeliveryRow)
+                .where(
+                    DeliveryRow.claimed_by == self.worker,
+                    DeliveryRow.status == DeliveryStatus.SENDING,
+                    DeliveryRow.claimed_until < now + self.policy.lease / 2,
+                )
+                .values(claimed_until=now + self.policy.lease)
+            )
+            dead = list(
+                session.scalars(
+                    select(SenderBeatRow.worker).where(
+                        SenderBeatRow.beat_at < now - timedelta(seconds=self.stale),
+                        SenderBeatRow.worker != self.worker,
+                    )
+                )
+            )
+            if not dead:
+                return 0
+            released = _rowcount(
+                session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.claimed_by.in_(dead), DeliveryRow.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
+                )
+            )
+            session.execute(delete(SenderBeatRow).where(SenderBeatRow.worker.in_(dead)))
+        log.warning(
+            "sender(s) %s stopped beating: took back the %d deliveries they had claimed",
+            ", ".join(dead),
+            released,
+        )
+        return int(released)

@@ -142,6 +142,7 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("event_id", "subscriber_id", "purpose", name="uq_delivery"),
         Index("ix_deliveries_due", "status", "due_at"),
+        Index("ix_deliveries_claim", "status", "due_at", "event_seq", "id"),  # the sender's order
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -155,7 +156,7 @@ class DeliveryRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     message_ref: Mapped[str | None] = mapped_column(Text)
     thread_ref: Mapped[str | None] = mapped_column(Text)
@@ -195,6 +196,22 @@ class LeaseRow(Base):
     host: Mapped[str | None] = mapped_column(String(200))
     since: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SenderBeatRow(Base):
+    """A sender alive now: its claims (``deliveries.claimed_by``) are its as long as it beats.
+
+    Each sender of ``run`` beats every second; a sender whose beat is a few seconds stale is dead,
+    and another takes its claimed rows back at once (relays.sender), not after the lease.
+    """
+
+    __tablename__ = "sender_beats"
+
+    worker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 EventHook = Callable[[Session, list[ev.Event]], None]

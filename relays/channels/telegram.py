@@ -42,7 +42,6 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
 from relays.channels.base import (
@@ -57,6 +56,7 @@ from relays.channels.base import (
     split_ref,
     utf16_len,
 )
+from relays.channels.telegram_http import AiohttpRequest
 from relays.pacing import Pacer
 from relays.render import TELEGRAM_LIMIT
 
@@ -75,10 +75,18 @@ _BLOCKED = (
 )
 
 
+#: Jitter allowed between a send's grant and its arrival at the Bot API (see relays.pacing).
+GRANT_MARGIN = 0.004
+
+
 def telegram_pacer(global_rate: int = 30) -> Pacer:
     """Telegram's published limits: 30 msg/s overall, 1 msg/s per chat, 20 msg/min per group.
 
-    Several instances sending for one bot share the 30 msg/s: give each its share.
+    One per bot token, shared by the outbox and the bot's replies. The overall window is paced by
+    the moment a send is granted (plus its delay beyond the fastest round trip, and
+    :data:`GRANT_MARGIN`), spread evenly; each chat's window by the moment its previous message
+    was answered. Several instances sending for one bot share the
+    30 msg/s: give each its share.
     """
     return Pacer(
         global_rate=global_rate,
@@ -88,6 +96,8 @@ def telegram_pacer(global_rate: int = 30) -> Pacer:
         group_rate=20,
         group_per=60.0,
         spread=True,
+        global_at_grant=True,
+        global_margin=GRANT_MARGIN,
     )
 
 
@@ -110,16 +120,11 @@ class TelegramChannel:
         timeout: float = 10.0,
         pool_size: int = 64,
     ) -> None:
-        request = HTTPXRequest(
-            connection_pool_size=pool_size,
-            read_timeout=timeout,
-            write_timeout=timeout,
-            connect_timeout=timeout,
-            pool_timeout=timeout,
-        )
         # Our own request objects, opened and closed by us: ``Bot.initialize`` would call getMe,
-        # and its InvalidToken message quotes the token.
-        self._requests = (request, HTTPXRequest(connection_pool_size=1))
+        # and its InvalidToken message quotes the token. aiohttp rather than httpx underneath: a
+        # third of the CPU per message (relays.channels.telegram_http).
+        request = AiohttpRequest(pool_size=pool_size, timeout=timeout)
+        self._requests = (request, AiohttpRequest(pool_size=1, timeout=timeout))
         self._bot = Bot(token, base_url=base_url, request=request, get_updates_request=self._requests[1])
         self._pacer = pacer if pacer is not None else telegram_pacer()
         self._started = False
@@ -173,7 +178,7 @@ class TelegramChannel:
                     reply_parameters=reply,
                 )
         except RetryAfter as exc:
-            seconds = _retry_after_seconds(exc)
+            seconds = retry_after_seconds(exc)
             self._pacer.penalise(chat, seconds)
             raise TransientError(
                 str(exc), channel=self.name, address=chat, reason="rate_limited", retry_after=seconds
@@ -208,7 +213,7 @@ def _has(text: str, needles: tuple[str, ...]) -> bool:
     return any(needle in text for needle in needles)
 
 
-def _retry_after_seconds(exc: RetryAfter) -> float:
+def retry_after_seconds(exc: RetryAfter) -> float:
     # ``retry_after`` is an int today and a timedelta tomorrow; reading it warns until then.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PTBDeprecationWarning)

@@ -203,3 +203,19 @@ async def test_waiting_does_not_spin() -> None:
     pacer = Counting(global_rate=None, per_key_rate=1, per_key_per=0.05, group_rate=None)
     await run_slots(pacer, [("k", False)] * 4, per=0.0)
     assert calls <= 4 * 4  # a few per grant (arrival, timer, completion), never a poll loop
+
+
+async def test_urgent_waiters_go_before_those_already_waiting() -> None:
+    pacer = Pacer(global_rate=1, global_per=0.02, per_key_rate=None, group_rate=None)
+    await pacer.acquire("first")  # the window is full: everyone below waits
+    order: list[str] = []
+
+    async def one(key: str, urgent: bool) -> None:
+        await pacer.acquire(key, urgent=urgent)
+        order.append(key)
+
+    tasks = [asyncio.ensure_future(one(key, False)) for key in ("alert-1", "alert-2")]
+    await asyncio.sleep(0)
+    tasks += [asyncio.ensure_future(one(key, True)) for key in ("reply-1", "reply-2")]
+    await asyncio.wait_for(asyncio.gather(*tasks), timeout=10)
+    assert order == ["reply-1", "reply-2", "alert-1", "alert-2"]
