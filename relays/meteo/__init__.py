@@ -29,7 +29,7 @@ from ..dates import PARIS, around, find_datetimes
 from ..snapshot import ItemKind, Snapshot
 from . import feed, html, items, table
 from .errors import PageError
-from .html_text import tag_of, text_of
+from .html_text import tag_of
 from .message import Message
 from .words import ALL_CLEAR, CAPTCHA_PAGE, MAINTENANCE_PAGE, classify, find_modes
 
@@ -60,7 +60,8 @@ def parse_page(body: bytes | str, *, location: str = "", content_type: str | Non
         raise PageError("truncated", "the page ends before </html>")
     root = _html_tree(raw, _charset(content_type))
     html.inline_dialogs(root)
-    page_chars = len(text_of(root))
+    forms = root.find(".//form") is not None
+    page_chars = sum(len(t.strip()) for t in root.itertext()) if forms else 0
     for el in list(root.iter(*html.DROPPED_TAGS, "button")):
         if tag_of(el) == "button" and html.keep_button(el):
             continue

@@ -125,7 +125,7 @@ def keep_form(el: HtmlElement, page_chars: int) -> bool:
     """A form is a search box, a filter or a newsletter sign-up, dropped with its labels; but some
     sites wrap the whole page in one (ASP.NET / SharePoint): a form holding most of the page's
     text holds the content and stays."""
-    return page_chars > 0 and len(text_of(el)) >= 0.5 * page_chars
+    return page_chars > 0 and sum(len(t.strip()) for t in el.itertext()) >= 0.5 * page_chars
 
 
 def keep_button(el: HtmlElement) -> bool:
@@ -310,7 +310,7 @@ def _dated_lines(elements: list[HtmlElement]) -> bool:
     return any(
         DATELINE.match(clean(line))
         for el in elements
-        if isinstance(el.tag, str)
+        if isinstance(el.tag, str) and sum(1 for _ in islice(el.iter(), 40)) < 40  # a caption, not a section
         for line in block_text(el).split("\n")
     )
 
