@@ -518,9 +518,3 @@ def remove(store: Store, subscriber_id: int) -> bool:
         )
         return True
 
-
-def active_rows(session: Session) -> list[Subscriber]:
-    rows = session.scalars(
-        select(SubscriberRow).where(SubscriberRow.active.is_(True)).order_by(SubscriberRow.id)
-    )
-    return [from_row(r) for r in rows]
