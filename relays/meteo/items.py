@@ -34,8 +34,10 @@ from .words import (
     named_as_service,
     only_modes,
     ordered,
+    reports_done,
     requalified_level,
     service_mentions,
+    shown_as_example,
     title_services,
 )
 
@@ -46,25 +48,9 @@ def _is_question(title: str) -> bool:
     return title.rstrip(" \u00a0.»\"").endswith("?")
 
 
-#: a title reporting operations already done ("Interruptions programmées réalisées en octobre")
-_DONE = re.compile(
-    r"\b(?:r[ée]alis[ée]e?s|effectu[ée]e?s|pass[ée]e?s|termin[ée]e?s|carried\s+out|completed)\b",
-    re.IGNORECASE,
-)
-
-
-#: a message shown as a model ("Exemple : « Le SAU informe… »", "Exemple fictif", "for illustration")
-_EXAMPLE = re.compile(
-    r"^\s*(?:exemples?|examples?|mod[èe]le)\s*:|\bexemples?\s+fictifs?\b|\b[àa]\s+titre\s+d.illustration\b"
-    r"|\bfictitious\s+example\b|\bfor\s+illustration\b",
-    re.IGNORECASE | re.MULTILINE,
-)
-
-
 def _is_example(message: Message) -> bool:
     """A model message on a help page: its text is introduced as an example, or its labels say so."""
-    labels = any(_EXAMPLE.search(label) for label in message.labels)
-    return labels or bool(_EXAMPLE.search(message.body[:400]))
+    return any(shown_as_example(label) for label in message.labels) or shown_as_example(message.body[:400])
 
 
 def _kind(message: Message) -> tuple[ItemKind, str]:
@@ -73,7 +59,7 @@ def _kind(message: Message) -> tuple[ItemKind, str]:
     if _is_example(message):
         return ItemKind.INFORMATION, "shown as an example or a model, not a message"
     kind = classify(message.title, message.body)
-    if kind is ItemKind.PLANNED and _DONE.search(message.title):
+    if kind is ItemKind.PLANNED and reports_done(message.title):
         return ItemKind.INFORMATION, "the title reports interruptions already carried out"
     if kind is not ItemKind.INFORMATION:
         return kind, f"title words ({message.title[:60]!r})"

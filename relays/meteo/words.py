@@ -172,6 +172,29 @@ def _has_window(text: str) -> bool:
     return parse_window(text) is not None
 
 
+#: a title reporting operations already done ("Interruptions programmées réalisées en octobre")
+_DONE = re.compile(
+    r"\b(?:r[ée]alis[ée]e?s|effectu[ée]e?s|pass[ée]e?s|termin[ée]e?s|carried\s+out|completed)\b",
+    re.IGNORECASE,
+)
+#: a message shown as a model ("Exemple : « Le SAU informe… »", "Exemple fictif", "for illustration")
+_EXAMPLE = re.compile(
+    r"^\s*(?:exemples?|examples?|mod[èe]le)\s*:|\bexemples?\s+fictifs?\b|\b[àa]\s+titre\s+d.illustration\b"
+    r"|\bfictitious\s+example\b|\bfor\s+illustration\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def reports_done(title: str) -> bool:
+    """Whether a notice's title reports what was already carried out (a report, not an announcement)."""
+    return bool(_DONE.search(title))
+
+
+def shown_as_example(text: str) -> bool:
+    """Whether a text presents itself as an example or a model of a message."""
+    return bool(_EXAMPLE.search(text))
+
+
 def is_label_only(title: str) -> bool:
     """A title that is only a kind or level word ("Alerte", "ALERTE ROUGE", "BIP", "Information"):
     a badge above the real title, not a message of its own."""
