@@ -6,7 +6,9 @@ the next section), how close it is in meaning to the question (embedding cosines
 and of its best sentence, and of the best section and sentence anywhere), how strongly and how
 fully its words match (BM25, the weighted share of the question's topic it contains, the share of
 the question's domain words — those the fiches use — it contains, how much of the question's
-weight is domain vocabulary at all), and whether the lexical and the semantic sides agree on it.
+weight is domain vocabulary at all), whether the lexical and the semantic sides agree on it, and
+how close the question is to one of the questions the section is known to answer (its probes,
+the best probe anywhere, whether the closest probe is the chosen section's and by how much).
 
 A logistic model over these signals, fitted on the dev question sets by :mod:`knowledge.fitting`
 (an answer is "right" when it cites the right document and quotes the phrase the question needs),
@@ -40,6 +42,10 @@ FEATURES: tuple[str, ...] = (
     "vocabulary",
     "lexical_agrees",
     "dense_agrees",
+    "probe_top",
+    "probe_best",
+    "probe_agrees",
+    "probe_margin",
 )
 
 
@@ -59,6 +65,7 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
         sum(w for g, w in domain if set(g.terms) & terms) / domain_total if domain_total else 0.0
     )
     sentence_top = float(found.dense_sentence[chosen])
+    probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
     return np.array(
         [
             float(ranking.probabilities[chosen]),
@@ -73,6 +80,12 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             vocabulary,
             float(int(np.argmax(found.lexical)) == chosen and found.lexical.max() > 0),
             float(int(np.argmax(found.dense_section)) == chosen),
+            max(float(probes[chosen]), 0.0),
+            max(float(probes.max()), 0.0),
+            float(int(np.argmax(probes)) == chosen and probes.max() > 0),
+            # how far the chosen section's probes lead those of every other section (clipped: a
+            # section well behind is as bad as one far behind)
+            max(-0.05, float(probes[chosen]) - float(np.delete(probes, chosen).max(initial=-1.0))),
         ],
         dtype=np.float64,
     )

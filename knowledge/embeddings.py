@@ -31,7 +31,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ import numpy as np
 
 from knowledge.documents import Document, load_documents
 from knowledge.passages import sentences
+from knowledge.probes import Probe, load_probes
 
 __all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index", "INDEX_FILE"]
 
@@ -67,19 +68,26 @@ class Units:
     sentence_context: tuple[str, ...]
     #: what is quoted when the sentence answers: itself, and for a sentence introducing a list,
     #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
-    #: after it, when its colon opens a paragraph
+    #: after it, when its colon opens a paragraph; a list item is quoted after its lead-in
     sentence_quote: tuple[str, ...]
+    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries
+    probes: tuple[str, ...] = ()
+    #: the index of each probe's section
+    probe_section: tuple[int, ...] = ()
+    #: the sentence (row of ``sentences``) that answers each probe, -1 when it is not found
+    probe_sentence: tuple[int, ...] = ()
 
 
 ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
 
 
-def units(documents: Sequence[Document]) -> Units:
+def units(documents: Sequence[Document], probes: Sequence[Probe] | None = None) -> Units:
     """What is embedded for each section and each of its sentences.
 
     A section is its document's title, its heading and its body; a sentence is prefixed with its
     section's heading, which says what the step is about ("Étape 4 – … dans quel délai ?"), and a
-    list item with the sentence introducing its list.
+    list item with the sentence introducing its list. Probes (questions a section answers) are
+    attached to their section and to the sentence holding their answer.
     """
     sections: list[str] = []
     headings: list[str] = []
@@ -95,6 +103,7 @@ def units(documents: Sequence[Document]) -> Units:
             headings.append(f"{doc.title}. {sec.heading}")
             pieces = sentences(sec.body)
             outer = inner = ""  # the sentence introducing the list, and an item introducing sub-items
+            quoted_with: dict[str, tuple[str, list[str]]] = {}  # a lead-in's quote and its items
             for n, (text, item) in enumerate(pieces):
                 if not item:
                     outer = inner = ""
@@ -110,12 +119,33 @@ def units(documents: Sequence[Document]) -> Units:
                 following = [t for t, is_item in pieces[n + 1 : n + 1 + ITEMS_WITH_LEAD] if is_item]
                 if text.endswith(":") and not following and n + 1 < len(pieces):
                     following = [pieces[n + 1][0]]  # "… accéder à Aubette :" opens a paragraph
-                quote.append(_with_items(text, following) if text.endswith(":") else text)
+                if text.endswith(":"):
+                    quote.append(_with_items(text, following))
+                    quoted_with[text] = (quote[-1], following)
+                elif own_context:
+                    # an item quoted alone loses what it is ("la mention « 50000 »" is in case 44):
+                    # it is quoted as its lead-in is, or after it when the lead-in leaves it out
+                    lead_quote, lead_items = quoted_with.get(own_context, ("", []))
+                    quote.append(lead_quote if text in lead_items else f"{own_context} {text}")
+                else:
+                    quote.append(text)
                 if text.endswith(":"):
                     if item:
                         inner = text
                     else:
                         outer = text
+    pairs = ((d, x) for d in documents for x in d.sections)
+    where = {(doc.id, sec.id): n for n, (doc, sec) in enumerate(pairs)}
+    probe_texts: list[str] = []
+    probe_owner: list[int] = []
+    probe_sentence: list[int] = []
+    for probe in load_probes() if probes is None else probes:
+        at = where.get((probe.doc, probe.section))
+        if at is None:
+            continue
+        probe_texts.append(probe.question)
+        probe_owner.append(at)
+        probe_sentence.append(_answering(probe.answer, at, owner, plain))
     return Units(
         tuple(sections),
         tuple(headings),
@@ -124,7 +154,22 @@ def units(documents: Sequence[Document]) -> Units:
         tuple(plain),
         tuple(context),
         tuple(quote),
+        tuple(probe_texts),
+        tuple(probe_owner),
+        tuple(probe_sentence),
     )
+
+
+def _answering(answer: str, section: int, owner: Sequence[int], plain: Sequence[str]) -> int:
+    """The sentence of ``section`` that holds (or is held in) a probe's answer; -1 if none."""
+    wanted = " ".join(answer.split())
+    if not wanted:
+        return -1
+    for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
+        text = " ".join(text.split())
+        if own == section and (wanted in text or (len(text) >= 8 and text in wanted)):
+            return row
+    return -1
 
 
 def _with_items(lead: str, items: Sequence[str]) -> str:
@@ -137,8 +182,10 @@ def _with_items(lead: str, items: Sequence[str]) -> str:
 
 def digest(u: Units) -> str:
     """A hash of the model's name and of every embedded text, in order."""
-    payload = json.dumps([MODEL, u.sections, u.headings, u.sentences], ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    parts: list[object] = [MODEL, u.sections, u.headings, u.sentences]
+    if u.probes:  # an index without probes keeps the digest it always had
+        parts.append([u.probes, u.probe_section])
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +197,9 @@ class DenseIndex:
     sentences: np.ndarray
     sentence_section: np.ndarray  # int: row of ``sections`` each sentence belongs to
     digest: str
+    probes: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float32))
+    probe_section: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    probe_sentence: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
 
 
 _model_lock = threading.Lock()
@@ -206,6 +256,13 @@ def embed_query(text: str) -> np.ndarray:
     return np.asarray(vector, dtype=np.float32)
 
 
+def embed_queries(texts: Sequence[str]) -> np.ndarray:
+    """Questions embedded as the user's question is (probes are questions, not passages)."""
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    return np.stack([embed_query(t) for t in texts]).reshape(len(texts), DIM)
+
+
 def embed_passages(texts: Sequence[str]) -> np.ndarray:
     model = _get_model()
     if not texts:
@@ -228,6 +285,9 @@ def build(documents: Sequence[Document]) -> DenseIndex:
         embed_passages(u.sentences),
         np.asarray(u.sentence_section, dtype=np.int32),
         digest(u),
+        embed_queries(u.probes),
+        np.asarray(u.probe_section, dtype=np.int32),
+        np.asarray(u.probe_sentence, dtype=np.int32),
     )
 
 
@@ -240,6 +300,9 @@ def save(index: DenseIndex, path: Path) -> None:
             headings=index.headings.astype(np.float16),
             sentences=index.sentences.astype(np.float16),
             sentence_section=index.sentence_section,
+            probes=index.probes.astype(np.float16),
+            probe_section=index.probe_section,
+            probe_sentence=index.probe_sentence,
             digest=np.array(index.digest),
         )
 
@@ -252,6 +315,15 @@ def read(path: Path) -> DenseIndex:
             data["sentences"].astype(np.float32),
             data["sentence_section"].astype(np.int32),
             str(data["digest"]),
+            *(
+                (
+                    data["probes"].astype(np.float32),
+                    data["probe_section"].astype(np.int32),
+                    data["probe_sentence"].astype(np.int32),
+                )
+                if "probes" in data.files
+                else ()
+            ),
         )
 
 
@@ -283,7 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = Path(args[0]) if args else _index_path()
     index = build(load_documents())
     save(index, path)
-    print(f"{path}: {len(index.sections)} sections, {len(index.sentences)} sentences, {index.digest[:12]}")
+    print(
+        f"{path}: {len(index.sections)} sections, {len(index.sentences)} sentences,"
+        f" {len(index.probes)} probes, {index.digest[:12]}"
+    )
     return 0
 
 

@@ -4,9 +4,9 @@ Within the chosen section each sentence gets a score from a small fitted model
 (:data:`FEATURES`, weights in :attr:`knowledge.weights.Weights.sentence`): its embedding's cosine
 with the question (relative to the section's best sentence), the weighted share of the question's
 topic words it contains (with its section's heading), whether it opens the section (the rule a
-step starts with), and its length. The best sentence is the answer's first line; the blocks
-(paragraphs, list items) of the passage are ranked by their best sentence, so the sentence that
-answers is never the one left out.
+step starts with), its length, and how close the question is to the probe questions it answers.
+The best sentence is the answer's first line; the blocks (paragraphs, list items) of the
+passage are ranked by their best sentence, so the sentence that answers is never the one left out.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.embeddings import ITEMS_WITH_LEAD
 from knowledge.intents import gives_contact, gives_time
 from knowledge.ranking import DENSE_SCALE, Signals
 from knowledge.search import KnowledgeBase
@@ -29,8 +30,9 @@ FEATURES: tuple[str, ...] = (
     "introduces_list",
     "length_log",
     "gives_time",
+    "probe",
 )
-MIN_RELEVANCE = 0.1  # a block whose best sentence is this much less likely than the best is left out
+MIN_RELEVANCE = 0.05  # a block whose best sentence is this much less likely than the best is left out
 KEY_RELEVANCE = 0.2  # a sentence giving the delay asked for leads the answer if at least this relevant
 KEY_COVERAGE = 0.2  # ...or if it holds at least this weighted share of the question's topic words
 
@@ -48,7 +50,11 @@ def sentence_features(
     # a lead-in quoted with its items ("en case 44 du DAU E/S : la mention spéciale « 50000 »"), not
     # one whose colon opens a paragraph the quote cannot carry
     introduces = np.array(
-        [kb.units.sentence_quote[j] != kb.units.sentence_text[j] for j in rows], dtype=np.float64
+        [
+            text.endswith(":") and kb.units.sentence_quote[j] != text
+            for j, text in ((j, kb.units.sentence_text[j]) for j in rows)
+        ],
+        dtype=np.float64,
     )
     length = np.array([math.log(len(kb.units.sentence_text[j]) + 1) for j in rows])
     # a question asking "how long / until when" is answered by the sentence that gives a time
@@ -56,8 +62,49 @@ def sentence_features(
         [asks_time and gives_time(kb.units.sentence_quote[j]) for j in rows], dtype=np.float64
     )
     return rows, np.stack(
-        [DENSE_SCALE * (cosines - cosines.max()), coverage, opens, introduces, length, timely], axis=1
+        [
+            DENSE_SCALE * (cosines - cosines.max()),
+            coverage,
+            opens,
+            introduces,
+            length,
+            timely,
+            _probe_closeness(kb, found, rows),
+        ],
+        axis=1,
     )
+
+
+def _probe_closeness(kb: KnowledgeBase, found: Signals, rows: np.ndarray) -> np.ndarray:
+    """Per sentence, how close the question is to the probes it answers, relative to the best.
+
+    A sentence no probe points at reads as the weakest one that has some; a section without
+    probes gives zeros (the signal is then silent).
+    """
+    dense = kb.dense
+    if found.probe_cosines is None or not len(found.probe_cosines):
+        return np.zeros(len(rows))
+    best = np.full(len(rows), -1.0)
+    position = {int(r): n for n, r in enumerate(rows)}
+    for p in np.nonzero(np.isin(dense.probe_sentence, rows))[0]:
+        n = position[int(dense.probe_sentence[p])]
+        best[n] = max(best[n], float(found.probe_cosines[p]))
+    if not (best > -1.0).any():
+        return np.zeros(len(rows))
+    # a list's lead-in is quoted with its first items: a probe answered by an item is answered by it
+    texts, contexts = kb.units.sentence_text, kb.units.sentence_context
+    for n, j in enumerate(rows):
+        if texts[int(j)].endswith(":"):
+            items = [
+                m
+                for m in range(n + 1, min(n + 1 + ITEMS_WITH_LEAD, len(rows)))
+                if contexts[int(rows[m])] == texts[int(j)]
+            ]
+            best[n] = max([best[n], *(best[m] for m in items)])
+    floor = float(best[best > -1.0].min())
+    best = np.where(best > -1.0, best, floor)
+    closeness: np.ndarray = DENSE_SCALE * (best - best.max())
+    return closeness
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,8 @@ Each section gets a few measured signals (:data:`FEATURES`):
   named téléservices included) as a share of the best, as a log, and as a reciprocal rank; the
   BM25 score of its best sentence (in an index of sentences) as a share of the best and a log;
 - semantic: the cosine between the question's embedding and the section's, and the best cosine
-  of one of its sentences, each relative to the best section (and as reciprocal ranks);
+  of one of its sentences, each relative to the best section (and as reciprocal ranks); the best
+  cosine with one of the questions the section answers (its probes, :mod:`knowledge.probes`);
 - coverage: the weighted share of the question's topic words the section contains;
 - services: whether its document covers a téléservice the question names, only a neighbour, or none.
 
@@ -39,6 +40,8 @@ FEATURES: tuple[str, ...] = (
     "dense_heading",
     "dense_section_rank",
     "dense_sentence_rank",
+    "dense_probe",
+    "dense_probe_rank",
     "coverage",
     "sentence_coverage",
     "heading_coverage",
@@ -66,6 +69,38 @@ class Signals:
     dense_sentence: np.ndarray  # best cosine of the question with one of the section's sentences
     sentence_cosines: np.ndarray  # cosine with every sentence (rows of DenseIndex.sentences)
     features: np.ndarray  # (sections, len(FEATURES))
+    #: best cosine of the question with one of the section's probe questions (-1: it has none)
+    dense_probe: np.ndarray | None = None
+    #: cosine with every probe (rows of DenseIndex.probes)
+    probe_cosines: np.ndarray | None = None
+
+
+PROBES_AVERAGED = 3  # a section's closeness: the mean of its three probes closest to the question
+
+
+def closest_probes(cosines: np.ndarray, owner: np.ndarray, sections: int) -> np.ndarray:
+    """Per section, the mean cosine of its :data:`PROBES_AVERAGED` probes closest to the question
+    (-1 for a section without probes).
+
+    One close probe can be a fluke of wording; three agreeing are a topic. On the dev sets
+    (cross-validated) the ranker put a right section first for 412 of 508 questions with the single
+    closest probe, 425 with the mean of three, 426 with four, 419 with six.
+    """
+    out = np.full(sections, -1.0)
+    if not len(cosines):
+        return out
+    order = np.lexsort((-cosines, owner))
+    grouped = owner[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(grouped)) + 1]
+    rank_in_group = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    top = rank_in_group < PROBES_AVERAGED
+    total = np.zeros(sections)
+    count = np.zeros(sections)
+    np.add.at(total, grouped[top], cosines[order][top])
+    np.add.at(count, grouped[top], 1.0)
+    has = count > 0
+    out[has] = total[has] / count[has]
+    return out
 
 
 def signals(
@@ -85,6 +120,11 @@ def signals(
     sentence_cosines = (dense.sentences @ vector).astype(np.float64)
     dense_sentence = np.full(len(dense_section), -1.0)
     np.maximum.at(dense_sentence, dense.sentence_section, sentence_cosines)
+    probe_cosines = (dense.probes @ vector).astype(np.float64)
+    dense_probe = closest_probes(probe_cosines, dense.probe_section, len(dense_section))
+    # a section without probes reads as the weakest one that has some (no probes at all: zeros)
+    floor = float(dense_probe[dense_probe > -1.0].min()) if len(probe_cosines) else 0.0
+    probe_signal = np.where(dense_probe > -1.0, dense_probe, floor)
     best = float(lexical.max()) if len(lexical) else 0.0
     wanted = set(services)
     covers = np.array([bool(wanted & set(d.services)) for d, _ in kb.entries], dtype=np.float64)
@@ -108,6 +148,8 @@ def signals(
             DENSE_SCALE * (dense_heading - dense_heading.max()),
             reciprocal_rank(dense_section),
             reciprocal_rank(dense_sentence),
+            DENSE_SCALE * (probe_signal - probe_signal.max()),
+            reciprocal_rank(probe_signal) if len(probe_cosines) else np.zeros_like(lexical),
             coverage,
             kb.sentence_coverages(query),
             kb.heading_coverages(query),
@@ -117,7 +159,16 @@ def signals(
         ],
         axis=1,
     )
-    return Signals(lexical, coverage, dense_section, dense_sentence, sentence_cosines, features)
+    return Signals(
+        lexical,
+        coverage,
+        dense_section,
+        dense_sentence,
+        sentence_cosines,
+        features,
+        dense_probe,
+        probe_cosines,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,64 @@
+"""Questions each section answers, written from the documents alone: a retrieval aid, never quoted.
+
+An operator asks "le bureau doit-il m'autoriser ?"; the fiche says "ne peut en aucun cas être
+conditionnée à l'autorisation du bureau". A question and a rule share few words and sit apart in
+the embedding space, while two questions asking the same thing sit close together. So each
+section carries a handful of questions it answers (French and English, formal and rushed, written
+from the section's text by people who saw no test question), each tied to the sentence that
+answers it. They are embedded offline with the passages (``knowledge/index/embeddings.npz``); at
+run time the question's closeness to a section's probes is one more signal for the ranker, the
+sentence model and the decline model, fitted like the others. Probes are never shown to a user:
+answers quote only the official text.
+
+File: ``knowledge/index/probes.jsonl``, one ``{"doc", "section", "lang", "q", "answer"}`` per line,
+``answer`` being the answering sentence as it reads in the section (a test checks every probe
+points at an existing section and sentence).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["Probe", "PROBES_FILE", "load_probes"]
+
+PROBES_FILE = "index/probes.jsonl"  # inside the knowledge package
+
+
+@dataclass(frozen=True, slots=True)
+class Probe:
+    doc: str
+    section: str
+    lang: str
+    question: str
+    #: the answering sentence, as it reads in the section (whitespace collapsed)
+    answer: str
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def load_probes(path: Path | None = None) -> tuple[Probe, ...]:
+    """The shipped probes (none when the file is absent: retrieval then works without them)."""
+    path = path or Path(str(resources.files("knowledge") / PROBES_FILE))
+    if not path.is_file():
+        return ()
+    probes = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                row = json.loads(line)
+                probes.append(
+                    Probe(
+                        str(row["doc"]),
+                        str(row["section"]),
+                        str(row.get("lang", "fr")),
+                        _squash(str(row["q"])),
+                        _squash(str(row.get("answer", ""))),
+                    )
+                )
+    return tuple(probes)

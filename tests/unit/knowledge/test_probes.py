@@ -1,0 +1,73 @@
+"""The probe questions: tied to real sections and sentences, embedded with the index, never quoted."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from knowledge.answers import answer
+from knowledge.documents import load_documents
+from knowledge.embeddings import digest, load_index, units
+from knowledge.probes import Probe, load_probes
+from knowledge.ranking import closest_probes
+
+MIN_PER_SECTION = 4
+
+
+def test_every_probe_names_an_existing_section_and_quotes_one_of_its_sentences() -> None:
+    docs = {d.id: d for d in load_documents()}
+    u = units(list(docs.values()))
+    for probe, sentence in zip(load_probes(), u.probe_sentence, strict=True):
+        assert probe.doc in docs, probe
+        body = " ".join(docs[probe.doc].section(probe.section).body.split())
+        assert probe.answer and probe.answer in body, probe
+        assert sentence >= 0, f"no sentence of {probe.doc}#{probe.section} holds {probe.answer!r}"
+
+
+def test_every_section_has_probes_in_french_and_in_english() -> None:
+    per_section = Counter((p.doc, p.section, p.lang) for p in load_probes())
+    for doc in load_documents():
+        for section in doc.sections:
+            fr, en = per_section[(doc.id, section.id, "fr")], per_section[(doc.id, section.id, "en")]
+            assert fr + en >= MIN_PER_SECTION and fr and en, (doc.id, section.id, fr, en)
+
+
+def test_the_shipped_index_holds_one_vector_per_probe() -> None:
+    docs = load_documents()
+    index = load_index(docs)
+    assert index.probes.shape == (len(load_probes()), 384)
+    assert np.allclose(np.linalg.norm(index.probes, axis=1), 1.0, atol=1e-2)
+
+
+def test_changing_the_probes_changes_the_digest(tmp_path: Path) -> None:
+    # so a stale index (or weights fitted on other probes) is caught by the digest tests
+    docs = load_documents()
+    probes = list(load_probes())
+    edited = [*probes[:-1], Probe(probes[-1].doc, probes[-1].section, "fr", "autre question ?", "")]
+    assert digest(units(docs, edited)) != digest(units(docs, probes))
+    assert digest(units(docs, ())) != digest(units(docs, probes))
+
+
+def test_a_probe_file_that_is_absent_means_no_probes(tmp_path: Path) -> None:
+    assert load_probes(tmp_path / "missing.jsonl") == ()
+    path = tmp_path / "probes.jsonl"
+    path.write_text(json.dumps({"doc": "fiche-1", "section": "etape-1", "q": " a  b ", "answer": "x"}) + "\n")
+    assert load_probes(path) == (Probe("fiche-1", "etape-1", "fr", "a b", "x"),)
+
+
+def test_an_answer_never_shows_a_probe_question() -> None:
+    # probes help find the section; the answer quotes only the official text
+    for probe in load_probes()[::7]:
+        text = answer(probe.question).text
+        assert probe.question not in text
+
+
+def test_a_sections_closeness_is_the_mean_of_its_three_closest_probes() -> None:
+    cosines = np.array([0.9, 0.1, 0.5, 0.7, 0.8, 0.3])
+    owner = np.array([0, 0, 0, 0, 2, 2])
+    assert closest_probes(cosines, owner, 3).tolist() == pytest.approx([0.7, -1.0, 0.55])
+    assert closest_probes(np.zeros(0), np.zeros(0, dtype=np.int32), 2).tolist() == [-1.0, -1.0]
