@@ -34,12 +34,20 @@ def blocks(body: str, merge_up_to: int = 600) -> list[str]:
     return out
 
 
+SHORT_LEAD_IN = 90  # characters: a line this short right before a list introduces it
+
+
 def _lead_in(items: Sequence[str], i: int) -> int | None:
-    """The paragraph introducing list item ``i`` (the last non-item before it, ending with ':')."""
+    """The paragraph introducing list item ``i``: the last non-item before it, when it ends with
+    ':' or is a short line (the official layout often drops the colon: "Le bureau de douane
+    instruit la demande de l'opérateur" then what it does, item by item)."""
     j = i - 1
     while j >= 0 and items[j].startswith("- "):
         j -= 1
-    return j if j >= 0 and items[j].rstrip().endswith(":") else None
+    if j < 0:
+        return None
+    lead = items[j].rstrip()
+    return j if lead.endswith(":") or len(lead) <= SHORT_LEAD_IN else None
 
 
 def render(items: Sequence[str], keep: set[int]) -> str:
