@@ -58,6 +58,10 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # httpx imports its own command line (rich, pygments, click) whenever those are installed, and
+    # the dev tools install them: 3 MB of `run`'s resident memory the relay never uses (the image,
+    # without the dev tools, never loads them). Marked absent, httpx falls back as it was written to.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command(argv)).parse_args(argv)
     # JSON lines when stderr is not a terminal, tokens redacted, httpx kept below INFO (a Telegram

