@@ -46,6 +46,7 @@ FEATURES: tuple[str, ...] = (
     "probe_best",
     "probe_agrees",
     "probe_margin",
+    "asked_coverage",
 )
 
 
@@ -64,6 +65,13 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
     domain_coverage = (
         sum(w for g, w in domain if set(g.terms) & terms) / domain_total if domain_total else 0.0
     )
+    # what the message itself asks (a fragment's own words, read after the previous question's
+    # subject; all the words of a whole question): "and the duty rate on spirits?" after a GAMMA
+    # question brings words no GAMMA section holds
+    pairs = list(zip(topic, weights, strict=True))
+    asked = [(g, w) for g, w in pairs if g.asked] or pairs
+    asked_total = sum(w for _, w in asked)
+    asked_coverage = sum(w for g, w in asked if set(g.terms) & terms) / asked_total if asked_total else 0.0
     sentence_top = float(found.dense_sentence[chosen])
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
     return np.array(
@@ -86,6 +94,7 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             # how far the chosen section's probes lead those of every other section (clipped: a
             # section well behind is as bad as one far behind)
             max(-0.05, float(probes[chosen]) - float(np.delete(probes, chosen).max(initial=-1.0))),
+            asked_coverage,
         ],
         dtype=np.float64,
     )

@@ -75,16 +75,17 @@ class Signals:
     probe_cosines: np.ndarray | None = None
 
 
-PROBES_AVERAGED = 3  # a section's closeness: the mean of its three probes closest to the question
+PROBES_AVERAGED = 5  # a section's closeness: the mean of its five probes closest to the question
 
 
 def closest_probes(cosines: np.ndarray, owner: np.ndarray, sections: int) -> np.ndarray:
     """Per section, the mean cosine of its :data:`PROBES_AVERAGED` probes closest to the question
     (-1 for a section without probes).
 
-    One close probe can be a fluke of wording; three agreeing are a topic. On the dev sets
-    (cross-validated) the ranker put a right section first for 412 of 508 questions with the single
-    closest probe, 425 with the mean of three, 426 with four, 419 with six.
+    One close probe can be a fluke of wording; several agreeing are a topic. With 12 to 24 probes
+    per section, on the dev sets (cross-validated), the ranker put a right section first for 429
+    of 508 questions with the mean of the two closest, 430 with three, 436 with five, 435 with
+    eight (with the first 322 probes alone: 412 with the single closest, 425 with three).
     """
     out = np.full(sections, -1.0)
     if not len(cosines):

@@ -13,7 +13,7 @@ from knowledge.answers import answer
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
 from knowledge.probes import Probe, load_probes
-from knowledge.ranking import closest_probes
+from knowledge.ranking import PROBES_AVERAGED, closest_probes
 
 MIN_PER_SECTION = 4
 
@@ -66,8 +66,10 @@ def test_an_answer_never_shows_a_probe_question() -> None:
         assert probe.question not in text
 
 
-def test_a_sections_closeness_is_the_mean_of_its_three_closest_probes() -> None:
-    cosines = np.array([0.9, 0.1, 0.5, 0.7, 0.8, 0.3])
-    owner = np.array([0, 0, 0, 0, 2, 2])
-    assert closest_probes(cosines, owner, 3).tolist() == pytest.approx([0.7, -1.0, 0.55])
+def test_a_sections_closeness_is_the_mean_of_its_closest_probes() -> None:
+    assert PROBES_AVERAGED == 5
+    cosines = np.array([0.9, 0.1, 0.5, 0.7, 0.8, 0.3, 0.6, 0.2])
+    owner = np.array([0, 0, 0, 0, 2, 2, 0, 0])
+    # section 0: the five closest of 0.9, 0.1, 0.5, 0.7, 0.6, 0.2 (0.1 left out); section 1 has none
+    assert closest_probes(cosines, owner, 3).tolist() == pytest.approx([0.58, -1.0, 0.55])
     assert closest_probes(np.zeros(0), np.zeros(0, dtype=np.int32), 2).tolist() == [-1.0, -1.0]
