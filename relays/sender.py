@@ -65,7 +65,7 @@ from .events import (
     dump,
     load,
 )
-from .fanout import enqueue
+from .fanout import complete, enqueue
 from .outbox import DeliveryStatus, Policy, Purpose
 from .render import FORMATS, render
 from .store import DeliveryRow, EventRow, SenderBeatRow, Store, SubscriberRow
@@ -200,6 +200,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._woken = False  # by something outside the pipeline (a poll, a NOTIFY, a take-back)
         self._exhausted = False  # the last claim found fewer due rows than it had room for
+        self._fanouts = True  # a fan-out may be half-written (relays.fanout): finish it
         self._pipelined = False
         self._outcomes: list[dict[str, object]] = []
         self._outcomes_ready = asyncio.Event()
@@ -208,7 +209,7 @@ class Sender:
 
     def wake(self) -> None:
         """Look at the outbox now (call it from the sender's event loop): events were recorded."""
-        self._woken = True
+        self._woken = self._fanouts = True
         self._wake.set()
 
     # --- claiming ----------------------------------------------------------------------------
@@ -614,6 +615,8 @@ class Sender:
     async def run_once(self) -> Report:
         """Claim one batch of due deliveries and send them concurrently (the channels pace)."""
         claimed = await asyncio.to_thread(self.claim)
+        self._fanouts = True  # nothing wakes this sender (replay, demo): look every time
+        await self._complete_fanouts()  # the rest of a fan-out whose first rows were just claimed
         report = Report()
         if not claimed:
             return report
@@ -694,6 +697,7 @@ class Sender:
             asyncio.create_task(self._beating(), name="sender-beat"),
         ]
         stopping = asyncio.create_task(stop.wait()) if stop is not None else None
+        completing: asyncio.Task[None] | None = None
         last_claim, last_busy = -math.inf, -math.inf
         try:
             while stop is None or not stop.is_set():
@@ -711,6 +715,9 @@ class Sender:
                         inflight.add(task)
                         task.add_done_callback(self._finished(inflight))
                     self._exhausted = len(claimed) < room
+                if self._fanouts and (completing is None or completing.done()):
+                    # The rest of a fan-out is written while its first rows are sent.
+                    completing = asyncio.create_task(self._complete_fanouts(), name="sender-fanout")
                 if inflight:
                     last_busy = loop.time()
                 # Rows held back by a chat's gap (PostgreSQL) or a retry a second away announce
@@ -725,14 +732,33 @@ class Sender:
                 waiting.cancel()
                 self._wake.clear()
                 woken, self._woken = self._woken, False
+                if not busy and not woken:  # the slow tick: a fan-out another process left half-written
+                    self._fanouts = True
                 if self._exhausted and not woken:  # only outcomes moved: look again, but not too eagerly
                     await asyncio.sleep(max(0.0, last_claim + 0.2 - loop.time()))
         finally:
-            for pending in (*inflight, *helpers, *([stopping] if stopping is not None else [])):
+            extra = [task for task in (stopping, completing) if task is not None]
+            for pending in (*inflight, *helpers, *extra):
                 pending.cancel()
-            await asyncio.gather(*inflight, *helpers, return_exceptions=True)
+            await asyncio.gather(*inflight, *helpers, *extra, return_exceptions=True)
             self._pipelined = False
             await asyncio.shield(asyncio.to_thread(self._stop_pipeline))
+
+    async def _complete_fanouts(self) -> None:
+        """Write the rest of any fan-out being written (:func:`relays.fanout.complete`), then wake
+        the pipeline for its rows. A fault leaves it for the next look: every step is whole."""
+        if not self._fanouts:
+            return
+        self._fanouts = False
+        try:
+            steps = await asyncio.to_thread(complete, self.store)
+        except Exception as exc:
+            self._fanouts = True
+            if not self.store.health.note(exc, doing="writing the rest of a fan-out"):
+                log.exception("writing the rest of a fan-out failed; the next look at the outbox retries")
+            return
+        if steps:
+            self._wake.set()
 
     def _finished(self, inflight: set[asyncio.Task[Report]]) -> Callable[[asyncio.Task[Report]], None]:
         def done(task: asyncio.Task[Report]) -> None:
