@@ -86,7 +86,7 @@ def _lower(headers: Mapping[str, str]) -> dict[str, str]:
 def _seconds(value: str) -> float | None:
     """A delta-seconds value (``"120"``, ``"\\"120\\""``); None when it is not one."""
     text = value.strip().strip('"')
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "¹" and "٣" are digits to str.isdigit, not to float
         return None
     return float(text)
 

@@ -585,16 +585,17 @@ class Undelivered:
 def undelivered(store: Store, now: datetime, channels: Sequence[str]) -> Undelivered:
     """The pending deliveries, by what keeps them from being sent now (see :class:`Undelivered`)."""
     pending = DeliveryRow.status == DeliveryStatus.PENDING
+    # Grouped by the labels: PostgreSQL sees two `due_at <= $n` with their own parameters as two
+    # different expressions, and refuses the query.
+    tried_label, due_label = (
+        (DeliveryRow.attempts > 0).label("tried"),
+        (DeliveryRow.due_at <= now).label("due"),
+    )
     with _reading(store) as session:
         rows = session.execute(
-            select(
-                DeliveryRow.channel,
-                DeliveryRow.attempts > 0,
-                DeliveryRow.due_at <= now,
-                func.count(),
-            )
+            select(DeliveryRow.channel, tried_label, due_label, func.count())
             .where(pending)
-            .group_by(DeliveryRow.channel, DeliveryRow.attempts > 0, DeliveryRow.due_at <= now)
+            .group_by(DeliveryRow.channel, tried_label, due_label)
         ).all()
     retrying = queued = later = 0
     unconfigured: dict[str, int] = {}

@@ -43,7 +43,7 @@ from typing import Protocol
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from .channels.base import (
     AuthError,
@@ -65,7 +65,7 @@ from .events import (
     dump,
     load,
 )
-from .fanout import enqueue
+from .fanout import complete, enqueue
 from .outbox import DeliveryStatus, Policy, Purpose
 from .render import FORMATS, render
 from .store import DeliveryRow, EventRow, SenderBeatRow, Store, SubscriberRow
@@ -117,6 +117,14 @@ _MARK_SENT = (
         thread_ref=bindparam("thread_ref"),
     )
 )
+
+
+_UNREADABLE = "event payload unreadable by this version"
+
+
+def _set(session: Session, ids: list[int], **values: object) -> None:
+    """One UPDATE of the deliveries ``ids`` (Core: no ORM rows to load or flush)."""
+    session.execute(update(_deliveries).where(_deliveries.c.id.in_(ids)).values(**values))
 
 
 def _rowcount(result: object) -> int:
@@ -191,14 +199,17 @@ class Sender:
         self.beat, self.stale = beat, stale
         self._wake = asyncio.Event()
         self._woken = False  # by something outside the pipeline (a poll, a NOTIFY, a take-back)
+        self._exhausted = False  # the last claim found fewer due rows than it had room for
+        self._fanouts = True  # a fan-out may be half-written (relays.fanout): finish it
         self._pipelined = False
         self._outcomes: list[dict[str, object]] = []
         self._outcomes_ready = asyncio.Event()
         self._texts: dict[tuple[str, str, str, str], str] = {}
+        self._events: dict[str, Event] = {}  # loaded once: an event never changes once recorded
 
     def wake(self) -> None:
         """Look at the outbox now (call it from the sender's event loop): events were recorded."""
-        self._woken = True
+        self._woken = self._fanouts = True
         self._wake.set()
 
     # --- claiming ----------------------------------------------------------------------------
@@ -259,7 +270,13 @@ class Sender:
                 and_(DeliveryRow.status == DeliveryStatus.SENDING, DeliveryRow.claimed_until < now),
             )
         return (
-            select(DeliveryRow)
+            select(
+                DeliveryRow.id,
+                DeliveryRow.event_id,
+                DeliveryRow.subscriber_id,
+                DeliveryRow.purpose,
+                DeliveryRow.attempts,
+            )
             .where(
                 claimable,
                 DeliveryRow.channel.in_(list(self.channels)),
@@ -269,42 +286,40 @@ class Sender:
         )
 
     def claim(self, limit: int | None = None) -> list[Claimed]:
+        """Take up to ``limit`` due rows under this sender's lease, in sending order.
+
+        Plain columns and one UPDATE per outcome (SQLAlchemy Core), not ORM rows flushed one by
+        one, and each event read and loaded once per process (events never change once recorded):
+        a claim runs every second of a fan-out."""
         now = self.clock()
         with self.store.transaction() as session:
             session.execute(  # abandoned claims (their lease ran out) are due again
-                update(DeliveryRow)
+                update(_deliveries)
                 .where(
-                    DeliveryRow.status == DeliveryStatus.SENDING,
-                    DeliveryRow.claimed_until < now,
-                    DeliveryRow.channel.in_(list(self.channels)),
+                    _deliveries.c.status == DeliveryStatus.SENDING,
+                    _deliveries.c.claimed_until < now,
+                    _deliveries.c.channel.in_(list(self.channels)),
                 )
                 .values(status=DeliveryStatus.PENDING, claimed_until=None, claimed_by=None)
             )
             query = self._due_query(now, abandoned=False).limit(limit or self.batch)
             if self.store.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=DeliveryRow)
-            rows = session.scalars(query).all()
+            rows = session.execute(query).all()
             if not rows:
                 return []
-            events: dict[str, Event] = {}
-            for event_row in session.scalars(
-                select(EventRow).where(EventRow.id.in_({row.event_id for row in rows}))
-            ):
-                try:
-                    events[event_row.id] = load(event_row.payload)
-                except (KeyError, TypeError, ValueError):  # e.g. a kind from a newer version
-                    log.exception("event %s cannot be read; its deliveries are dead-lettered", event_row.id)
-            unreadable = [row for row in rows if row.event_id not in events]
-            for row in unreadable:
-                row.status, row.last_error = DeliveryStatus.DEAD, "event payload unreadable by this version"
-            rows = [row for row in rows if row.event_id in events]
+            events = self._events_of(session, {row.event_id for row in rows})
+            unreadable = [row.id for row in rows if row.event_id not in events]
+            if unreadable:
+                _set(session, unreadable, status=DeliveryStatus.DEAD, last_error=_UNREADABLE)
+                rows = [row for row in rows if row.event_id in events]
             subscribers = {
                 s.id: from_row(s)
                 for s in session.scalars(
                     select(SubscriberRow).where(SubscriberRow.id.in_({row.subscriber_id for row in rows}))
                 )
             }
-            roots = {(row.id): _root_event(events[row.event_id], row.purpose) for row in rows}
+            roots = {row.id: _root_event(events[row.event_id], row.purpose) for row in rows}
             wanted = {root for root in roots.values() if root is not None}
             refs: dict[tuple[str, int], str | None] = {}
             if wanted:
@@ -316,27 +331,60 @@ class Sender:
                     )
                 ):
                     refs[(event_id, subscriber_id)] = ref
-            claimed = []
+            claimed: list[Claimed] = []
+            paused: list[int] = []
+            inactive: list[int] = []
             for row in rows:
                 subscriber = subscribers[row.subscriber_id]
                 if not subscriber.active or subscriber.paused:  # removed or paused since it was queued
-                    row.status, row.claimed_until, row.claimed_by = DeliveryStatus.SKIPPED, None, None
-                    row.last_error = "subscriber paused" if subscriber.active else "subscriber inactive"
+                    (paused if subscriber.active else inactive).append(row.id)
                     continue
-                row.status, row.claimed_by = DeliveryStatus.SENDING, self.worker
-                row.claimed_until = now + self.policy.lease
                 root = roots[row.id]
                 claimed.append(
                     Claimed(
                         row.id,
                         events[row.event_id],
-                        subscribers[row.subscriber_id],
+                        subscriber,
                         row.purpose,
                         row.attempts,
                         refs.get((root, row.subscriber_id)) if root else None,
                     )
                 )
+            for ids, why in ((paused, "subscriber paused"), (inactive, "subscriber inactive")):
+                if ids:
+                    _set(
+                        session,
+                        ids,
+                        status=DeliveryStatus.SKIPPED,
+                        claimed_until=None,
+                        claimed_by=None,
+                        last_error=why,
+                    )
+            if claimed:
+                _set(
+                    session,
+                    [c.delivery_id for c in claimed],
+                    status=DeliveryStatus.SENDING,
+                    claimed_by=self.worker,
+                    claimed_until=now + self.policy.lease,
+                )
             return claimed
+
+    def _events_of(self, session: Session, ids: set[str]) -> dict[str, Event]:
+        """The events ``ids`` that this version can read (a payload it cannot is logged once)."""
+        missing = ids - self._events.keys()
+        if missing:
+            if len(self._events) + len(missing) > 1024:
+                self._events.clear()
+                missing = set(ids)
+            for event_id, payload in session.execute(
+                select(EventRow.id, EventRow.payload).where(EventRow.id.in_(missing))
+            ):
+                try:
+                    self._events[event_id] = load(payload)
+                except (KeyError, TypeError, ValueError):  # e.g. a kind from a newer version
+                    log.exception("event %s cannot be read; its deliveries are dead-lettered", event_id)
+        return {event_id: self._events[event_id] for event_id in ids if event_id in self._events}
 
     def due_count(self) -> int:
         with self.store.sessions() as session:
@@ -567,6 +615,8 @@ class Sender:
     async def run_once(self) -> Report:
         """Claim one batch of due deliveries and send them concurrently (the channels pace)."""
         claimed = await asyncio.to_thread(self.claim)
+        self._fanouts = True  # nothing wakes this sender (replay, demo): look every time
+        await self._complete_fanouts()  # the rest of a fan-out whose first rows were just claimed
         report = Report()
         if not claimed:
             return report
@@ -647,7 +697,8 @@ class Sender:
             asyncio.create_task(self._beating(), name="sender-beat"),
         ]
         stopping = asyncio.create_task(stop.wait()) if stop is not None else None
-        last_claim, last_busy, exhausted = -math.inf, -math.inf, False
+        completing: asyncio.Task[None] | None = None
+        last_claim, last_busy = -math.inf, -math.inf
         try:
             while stop is None or not stop.is_set():
                 room = self.window - len(inflight)
@@ -663,7 +714,10 @@ class Sender:
                         task: asyncio.Task[Report] = asyncio.create_task(self._deliver(item))
                         inflight.add(task)
                         task.add_done_callback(self._finished(inflight))
-                    exhausted = len(claimed) < room
+                    self._exhausted = len(claimed) < room
+                if self._fanouts and (completing is None or completing.done()):
+                    # The rest of a fan-out is written while its first rows are sent.
+                    completing = asyncio.create_task(self._complete_fanouts(), name="sender-fanout")
                 if inflight:
                     last_busy = loop.time()
                 # Rows held back by a chat's gap (PostgreSQL) or a retry a second away announce
@@ -678,14 +732,33 @@ class Sender:
                 waiting.cancel()
                 self._wake.clear()
                 woken, self._woken = self._woken, False
-                if exhausted and not woken:  # only outcomes moved: look again, but not too eagerly
+                if not busy and not woken:  # the slow tick: a fan-out another process left half-written
+                    self._fanouts = True
+                if self._exhausted and not woken:  # only outcomes moved: look again, but not too eagerly
                     await asyncio.sleep(max(0.0, last_claim + 0.2 - loop.time()))
         finally:
-            for pending in (*inflight, *helpers, *([stopping] if stopping is not None else [])):
+            extra = [task for task in (stopping, completing) if task is not None]
+            for pending in (*inflight, *helpers, *extra):
                 pending.cancel()
-            await asyncio.gather(*inflight, *helpers, return_exceptions=True)
+            await asyncio.gather(*inflight, *helpers, *extra, return_exceptions=True)
             self._pipelined = False
             await asyncio.shield(asyncio.to_thread(self._stop_pipeline))
+
+    async def _complete_fanouts(self) -> None:
+        """Write the rest of any fan-out being written (:func:`relays.fanout.complete`), then wake
+        the pipeline for its rows. A fault leaves it for the next look: every step is whole."""
+        if not self._fanouts:
+            return
+        self._fanouts = False
+        try:
+            steps = await asyncio.to_thread(complete, self.store)
+        except Exception as exc:
+            self._fanouts = True
+            if not self.store.health.note(exc, doing="writing the rest of a fan-out"):
+                log.exception("writing the rest of a fan-out failed; the next look at the outbox retries")
+            return
+        if steps:
+            self._wake.set()
 
     def _finished(self, inflight: set[asyncio.Task[Report]]) -> Callable[[asyncio.Task[Report]], None]:
         def done(task: asyncio.Task[Report]) -> None:
@@ -693,7 +766,11 @@ class Sender:
             exc = None if task.cancelled() else task.exception()
             if exc is not None and not self.store.health.note(exc, doing="recording a delivery's outcome"):
                 log.error("delivery outcome not recorded", exc_info=exc)  # the lease brings it back
-            self._wake.set()
+            # The loop has something to do only once half the window is free (a claim), or when
+            # the outbox ran dry and this outcome may free a successor: waking it for every message
+            # of a fan-out was a turn of the loop, a task and a timer per message, for nothing.
+            if self._exhausted or self.window - len(inflight) >= max(1, self.window // 2):
+                self._wake.set()
 
         return done
 
@@ -717,7 +794,8 @@ class Sender:
                 delay = min(delay * 2, 5.0)
                 self._outcomes_ready.set()
                 continue
-            self._wake.set()  # their successors (a bulletin after its alert) may be claimable now
+            if self._exhausted:  # their successors (a bulletin after its alert) may be claimable now
+                self._wake.set()
 
     def _stop_pipeline(self) -> None:
         """Record what was sent, hand back every claim not sent, and stop beating."""

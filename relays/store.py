@@ -163,6 +163,21 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
+class FanoutRow(Base):
+    """The subscribers an event still owes a delivery row for (one purpose): a fan-out being
+    written in steps (relays.fanout). The rows and this list change in the same transaction, so
+    a subscriber is always either here or in ``deliveries``, never both, never neither."""
+
+    __tablename__ = "fanouts"
+
+    event_id: Mapped[str] = mapped_column(String(128), ForeignKey("events.id"), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    subscriber_ids: Mapped[list[int]] = mapped_column(JSON)
+
+
 class WebhookSecretRow(Base):
     """A webhook subscriber's signing secret (relays.webhook_secrets): apart from the subscriber's
     row, so nothing that lists or exports subscribers can show it."""

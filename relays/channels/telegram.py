@@ -31,7 +31,7 @@ import warnings
 from types import TracebackType
 from typing import Self
 
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -56,7 +56,7 @@ from relays.channels.base import (
     split_ref,
     utf16_len,
 )
-from relays.channels.telegram_http import AiohttpRequest
+from relays.channels.telegram_http import AiohttpRequest, json_body
 from relays.pacing import Pacer
 from relays.render import TELEGRAM_LIMIT
 
@@ -64,6 +64,7 @@ __all__ = ["TelegramChannel", "telegram_pacer"]
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 _PARSE_MODES = {"plain": None, "html": ParseMode.HTML, "markdownv2": ParseMode.MARKDOWN_V2}
+_NO_PREVIEW = {"is_disabled": True}
 _NOT_FOUND = ("chat not found", "user not found", "peer_id_invalid")
 _BLOCKED = (
     "bot was kicked",
@@ -126,6 +127,7 @@ class TelegramChannel:
         request = AiohttpRequest(pool_size=pool_size, timeout=timeout)
         self._requests = (request, AiohttpRequest(pool_size=1, timeout=timeout))
         self._bot = Bot(token, base_url=base_url, request=request, get_updates_request=self._requests[1])
+        self._send_url = f"{self._bot.base_url}/sendMessage"
         self._pacer = pacer if pacer is not None else telegram_pacer()
         self._started = False
 
@@ -163,20 +165,23 @@ class TelegramChannel:
         if message.format not in _PARSE_MODES:
             raise ValueError(f"TelegramChannel cannot send format {message.format!r}")
         chat = message.address
-        reply = None
+        parameters: dict[str, object] = {
+            "chat_id": chat,
+            "text": message.text,
+            "link_preview_options": _NO_PREVIEW,
+        }
+        mode = _PARSE_MODES[message.format]
+        if mode is not None:
+            parameters["parse_mode"] = mode.value
         if message.thread_ref is not None:
             reply_to = int(split_ref(message.thread_ref, chat))
-            reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True)
+            parameters["reply_parameters"] = {"message_id": reply_to, "allow_sending_without_reply": True}
         await self.start()
         try:
             async with self._pacer.slot(chat, group=is_group(chat)):
-                sent = await self._bot.send_message(
-                    chat_id=chat,
-                    text=message.text,
-                    parse_mode=_PARSE_MODES[message.format],
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                    reply_parameters=reply,
-                )
+                # BaseRequest.post: python-telegram-bot's answer handling (RetryAfter, Forbidden,
+                # BadRequest…) without Bot.send_message's objects (relays.channels.telegram_http).
+                sent = await self._requests[0].post(self._send_url, request_data=json_body(parameters))
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)
             self._pacer.penalise(chat, seconds)
@@ -185,7 +190,14 @@ class TelegramChannel:
             ) from exc
         except TelegramError as exc:
             raise self._translate(exc, chat) from exc
-        return f"{chat}:{sent.message_id}"
+        if not isinstance(sent, dict) or not isinstance(sent.get("message_id"), int):
+            raise TransientError(
+                "Telegram accepted the message without giving its id",
+                channel=self.name,
+                address=chat,
+                reason="bad_answer",
+            )
+        return f"{chat}:{sent['message_id']}"
 
     def _translate(self, exc: TelegramError, chat: str) -> DeliveryError:
         text = exc.message
