@@ -39,6 +39,7 @@ DAMP_OTHER = 0.5  # a document covering none of the services the question names
 UNKNOWN_DF = 2  # the document frequency a word unknown to the corpus is weighed as
 FILLER_ZIPF = 5.5  # an unknown word this common in everyday language weighs nothing ("encore", "still")
 RARE_ZIPF = 3.5  # ...and one this rare weighs as a specific word ("lithium", "passeport")
+EVERYDAY = 3.0  # Zipf: a word this common in general use is a word, not a misspelling
 NAME_SHARE = 0.5  # what a name the fiches never use weighs, as a share of a specific word
 SYNONYM_SHARE = 0.5  # what the other terms of one word add to its best term ("demande d'assistance")
 INTENT_WEIGHT = 0.5  # "comment", "can I": a hint at the heading, weaker than the topic words
@@ -193,8 +194,16 @@ class KnowledgeBase:
         return frozenset(self.covered_services() | named)
 
     def correct(self, word: str) -> str | None:
-        """The word a misspelt question word stands for ("declartion" → "déclaration"), or None."""
-        return self._speller.correct(word)
+        """The word a misspelt question word stands for ("declartion" → "déclaration"), or None.
+
+        A word of everyday French or English is not a misspelling, even one edit from a word of
+        the fiches: "transit" is not "transmit", "spirits" not "esprits"; read as what it is, a
+        topic the fiches may not cover.
+        """
+        fixed = self._speller.correct(word)
+        if fixed is not None and zipf(word, "fr") >= EVERYDAY:
+            return None
+        return fixed
 
     def knows(self, group: TermGroup) -> bool:
         return any(t in self.idf for t in group.terms)
