@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.store_url import embedded_url
 from relays.errors import ConfigError
 from relays.logs import register_secrets
 
@@ -233,7 +234,7 @@ class Settings(BaseSettings):
 
     def embedded_database_url(self) -> str:
         """The SQLite file under ``data_dir`` (used when ``database_url`` is not set)."""
-        return f"sqlite:///{self.data_dir.resolve() / 'prodouane-relay.sqlite3'}"
+        return embedded_url(self.data_dir)
 
 
 def mask_url(url: str) -> str:

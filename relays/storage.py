@@ -43,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .errors import ConfigError, StoreError
+from .glance import read_only_connection
 
 __all__ = ["StoreHealth", "make_engine", "shown_url", "sqlite_path", "store_fault"]
 
@@ -197,37 +198,6 @@ def _sqlite_pragmas(read_only: bool) -> Callable[[Any, Any], None]:
     return apply
 
 
-def _read_only_sqlite(path: Path) -> Callable[[], sqlite3.Connection]:
-    """Connections that never write ``path``, nor create it or anything beside it.
-
-    With no WAL file beside it, no process has the store open and the file alone is the whole
-    store: it is read as the immutable file it is (SQLite then creates no WAL index either).
-    Otherwise a process is writing (``run``): read through its WAL, read-only; if even that
-    cannot be set up (a read-only folder, a full disk) and the WAL holds nothing, read the file.
-    """
-    from urllib.parse import quote
-
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    wal = path.with_name(path.name + "-wal")
-
-    def connect() -> sqlite3.Connection:
-        if not wal.exists():
-            return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return conn
-        except sqlite3.OperationalError as exc:
-            conn.close()
-            name = getattr(exc, "sqlite_errorname", "") or ""
-            pending = wal.exists() and wal.stat().st_size > 0
-            if not name.startswith(("SQLITE_CANTOPEN", "SQLITE_IOERR")) or pending:
-                raise
-        return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
-
-    return connect
-
-
 #: Free bytes a SQLite store needs to be opened for writing (its WAL index, the first pages).
 MIN_FREE = 1 << 20
 
@@ -266,7 +236,7 @@ def make_engine(url: str | URL, *, read_only: bool = False) -> Engine:
     sqlite = parsed.get_backend_name() == "sqlite"
     path = sqlite_path(parsed) if sqlite else None
     if path is not None and read_only:
-        kwargs["creator"] = _read_only_sqlite(path)
+        kwargs["creator"] = read_only_connection(path)
     elif path is not None:
         _check_room(path)
     if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:

@@ -72,35 +72,30 @@ def open_alerts(url: str | None) -> list[dict[str, Any]]:
 
     A missing SQLite file is not created, and a database that is absent, unreachable or not yet
     migrated only means the answer comes without alerts (logged at debug level, nothing shown).
+    A SQLite store is read with the standard library and the store's place from the environment
+    and the configuration file (:mod:`relays.glance`, :mod:`bot.store_url`): neither SQLAlchemy
+    nor pydantic is loaded, so the answer comes sooner.
     """
     try:
         if url is None:
-            from bot.settings import load_settings
+            from bot.store_url import configured_url
 
-            settings = load_settings()
-            default = settings.data_dir.resolve() / "prodouane-relay.sqlite3"
-            url = settings.database_url or f"sqlite:///{default}"
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-            return []
-        from relays.store import Store
+            url = configured_url() or _settings_url()
+        from relays.glance import open_alerts as read
 
-        store = Store.open(url, schema="as_is")
-        try:
-            return [
-                {
-                    "services": a.services,
-                    "modes": a.modes,
-                    "level": a.level,
-                    "published_at": a.published_at,
-                    "title": a.title,
-                }
-                for a in store.open_alerts()
-            ]
-        finally:
-            store.close()
+        return read(url)
     except Exception as exc:  # an unreadable store must not stop an answer
         logging.getLogger(__name__).debug("ask: open alerts not read from the store: %s", exc)
         return []
+
+
+def _settings_url() -> str:
+    """The store's URL from the full settings, when the configuration file is not plain enough to
+    read the two settings alone (their error then stops the reading, as before)."""
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    return settings.database_url or settings.embedded_database_url()
 
 
 def to_json(result: Answer) -> dict[str, Any]:

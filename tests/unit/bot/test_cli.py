@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,12 +27,19 @@ print(json.dumps(sorted(name for name, module in sys.modules.items() if module i
 """
 
 
+def run_probe(*argv: str, env: dict[str, str] | None = None) -> tuple[str, set[str]]:
+    """What ``prodouane-relay ARGV`` printed in a fresh interpreter, and the top-level packages it
+    had loaded by then."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60, env=env
+    )
+    *printed, modules = done.stdout.splitlines()
+    return "\n".join(printed), {name.split(".")[0] for name in json.loads(modules)}
+
+
 def loaded(*argv: str) -> set[str]:
     """The top-level packages a fresh interpreter has loaded after ``prodouane-relay ARGV``."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
-    )
-    return {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    return run_probe(*argv)[1]
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["-v", "--help"], [], ["nosuchcommand"]])
@@ -54,6 +62,20 @@ def test_every_commands_own_help_loads_no_database_http_or_chat_library(argv: li
 
 def test_a_command_loads_what_it_needs(tmp_path: Path) -> None:
     assert "sqlalchemy" in loaded("audit", "--db", f"sqlite:///{tmp_path / 'r.sqlite3'}")
+
+
+def test_ask_reads_the_open_alerts_without_the_database_or_settings_libraries(tmp_path: Path) -> None:
+    """``ask`` on the configured SQLite store (found from the environment) follows its open alert,
+    yet loads neither SQLAlchemy nor pydantic: a third of a second of its start."""
+    data = tmp_path / "data"
+    data.mkdir()
+    page = ROOT / "relays" / "samples" / "scenario" / "02-alerte-delta-g.html"
+    assert main(["replay", "--db", f"sqlite:///{data / 'prodouane-relay.sqlite3'}", str(page)]) == 0
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PRODOUANE_RELAY_")}
+    env["PRODOUANE_RELAY_DATA_DIR"] = str(data)
+    out, modules = run_probe("ask", "tout est planté depuis 10h, je fais quoi ?", env=env)
+    assert out.startswith("Une alerte est en cours pour DELTA G"), out
+    assert not modules & (HEAVY | {"pydantic", "pydantic_settings", "alembic"}), sorted(modules)
 
 
 def test_help_lists_every_command_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
