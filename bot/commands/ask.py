@@ -36,7 +36,8 @@ def register(subparsers: Any) -> None:
         "--db",
         help="SQLAlchemy URL of the store whose open alerts the answer follows (default: the configured one)",
     )
-    parser.set_defaults(func=run)
+    # one question is a one-shot command (bot.cli pauses the garbage collector), a batch is not
+    parser.set_defaults(func=run, one_shot=lambda args: args.batch is None)
 
 
 def run(args: argparse.Namespace) -> int:

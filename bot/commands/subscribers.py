@@ -59,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--lang", default="fr", choices=["fr", "en"])
     add.add_argument("--admin", action="store_true", help="also receives admin events (source broken, …)")
     add.add_argument("--db", help="SQLAlchemy URL of the store (default: the configured one)")
-    add.set_defaults(func=run_add)
+    add.set_defaults(func=run_add, one_shot=True)
 
     ls = actions.add_parser("list", help="list subscribers")
     ls.add_argument("--json", action="store_true")
@@ -69,7 +69,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rm = actions.add_parser("remove", help="deactivate a subscriber (kept for the audit trail)")
     rm.add_argument("subscriber", help="id or address")
     rm.add_argument("--db")
-    rm.set_defaults(func=run_remove)
+    rm.set_defaults(func=run_remove, one_shot=True)
 
     test = actions.add_parser("test", help="send a test message to a subscriber now")
     test.add_argument("subscriber", help="id or address")
@@ -79,7 +79,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     secret = actions.add_parser("secret", help="give a webhook subscriber a new signing secret")
     secret.add_argument("subscriber", help="id or address")
     secret.add_argument("--db")
-    secret.set_defaults(func=run_secret)
+    secret.set_defaults(func=run_secret, one_shot=True)
 
     imp = actions.add_parser(
         "import",

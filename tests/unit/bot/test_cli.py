@@ -118,3 +118,35 @@ def test_the_relay_loads_apprise_and_feedparser_only_when_it_sends_or_reads_with
     modules = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
     assert "relays" in modules and "lxml" in modules
     assert not modules & {"apprise", "feedparser"}, sorted(modules & {"apprise", "feedparser"})
+
+
+COLLECTIONS = """
+import gc, sys
+import bot.cli
+def made(): return sum(generation["collections"] for generation in gc.get_stats())
+before = made()
+bot.cli.main(sys.argv[1:])
+print(made() - before, gc.isenabled())
+"""
+
+
+def collections(*argv: str) -> tuple[int, bool]:
+    """How many garbage collections a fresh interpreter made in ``prodouane-relay ARGV``, and
+    whether the collector was on afterwards."""
+    done = subprocess.run(
+        [sys.executable, "-c", COLLECTIONS, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    count, enabled = done.stdout.split()[-2:]
+    return int(count), enabled == "True"
+
+
+def test_a_one_shot_command_runs_without_the_garbage_collector_and_gives_it_back(tmp_path: Path) -> None:
+    """One question: the collector stays paused while the engine loads and answers — at most the
+    one collection it catches up with when given back — and is on again afterwards; a batch (any
+    number of questions) keeps it on throughout."""
+    db = f"sqlite:///{tmp_path / 'none.sqlite3'}"
+    assert collections("ask", "--db", db, "Que mettre en case 44 du DAU ?") <= (1, True)
+    batch = tmp_path / "q.jsonl"
+    batch.write_text('{"q": "Que mettre en case 44 du DAU ?"}\n', encoding="utf-8")
+    count, enabled = collections("ask", "--db", db, "--batch", str(batch))
+    assert count > 10 and enabled
