@@ -3,8 +3,10 @@
     python bench/cli.py [--repeat 5] [--json]
 
 Every figure is a real ``prodouane-relay`` process (the installed console script, else
-``python -m bot.cli``), the clock started just before it is spawned: ``--help``; one ``ask``;
-``subscribers add`` (into a store already at the latest schema); ``run`` until ``/healthz``
+``python -m bot.cli``), the clock started just before it is spawned: ``--help``; one ``ask`` on
+the configured store, at the latest schema with the sample's Delta G alert open
+(:func:`ask_on_a_store`, which ``bench/answers.py`` uses too); ``subscribers add`` (into a store
+already at the latest schema); ``run`` until ``/healthz``
 answers 200 (polling a local copy of the sample météo page, no chat token); and ``subscribers
 import`` of a generated 1,000-row CSV (telegram, slack, Apprise e-mail and webhook rows, with
 filters) into an empty store. Each is run ``--repeat`` times in a scratch data folder with no
@@ -110,6 +112,24 @@ def run_to_healthz(env: dict[str, str]) -> tuple[float, float]:
     return wall, children_cpu() - cpu
 
 
+def runs(what: Callable[[], tuple[float, float]], repeat: int) -> list[tuple[float, float]]:
+    """``repeat`` timed runs of ``what``, after one to warm the file cache and the bytecode."""
+    what()
+    return [what() for _ in range(repeat)]
+
+
+def ask_on_a_store(repeat: int) -> list[tuple[float, float]]:
+    """(wall, CPU) seconds of ``repeat`` runs of ``prodouane-relay ask QUESTION`` as a user meets it:
+    the store found from the settings (``PRODOUANE_RELAY_DATA_DIR``), at the latest schema, with
+    an open alert for the answer to follow (made by ``db upgrade`` and ``replay``, not timed)."""
+    with tempfile.TemporaryDirectory(prefix="bench-ask-") as tmp:
+        data = Path(tmp) / "data"
+        env = environment(data)
+        timed(["db", "upgrade"], env)
+        timed(["replay", "--db", f"sqlite:///{data / 'prodouane-relay.sqlite3'}", str(SAMPLE)], env)
+        return runs(lambda: timed(["ask", QUESTION], env), repeat)
+
+
 def rows_csv(path: Path, count: int = ROWS) -> Path:
     lines = ["channel,address,client,eori,company,phone,lang,services,modes,kinds,admin"]
     for i in range(count):
@@ -153,12 +173,8 @@ def measure(repeat: int) -> list[dict[str, object]]:
         timed(["db", "upgrade"], env)  # a store at the latest schema (created once, not timed)
         numbers = iter(range(10**6))
 
-        def runs(what: Callable[[], tuple[float, float]]) -> list[tuple[float, float]]:
-            what()  # once to warm the file cache and the bytecode
-            return [what() for _ in range(repeat)]
-
-        record("--help", runs(lambda: timed(["--help"], env)))
-        record("ask", runs(lambda: timed(["ask", QUESTION], env)))
+        record("--help", runs(lambda: timed(["--help"], env), repeat))
+        record("ask", ask_on_a_store(repeat))
         record(
             "subscribers add",
             runs(
@@ -176,10 +192,11 @@ def measure(repeat: int) -> list[dict[str, object]]:
                         "DELTA G",
                     ],
                     env,
-                )
+                ),
+                repeat,
             ),
         )
-        record("run → /healthz 200", runs(lambda: run_to_healthz(env)))
+        record("run → /healthz 200", runs(lambda: run_to_healthz(env), repeat))
         csv = rows_csv(folder / "clients.csv")
 
         def import_once() -> tuple[float, float]:
@@ -188,7 +205,7 @@ def measure(repeat: int) -> list[dict[str, object]]:
             timed(["db", "upgrade"], empty)
             return timed(["subscribers", "import", str(csv)], empty)
 
-        record("import 1,000 rows", runs(import_once))
+        record("import 1,000 rows", runs(import_once, repeat))
     return results
 
 
