@@ -47,6 +47,7 @@ FEATURES: tuple[str, ...] = (
     "probe_agrees",
     "probe_margin",
     "asked_coverage",
+    "probe_over_negative",
 )
 
 
@@ -95,6 +96,8 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             # section well behind is as bad as one far behind)
             max(-0.05, float(probes[chosen]) - float(np.delete(probes, chosen).max(initial=-1.0))),
             asked_coverage,
+            # closer to the questions this section answers than to questions no section answers
+            float(probes[chosen]) - found.negative if found.negative > -1.0 else 0.0,
         ],
         dtype=np.float64,
     )

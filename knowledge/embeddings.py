@@ -41,7 +41,7 @@ import numpy as np
 from knowledge.documents import Document, load_documents
 from knowledge.model_pages import VocabularyPages
 from knowledge.passages import sentences
-from knowledge.probes import Probe, load_probes
+from knowledge.probes import Probe, load_negatives, load_probes
 
 __all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index", "INDEX_FILE"]
 
@@ -77,12 +77,18 @@ class Units:
     probe_section: tuple[int, ...] = ()
     #: the sentence (row of ``sentences``) that answers each probe, -1 when it is not found
     probe_sentence: tuple[int, ...] = ()
+    #: questions no section answers (:func:`knowledge.probes.load_negatives`), embedded as queries
+    negatives: tuple[str, ...] = ()
 
 
 ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
 
 
-def units(documents: Sequence[Document], probes: Sequence[Probe] | None = None) -> Units:
+def units(
+    documents: Sequence[Document],
+    probes: Sequence[Probe] | None = None,
+    negatives: Sequence[str] | None = None,
+) -> Units:
     """What is embedded for each section and each of its sentences.
 
     A section is its document's title, its heading and its body; a sentence is prefixed with its
@@ -158,6 +164,7 @@ def units(documents: Sequence[Document], probes: Sequence[Probe] | None = None) 
         tuple(probe_texts),
         tuple(probe_owner),
         tuple(probe_sentence),
+        tuple(load_negatives() if negatives is None else negatives),
     )
 
 
@@ -186,6 +193,8 @@ def digest(u: Units) -> str:
     parts: list[object] = [MODEL, u.sections, u.headings, u.sentences]
     if u.probes:  # an index without probes keeps the digest it always had
         parts.append([u.probes, u.probe_section])
+    if u.negatives:
+        parts.append(["negatives", u.negatives])
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
@@ -201,6 +210,7 @@ class DenseIndex:
     probes: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float32))
     probe_section: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     probe_sentence: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float32))
 
 
 _model_lock = threading.Lock()
@@ -295,6 +305,7 @@ def build(documents: Sequence[Document]) -> DenseIndex:
         embed_queries(u.probes),
         np.asarray(u.probe_section, dtype=np.int32),
         np.asarray(u.probe_sentence, dtype=np.int32),
+        embed_queries(u.negatives),
     )
 
 
@@ -310,6 +321,7 @@ def save(index: DenseIndex, path: Path) -> None:
             probes=index.probes.astype(np.float16),
             probe_section=index.probe_section,
             probe_sentence=index.probe_sentence,
+            negatives=index.negatives.astype(np.float16),
             digest=np.array(index.digest),
         )
 
@@ -327,6 +339,9 @@ def read(path: Path) -> DenseIndex:
                     data["probes"].astype(np.float32),
                     data["probe_section"].astype(np.int32),
                     data["probe_sentence"].astype(np.int32),
+                    data["negatives"].astype(np.float32)
+                    if "negatives" in data.files
+                    else np.zeros((0, DIM), dtype=np.float32),
                 )
                 if "probes" in data.files
                 else ()
@@ -364,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     save(index, path)
     print(
         f"{path}: {len(index.sections)} sections, {len(index.sentences)} sentences,"
-        f" {len(index.probes)} probes, {index.digest[:12]}"
+        f" {len(index.probes)} probes, {len(index.negatives)} negatives, {index.digest[:12]}"
     )
     return 0
 

@@ -23,9 +23,12 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["Probe", "PROBES_FILE", "load_probes"]
+__all__ = ["Probe", "PROBES_FILE", "NEGATIVES_FILE", "load_probes", "load_negatives"]
 
 PROBES_FILE = "index/probes.jsonl"  # inside the knowledge package
+#: questions that sound like the domain but that no document answers (tariffs, EORI, transit, other
+#: téléservices…), written the same way: closeness to them is evidence for declining
+NEGATIVES_FILE = "index/negatives.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +65,12 @@ def load_probes(path: Path | None = None) -> tuple[Probe, ...]:
                     )
                 )
     return tuple(probes)
+
+
+def load_negatives(path: Path | None = None) -> tuple[str, ...]:
+    """The shipped questions no document answers (none when the file is absent)."""
+    path = path or Path(str(resources.files("knowledge") / NEGATIVES_FILE))
+    if not path.is_file():
+        return ()
+    with path.open(encoding="utf-8") as handle:
+        return tuple(_squash(str(json.loads(line)["q"])) for line in handle if line.strip())

@@ -73,6 +73,8 @@ class Signals:
     dense_probe: np.ndarray | None = None
     #: cosine with every probe (rows of DenseIndex.probes)
     probe_cosines: np.ndarray | None = None
+    #: the mean cosine of the question with its closest questions that no section answers
+    negative: float = -1.0
 
 
 PROBES_AVERAGED = 5  # a section's closeness: the mean of its five probes closest to the question
@@ -102,6 +104,14 @@ def closest_probes(cosines: np.ndarray, owner: np.ndarray, sections: int) -> np.
     has = count > 0
     out[has] = total[has] / count[has]
     return out
+
+
+def _closest_negatives(cosines: np.ndarray) -> float:
+    """The mean of the :data:`PROBES_AVERAGED` closest questions no section answers (-1: none)."""
+    if not len(cosines):
+        return -1.0
+    top = np.sort(cosines.astype(np.float64))[-PROBES_AVERAGED:]
+    return float(top.mean())
 
 
 def signals(
@@ -169,6 +179,7 @@ def signals(
         features,
         dense_probe,
         probe_cosines,
+        _closest_negatives(dense.negatives @ vector),
     )
 
 

@@ -12,7 +12,7 @@ import pytest
 from knowledge.answers import answer
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
-from knowledge.probes import Probe, load_probes
+from knowledge.probes import Probe, load_negatives, load_probes
 from knowledge.ranking import PROBES_AVERAGED, closest_probes
 
 MIN_PER_SECTION = 4
@@ -73,3 +73,16 @@ def test_a_sections_closeness_is_the_mean_of_its_closest_probes() -> None:
     # section 0: the five closest of 0.9, 0.1, 0.5, 0.7, 0.6, 0.2 (0.1 left out); section 1 has none
     assert closest_probes(cosines, owner, 3).tolist() == pytest.approx([0.58, -1.0, 0.55])
     assert closest_probes(np.zeros(0), np.zeros(0, dtype=np.int32), 2).tolist() == [-1.0, -1.0]
+
+
+def test_the_questions_no_section_answers_are_embedded_and_in_the_digest() -> None:
+    docs = load_documents()
+    negatives = load_negatives()
+    assert len(negatives) >= 100
+    assert load_index(docs).negatives.shape == (len(negatives), 384)
+    assert digest(units(docs, negatives=negatives[:-1])) != digest(units(docs, negatives=negatives))
+
+
+def test_no_question_is_both_answered_by_a_section_and_by_none() -> None:
+    answered = {p.question.casefold() for p in load_probes()}
+    assert not answered & {q.casefold() for q in load_negatives()}
