@@ -150,3 +150,45 @@ def test_a_one_shot_command_runs_without_the_garbage_collector_and_gives_it_back
     batch.write_text('{"q": "Que mettre en case 44 du DAU ?"}\n', encoding="utf-8")
     count, enabled = collections("ask", "--db", db, "--batch", str(batch))
     assert count > 10 and enabled
+
+
+EXITING = """
+import atexit, gc, sys
+import bot.cli
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, file=sys.stderr))
+bot.cli.entry()
+"""
+
+
+def run_entry(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``prodouane-relay ARGV`` as the console script runs it (:func:`bot.cli.entry`)."""
+    return subprocess.run(
+        [sys.executable, "-c", EXITING, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_the_program_exits_with_the_commands_code_leaving_what_it_made_to_the_exit(tmp_path: Path) -> None:
+    """The console script exits with the command's code and output, its objects frozen rather than
+    walked by the collector once more (the interpreter's shutdown skips them)."""
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    added = run_entry(
+        "subscribers", "add", "--channel", "telegram", "--address", "42", "--client", "T", "--db", db
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("subscriber 1: T on telegram 42"), added.stdout
+    assert "frozen at exit: True" in added.stderr
+    refused = run_entry(
+        "subscribers", "add", "--channel", "slack", "--address", "nope", "--client", "T", "--db", db
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[0].startswith("prodouane-relay subscribers add: 'nope' is not a Slack")
+    assert "frozen at exit: True" in refused.stderr
+
+
+def test_main_called_in_process_freezes_nothing(tmp_path: Path) -> None:
+    """A caller of :func:`main` (the tests, an embedding program) keeps its objects collectable."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert main(["subscribers", "list", "--db", f"sqlite:///{tmp_path / 'none.sqlite3'}"]) == 1
+    assert gc.get_freeze_count() == before
