@@ -78,6 +78,48 @@ def test_ask_reads_the_open_alerts_without_the_database_or_settings_libraries(tm
     assert not modules & (HEAVY | {"pydantic", "pydantic_settings", "alembic"}), sorted(modules)
 
 
+SUBSCRIBE_PROBE = """
+import json, sys
+import bot.cli
+bot.cli.main(sys.argv[1:])
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))
+"""
+#: What ``subscribers add`` has no use for: the page's parser, the lifecycle that diffs it, the
+#: channels and chat front-ends, the migrations' tool (the store is at this version's schema).
+NOT_FOR_SUBSCRIBING = frozenset(
+    {"relays.meteo", "relays.lifecycle", "relays.channels", "relays.render", "bot.handlers", "alembic"}
+)
+
+
+def test_subscribers_add_loads_the_store_and_the_settings_but_not_the_relays_machinery(
+    tmp_path: Path,
+) -> None:
+    """One subscriber written through the settings and SQLAlchemy, and nothing of what polls, diffs,
+    renders or sends: neither the HTML, HTTP or chat libraries nor our modules that use them."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PRODOUANE_RELAY_")}
+    env["PRODOUANE_RELAY_DATA_DIR"] = str(data)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=60
+    )
+    argv = ["subscribers", "add", "--channel", "telegram", "--address", "-1001234", "--client", "Transit SA"]
+    done = subprocess.run(
+        [sys.executable, "-c", SUBSCRIBE_PROBE, *argv, "--service", "DELTA G"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
+    )
+    *printed, listed = done.stdout.splitlines()
+    assert printed[0].startswith("subscriber 1: Transit SA on telegram -1001234"), done.stdout + done.stderr
+    modules = set(json.loads(listed))
+    assert {"sqlalchemy.orm", "pydantic_settings", "relays.store", "bot.settings"} <= modules
+    unwanted = {m for m in modules if m.split(".")[0] in HEAVY - {"sqlalchemy"}}
+    unwanted |= {m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_SUBSCRIBING)}
+    assert not unwanted, sorted(unwanted)
+
+
 def test_help_lists_every_command_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--help"])
