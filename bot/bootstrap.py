@@ -33,21 +33,21 @@ from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TextIO
 
-from relays.channels.base import Channel
-from relays.channels.console import ConsoleChannel
-from relays.lifecycle import Rules
 from relays.store import EventHook, Store
 
-from .handlers.replies import BotRelay
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from relays.channels.base import Channel
     from relays.fetch import Fetcher
     from relays.leader import Leadership
+    from relays.lifecycle import Rules
     from relays.metrics import Metrics
     from relays.pacing import Pacer
     from relays.poller import Poller
     from relays.sender import Sender
+
+    from .handlers.replies import BotRelay
 
 __all__ = ["Clock", "Relay", "bootstrap"]
 
@@ -120,9 +120,6 @@ class Relay:
         self.settings = settings
         self.clock = clock
         self.source_name = source_name
-        self.rules = Rules(
-            degraded_after=settings.degraded_after, close_after_absent=settings.close_after_absent
-        )
         host, pid = socket.gethostname(), os.getpid()
         self.instance = (
             f"{host}:{pid}:{uuid.uuid4().hex[:8]}" if one_off else settings.instance_id or f"{host}:{pid}"
@@ -138,6 +135,15 @@ class Relay:
         self._given = frozenset(name for name, part in given.items() if part is not None)
 
     # --- the parts ------------------------------------------------------------------------------
+    @cached_property
+    def rules(self) -> Rules:
+        """The lifecycle's thresholds (degraded after N bad polls, closed after N absent ones)."""
+        from relays.lifecycle import Rules
+
+        return Rules(
+            degraded_after=self.settings.degraded_after, close_after_absent=self.settings.close_after_absent
+        )
+
     @cached_property
     def store(self) -> Store:
         """The database: migrated to the latest schema when opened for ``run``; for any other
@@ -207,6 +213,7 @@ class Relay:
     def channels(self) -> dict[str, Channel]:
         """Every channel the configuration enables (Telegram and Slack need their tokens)."""
         from relays.channels.apprise_channel import AppriseChannel
+        from relays.channels.console import ConsoleChannel
         from relays.channels.webhook import WebhookChannel
         from relays.webhook_secrets import secret_for
 
@@ -250,6 +257,8 @@ class Relay:
     @cached_property
     def bots(self) -> BotRelay:
         """What the chat handlers work with; an instance that does not deliver does not broadcast."""
+        from .handlers.replies import BotRelay
+
         return BotRelay(
             store=self.store,
             admins=frozenset(self.settings.admins),

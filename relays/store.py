@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import (
     JSON,
@@ -37,9 +37,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from . import events as ev
 from . import storage
 from .errors import StoreError
-from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState, candidate_ids, observe
 from .outbox import DeliveryStatus, Purpose
-from .snapshot import Snapshot
+
+if TYPE_CHECKING:  # the lifecycle is imported by what records polls or reads alerts, not by every user
+    from .lifecycle import AlertState, Failure, Outcome, Prior, Rules, SourceState
+    from .snapshot import Snapshot
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -328,7 +330,7 @@ class Store:
         observation: Snapshot | Failure,
         *,
         now: datetime,
-        rules: Rules = Rules(),
+        rules: Rules | None = None,
         on_events: EventHook | None = None,
     ) -> list[ev.Event]:
         """Diff one observation against the store and record the outcome in one transaction.
@@ -336,13 +338,16 @@ class Store:
         A storage fault (disk full, writes refused…) raises :class:`~relays.errors.StoreError` and
         records nothing: the same observation diffed again later gives the same events. The first
         poll recorded after such a fault also records :class:`~relays.events.StoreRecovered` for
-        the admins (it is not among the events returned: it is not the page's).
+        the admins (it is not among the events returned: it is not the page's). ``rules``: the
+        lifecycle's defaults when not given.
         """
+        from .lifecycle import Rules, observe
+
         fault = self.health.fault
         try:
             with self.transaction() as session:
                 prior = self._prior(session, source_name, observation)
-                outcome = observe(prior, observation, location=location, now=now, rules=rules)
+                outcome = observe(prior, observation, location=location, now=now, rules=rules or Rules())
                 self._write(session, outcome, now)
                 new_events = list(outcome.events)
                 notices: list[ev.Event] = [_recovered(fault, now)] if fault is not None else []
@@ -358,6 +363,8 @@ class Store:
         return new_events
 
     def _prior(self, session: Session, source_name: str, observation: Snapshot | Failure) -> Prior:
+        from .lifecycle import Failure, Prior, SourceState, candidate_ids
+
         row = session.get(SourceRow, source_name, with_for_update=True)
         source = SourceState(name=source_name) if row is None else _source_state(row)
         open_rows = session.scalars(select(AlertRow).where(AlertRow.status == "open")).all()
@@ -471,6 +478,8 @@ def _recovered(fault: storage.Fault, now: datetime) -> ev.StoreRecovered:
 
 
 def _source_state(row: SourceRow) -> SourceState:
+    from .lifecycle import SourceState
+
     return SourceState(
         name=row.name,
         consecutive_bad=row.consecutive_bad,
@@ -483,6 +492,8 @@ def _source_state(row: SourceRow) -> SourceState:
 
 
 def _alert_state(row: AlertRow) -> AlertState:
+    from .lifecycle import AlertState
+
     return AlertState(
         id=row.id,
         services=tuple(row.services),

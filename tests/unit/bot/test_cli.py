@@ -78,6 +78,48 @@ def test_ask_reads_the_open_alerts_without_the_database_or_settings_libraries(tm
     assert not modules & (HEAVY | {"pydantic", "pydantic_settings", "alembic"}), sorted(modules)
 
 
+SUBSCRIBE_PROBE = """
+import json, sys
+import bot.cli
+bot.cli.main(sys.argv[1:])
+print(json.dumps(sorted(name for name, module in sys.modules.items() if module is not None)))
+"""
+#: What ``subscribers add`` has no use for: the page's parser, the lifecycle that diffs it, the
+#: channels and chat front-ends, the migrations' tool (the store is at this version's schema).
+NOT_FOR_SUBSCRIBING = frozenset(
+    {"relays.meteo", "relays.lifecycle", "relays.channels", "relays.render", "bot.handlers", "alembic"}
+)
+
+
+def test_subscribers_add_loads_the_store_and_the_settings_but_not_the_relays_machinery(
+    tmp_path: Path,
+) -> None:
+    """One subscriber written through the settings and SQLAlchemy, and nothing of what polls, diffs,
+    renders or sends: neither the HTML, HTTP or chat libraries nor our modules that use them."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("PRODOUANE_RELAY_")}
+    env["PRODOUANE_RELAY_DATA_DIR"] = str(data)
+    subprocess.run(
+        [sys.executable, "-m", "bot.cli", "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=60
+    )
+    argv = ["subscribers", "add", "--channel", "telegram", "--address", "-1001234", "--client", "Transit SA"]
+    done = subprocess.run(
+        [sys.executable, "-c", SUBSCRIBE_PROBE, *argv, "--service", "DELTA G"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=env,
+    )
+    *printed, listed = done.stdout.splitlines()
+    assert printed[0].startswith("subscriber 1: Transit SA on telegram -1001234"), done.stdout + done.stderr
+    modules = set(json.loads(listed))
+    assert {"sqlalchemy.orm", "pydantic_settings", "relays.store", "bot.settings"} <= modules
+    unwanted = {m for m in modules if m.split(".")[0] in HEAVY - {"sqlalchemy"}}
+    unwanted |= {m for m in modules if any(m == n or m.startswith(n + ".") for n in NOT_FOR_SUBSCRIBING)}
+    assert not unwanted, sorted(unwanted)
+
+
 def test_help_lists_every_command_with_its_line(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as done:
         main(["--help"])
@@ -150,3 +192,45 @@ def test_a_one_shot_command_runs_without_the_garbage_collector_and_gives_it_back
     batch.write_text('{"q": "Que mettre en case 44 du DAU ?"}\n', encoding="utf-8")
     count, enabled = collections("ask", "--db", db, "--batch", str(batch))
     assert count > 10 and enabled
+
+
+EXITING = """
+import atexit, gc, sys
+import bot.cli
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, file=sys.stderr))
+bot.cli.entry()
+"""
+
+
+def run_entry(*argv: str) -> subprocess.CompletedProcess[str]:
+    """``prodouane-relay ARGV`` as the console script runs it (:func:`bot.cli.entry`)."""
+    return subprocess.run(
+        [sys.executable, "-c", EXITING, *argv], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+
+
+def test_the_program_exits_with_the_commands_code_leaving_what_it_made_to_the_exit(tmp_path: Path) -> None:
+    """The console script exits with the command's code and output, its objects frozen rather than
+    walked by the collector once more (the interpreter's shutdown skips them)."""
+    db = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    added = run_entry(
+        "subscribers", "add", "--channel", "telegram", "--address", "42", "--client", "T", "--db", db
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("subscriber 1: T on telegram 42"), added.stdout
+    assert "frozen at exit: True" in added.stderr
+    refused = run_entry(
+        "subscribers", "add", "--channel", "slack", "--address", "nope", "--client", "T", "--db", db
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.splitlines()[0].startswith("prodouane-relay subscribers add: 'nope' is not a Slack")
+    assert "frozen at exit: True" in refused.stderr
+
+
+def test_main_called_in_process_freezes_nothing(tmp_path: Path) -> None:
+    """A caller of :func:`main` (the tests, an embedding program) keeps its objects collectable."""
+    import gc
+
+    before = gc.get_freeze_count()
+    assert main(["subscribers", "list", "--db", f"sqlite:///{tmp_path / 'none.sqlite3'}"]) == 1
+    assert gc.get_freeze_count() == before
