@@ -121,7 +121,9 @@ def prepare(
     lang = detect_lang(question, default=before)
     asked = read(kb, question, lang)
     said = question
+    fragment = False
     if previous and is_fragment(kb, asked):
+        fragment = True
         # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
         asked = asked.after(read(kb, previous, before))
         said = f"{previous} {question}"
@@ -145,7 +147,14 @@ def prepare(
         search_services = [s for a in alerting for s in a.get("services") or () if s in covered]
         if len([g for g in asked.query.topic if kb.knows(g)]) <= THIN_TOPIC:
             intent = replace(intent, roles=(*intent.roles, "alert-check"))
-    found = signals(kb, kb.dense, asked.query, search_services, intent, embed_query(said))
+    vector = embed_query(said)
+    if fragment:
+        # a follow-up asks something new about the same subject ("avec quelle mention ?" after a
+        # question on the reintegration delay): the fragment's own meaning weighs as much as the
+        # exchange's, or the section that answered the first question wins again
+        mixed = (1 - FRAGMENT_SHARE) * vector + FRAGMENT_SHARE * embed_query(question)
+        vector = (mixed / np.linalg.norm(mixed)).astype(np.float32)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, vector)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 
@@ -281,6 +290,9 @@ def read(kb: KnowledgeBase, question: str, lang: str) -> Reading:
     return Reading(question, query, find_services(question), intent)
 
 
+#: a fragment's share of the meaning searched for (dev follow-ups, answer right: 31 of 52 with the
+#: exchange's text alone, 32 at 0.35, 34 at 0.5, 32 at 0.7)
+FRAGMENT_SHARE = 0.5
 FRAGMENT_WORDS = 6  # a message of at most this many words...
 FRAGMENT_TOPIC = 2  # ...with at most this many words the fiches know is a fragment
 _CONTINUATIONS = ("et ", "and ", "what about", "same ", "pareil", "idem", "ou ", "or ", "mais ", "but ")

@@ -32,7 +32,7 @@ from knowledge.glossary import (
 )
 from knowledge.text import Query, TermGroup, fold
 
-__all__ = ["Intent", "read_intent", "gives_contact", "gives_time", "definitions"]
+__all__ = ["Intent", "read_intent", "gives_contact", "gives_time", "definitions", "instructs"]
 
 _PHONE = re.compile(r"\b0\d(?: ?\d{2,3}){3,4}\b")
 _EMAIL = re.compile(r"\b[\w.-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -241,3 +241,22 @@ def definitions(section: Section) -> frozenset[str]:
         if _initials_spell(m[1], _words(m[2])):
             found.add(m[1])
     return frozenset(a.lower() for a in found)
+
+
+# A sentence that tells the reader what to do: an imperative opening it ("Déposez une demande…",
+# "Contactez votre prestataire…") or an obligation or invitation addressed to them.
+_IMPERATIVE = re.compile(
+    r"(?:^|[,:;] |^- )(?:deposez|contactez|informez|verifiez|saisissez|utilisez|consultez|appelez|indiquez|"
+    r"transmettez|envoyez|conservez|cliquez|selectionnez|reportez|veillez|remplissez|procedez|"
+    r"generez|completez|adressez|mentionnez|signalez|joignez)\b"
+)
+_OBLIGATION = re.compile(
+    r"\b(?:vous devez|vous etes invites|vous etes tenu|il est necessaire|il convient|devra|devront|"
+    r"doit etre|doivent etre|doit faire|veillez|vous pouvez|il vous appartient)\b"
+)
+
+
+def instructs(sentence: str) -> bool:
+    """Whether a sentence tells the reader what to do (an instruction, an obligation, a permission)."""
+    text = fold(sentence)
+    return bool(_IMPERATIVE.search(text) or _OBLIGATION.search(text))

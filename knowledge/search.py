@@ -27,7 +27,7 @@ from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, load_index, units
-from knowledge.intents import Intent, definitions, gives_contact
+from knowledge.intents import Intent, definitions, gives_contact, instructs
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
@@ -122,6 +122,14 @@ class KnowledgeBase:
         self._speller = Speller(surface, glossary_words())
         self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
         self.defines = tuple(definitions(s) for _, s in self.entries)
+        #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
+        #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description
+        told = np.zeros(len(self.entries))
+        count = np.zeros(len(self.entries))
+        for text, own in zip(self.units.sentence_text, self.units.sentence_section, strict=True):
+            told[own] += instructs(text)
+            count[own] += 1
+        self.instructs = np.divide(told, count, out=np.zeros_like(told), where=count > 0)
         covered = {n for d in self.documents for n in (*d.services, *d.related)}
         self.service_words = frozenset(w for n in covered for w in fold(n).split())
         n = len(corpus)

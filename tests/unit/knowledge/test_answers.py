@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from knowledge.answers import SAU_EMAIL, SAU_PHONE, Answer, Source, answer, consider, verdict
+from knowledge.intents import instructs
 
 
 def test_an_answer_quotes_a_passage_and_cites_it() -> None:
@@ -226,3 +227,24 @@ def test_a_fragment_naming_the_other_flow_switches_the_service() -> None:
     assert considered.candidate is not None
     text = considered.candidate.text
     assert "DELTA X Export" in text and "DELTA X Import" not in text
+
+
+def test_a_what_to_do_question_is_answered_by_the_section_that_gives_instructions() -> None:
+    # the note's opening describes the interruption; its next section says what to do during it
+    result = answer("On fait quoi pendant la coupure programmée des téléservices ?")
+    assert not result.abstained
+    assert (result.sources[0].doc, result.sources[0].section) == ("note-2023-08", "consignes")
+
+
+def test_a_follow_up_asks_something_new_about_the_same_subject() -> None:
+    # "which mention?" after a question on the reintegration delay: the mention, not the delay again
+    result = answer("avec quelle mention ?", previous="Dans quel délai faut-il réintégrer les déclarations de secours ?")
+    assert not result.abstained and "50000" in result.text.splitlines()[0]
+
+
+def test_instructions_are_told_from_descriptions() -> None:
+    assert instructs("Déposez une demande d'assistance (DA) sur le site Prodouane")
+    assert instructs("Pour cela, cliquez sur l'onglet « météo des téléservices »")
+    assert instructs("Vous êtes invités à reporter au maximum vos opérations de dédouanement.")
+    assert not instructs("Les services en ligne seront interrompus durant cette plage horaire.")
+    assert not instructs("Nous vous informons qu'une opération de maintenance est prévue le 8 août.")
