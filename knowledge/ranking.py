@@ -6,8 +6,8 @@ Each section gets a few measured signals (:data:`FEATURES`):
   named téléservices included) as a share of the best, as a log, and as a reciprocal rank; the
   BM25 score of its best sentence (in an index of sentences) as a share of the best and a log;
 - semantic: the cosine between the question's embedding and the section's, and the best cosine
-  of one of its sentences, each relative to the best section (and as reciprocal ranks); the best
-  cosine with one of the questions the section answers (its probes, :mod:`knowledge.probes`);
+  of one of its sentences, each relative to the best section (and as reciprocal ranks); the mean
+  cosine with the closest of the questions the section answers (its probes, :mod:`knowledge.probes`);
 - coverage: the weighted share of the question's topic words the section contains;
 - services: whether its document covers a téléservice the question names, only a neighbour, or none.
 
@@ -70,7 +70,7 @@ class Signals:
     dense_sentence: np.ndarray  # best cosine of the question with one of the section's sentences
     sentence_cosines: np.ndarray  # cosine with every sentence (rows of DenseIndex.sentences)
     features: np.ndarray  # (sections, len(FEATURES))
-    #: best cosine of the question with one of the section's probe questions (-1: it has none)
+    #: mean cosine of the question with the section's closest probe questions (-1: it has none)
     dense_probe: np.ndarray | None = None
     #: cosine with every probe (rows of DenseIndex.probes)
     probe_cosines: np.ndarray | None = None
@@ -105,14 +105,6 @@ def closest_probes(cosines: np.ndarray, owner: np.ndarray, sections: int) -> np.
     has = count > 0
     out[has] = total[has] / count[has]
     return out
-
-
-def _closest_negatives(cosines: np.ndarray) -> float:
-    """The mean of the :data:`PROBES_AVERAGED` closest questions no section answers (-1: none)."""
-    if not len(cosines):
-        return -1.0
-    top = np.sort(cosines.astype(np.float64))[-PROBES_AVERAGED:]
-    return float(top.mean())
 
 
 def signals(
@@ -181,7 +173,14 @@ def signals(
         features,
         dense_probe,
         probe_cosines,
-        _closest_negatives(dense.negatives @ vector),
+        # the questions no section answers, read as one more "section"
+        float(
+            closest_probes(
+                (dense.negatives @ vector).astype(np.float64),
+                np.zeros(len(dense.negatives), dtype=np.int32),
+                1,
+            )[0]
+        ),
     )
 
 
