@@ -34,6 +34,10 @@ def bulletins(work: Work) -> None:
         work.seen.add(target.id)
         bid = bulletin_id(target.id, item)
         if bid in work.prior.known_event_ids or any(e.id == bid for e in work.events):
+            # another copy of a BIP this alert already told (its title names one more service):
+            # it stays this alert's, or it would be told again for another once this one closes
+            target = work.keep(replace(target, bips=(*target.bips, key)))
+            told[key] = target.id
             continue
         target = work.keep(replace(target, bips=(*target.bips, key)))
         told[key] = target.id

@@ -198,3 +198,35 @@ def test_every_bulletin_update_and_end_is_about_an_alert_that_was_opened(
 
 def test_rules_default_to_the_documented_values() -> None:
     assert Rules() == Rules(degraded_after=3, close_after_absent=3)
+
+
+def _item(kind: ItemKind, *services: str, number: int | None = None) -> Item:
+    return Item(kind=kind, services=services, modes=(), title="ALERTE", text="", number=number)
+
+
+def test_a_copy_of_a_told_bip_naming_one_more_service_is_not_told_again_once_its_alert_closes() -> None:
+    # found by the property above: BIP n°2 told for the DELTA X Import alert, then a copy of it
+    # naming DELTA G too beside the fin of DELTA X Import; polled again, it must not be told to
+    # the DELTA G alert as that alert's BIP n°2
+    memory = Memory()
+    memory.poll(Snapshot(location="page", items=(_item(ItemKind.ALERT, "DELTA X Import"),)))
+    memory.poll(
+        Snapshot(
+            location="page",
+            items=(
+                _item(ItemKind.ALERT, "DELTA X Import"),
+                _item(ItemKind.ALERT, "DELTA G"),
+                _item(ItemKind.BULLETIN, "DELTA X Import", number=2),
+            ),
+        )
+    )
+    page = Snapshot(
+        location="page",
+        items=(
+            _item(ItemKind.BULLETIN, "DELTA G", "DELTA X Import", number=2),
+            _item(ItemKind.END, "DELTA X Import"),
+        ),
+    )
+    memory.poll(page)
+    again = client_events(memory.poll(page))
+    assert not [e for e in again if not isinstance(e, AlertClosed) or not e.inferred], again
