@@ -148,13 +148,15 @@ def prepare(
         if len([g for g in asked.query.topic if kb.knows(g)]) <= THIN_TOPIC:
             intent = replace(intent, roles=(*intent.roles, "alert-check"))
     vector = embed_query(said)
+    own = None
     if fragment:
         # a follow-up asks something new about the same subject ("avec quelle mention ?" after a
         # question on the reintegration delay): the fragment's own meaning weighs as much as the
         # exchange's, or the section that answered the first question wins again
-        mixed = (1 - FRAGMENT_SHARE) * vector + FRAGMENT_SHARE * embed_query(question)
+        own = embed_query(question)
+        mixed = (1 - FRAGMENT_SHARE) * vector + FRAGMENT_SHARE * own
         vector = (mixed / np.linalg.norm(mixed)).astype(np.float32)
-    found = signals(kb, kb.dense, asked.query, search_services, intent, vector)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, vector, own)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 

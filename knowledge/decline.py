@@ -48,6 +48,7 @@ FEATURES: tuple[str, ...] = (
     "probe_margin",
     "asked_coverage",
     "probe_over_negative",
+    "own_over_negative",
 )
 
 
@@ -75,6 +76,7 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
     asked_coverage = sum(w for g, w in asked if set(g.terms) & terms) / asked_total if asked_total else 0.0
     sentence_top = float(found.dense_sentence[chosen])
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
+    own = found.own_probe if found.own_probe is not None else probes
     return np.array(
         [
             float(ranking.probabilities[chosen]),
@@ -98,6 +100,10 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             asked_coverage,
             # closer to the questions this section answers than to questions no section answers
             float(probes[chosen]) - found.negative if found.negative > -1.0 else 0.0,
+            # the same for a follow-up's own message alone: "and the duty rate on spirits?" after a
+            # GAMMA question is read with GAMMA's subject, but on its own it is a question no
+            # section answers
+            float(own[chosen]) - found.own_negative if found.own_negative > -1.0 else 0.0,
         ],
         dtype=np.float64,
     )

@@ -76,6 +76,11 @@ class Signals:
     probe_cosines: np.ndarray | None = None
     #: the mean cosine of the question with its closest questions that no section answers
     negative: float = -1.0
+    #: a follow-up's own message, embedded alone: its closeness to each section's probes and to
+    #: the questions no section answers (for a whole question, the same as ``dense_probe`` and
+    #: ``negative``)
+    own_probe: np.ndarray | None = None
+    own_negative: float = -1.0
 
 
 PROBES_AVERAGED = 5  # a section's closeness: the mean of its five probes closest to the question
@@ -114,7 +119,10 @@ def signals(
     services: Sequence[str],
     intent: Intent | None,
     vector: np.ndarray,
+    own: np.ndarray | None = None,
 ) -> Signals:
+    """Every signal of every section for the question embedded as ``vector``; ``own`` is a
+    follow-up's own message embedded alone (None for a whole question)."""
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
     sentence_lexical = kb.sentence_scores(query)
     best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
@@ -164,6 +172,13 @@ def signals(
         ],
         axis=1,
     )
+    negative = _negative(dense, vector)
+    own_probe, own_negative = dense_probe, negative
+    if own is not None:
+        own_probe = closest_probes(
+            (dense.probes @ own).astype(np.float64), dense.probe_section, len(dense_section)
+        )
+        own_negative = _negative(dense, own)
     return Signals(
         lexical,
         coverage,
@@ -173,14 +188,20 @@ def signals(
         features,
         dense_probe,
         probe_cosines,
-        # the questions no section answers, read as one more "section"
-        float(
-            closest_probes(
-                (dense.negatives @ vector).astype(np.float64),
-                np.zeros(len(dense.negatives), dtype=np.int32),
-                1,
-            )[0]
-        ),
+        negative,
+        own_probe,
+        own_negative,
+    )
+
+
+def _negative(dense: DenseIndex, vector: np.ndarray) -> float:
+    """The mean cosine with the closest questions no section answers, read as one more "section"."""
+    return float(
+        closest_probes(
+            (dense.negatives @ vector).astype(np.float64),
+            np.zeros(len(dense.negatives), dtype=np.int32),
+            1,
+        )[0]
     )
 
 

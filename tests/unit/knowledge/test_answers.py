@@ -239,7 +239,9 @@ def test_a_what_to_do_question_is_answered_by_the_section_that_gives_instruction
 def test_a_follow_up_asks_something_new_about_the_same_subject() -> None:
     # "which mention?" after a question on the reintegration delay: the mention, not the delay again
     result = answer("avec quelle mention ?", previous="Dans quel délai faut-il réintégrer les déclarations de secours ?")
-    assert not result.abstained and "50000" in result.text.splitlines()[0]
+    first = result.text.splitlines()[0]
+    assert not result.abstained and "mention spéciale" in first and "24 heures" not in first
+    assert "50000" in result.text
 
 
 def test_instructions_are_told_from_descriptions() -> None:

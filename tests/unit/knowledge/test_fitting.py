@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from knowledge.fitting import Row, calibration, choose_threshold, fit_logistic, fit_ranker, fit_sentences
+from knowledge.weights import shipped
 
 
 def test_the_ranker_learns_which_signal_points_at_the_right_section() -> None:
@@ -44,3 +45,16 @@ def test_the_calibration_table_counts_and_shares_per_bin() -> None:
     table = calibration(np.array([0.95, 0.92, 0.1]), [True, False, False])
     top = next(b for b in table if b["bin"] == "0.9-1.0")
     assert top["n"] == 2 and top["right"] == 0.5
+
+
+def test_the_threshold_never_exceeds_what_the_contracts_allow() -> None:
+    # the cost alone would decline above 0.7; a contract (the shared dev set's floor) allows 0.6
+    rows = [Row("f", np.zeros(1), ok, True) for ok in (True, True, False, False, True)]
+    probs = np.array([0.95, 0.85, 0.75, 0.7, 0.65])
+    assert choose_threshold(rows, probs, highest=0.6) <= 0.6
+    assert choose_threshold(rows, probs, highest=1.0) > 0.6
+
+
+def test_the_shipped_threshold_keeps_the_shared_dev_set_at_its_floor() -> None:
+    weights = shipped()
+    assert weights.threshold <= weights.report["highest_threshold_keeping_floors"]

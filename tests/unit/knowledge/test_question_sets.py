@@ -33,6 +33,8 @@ DEV_FLOORS = {
     "from-locked-2.jsonl": 0.2,
     # the 90 of the older locked files that failed on 2026-11-30 at 42c7d43 (all failures when moved)
     "from-locked-3.jsonl": 0.3,
+    # the 59 of locked f+g that failed on 2026-11-30 at eb8b9fe, after six measurements
+    "from-locked-4.jsonl": 0.15,
 }
 
 
