@@ -16,14 +16,16 @@ Run from the repository root: ``python bench/answers.py`` (a table) or ``--json`
   engine's own share is a fresh process that imports the engine and answers (``engine_process_s``)
   and, in process, importing it and building the index (``engine_startup_s``) and up to the first
   answer, which loads the embedding model (``engine_first_answer_s``).
-- Resident memory of a real ``run`` process (``--no-rss`` skips it): default settings with the chat
-  front-ends off, then with the Telegram bot answering questions from a local fake Bot API.
+- Resident memory of a real ``run`` process (``--no-rss`` skips it, ``--only-rss`` measures only
+  it): default settings with the chat front-ends off, then with the Telegram bot answering
+  questions from a local fake Bot API.
 - Timings depend on the machine's load: the 1-minute load average is printed with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -108,6 +110,11 @@ def _wait_healthy(port: int, timeout: float = 60.0) -> None:
     raise RuntimeError("run never became healthy")
 
 
+def _replied(tg: Any, count: int) -> bool:
+    """Whether the fake Bot API has sent ``count`` replies to the test chat (a typed predicate)."""
+    return len(tg.sent_to(777)) >= count
+
+
 def run_resident_memory() -> dict[str, float]:
     """Resident memory (VmRSS, MB) of a real ``prodouane-relay run``.
 
@@ -156,7 +163,7 @@ def run_resident_memory() -> dict[str, float]:
                 if chat == "telegram":
                     for n, question in enumerate(RSS_QUESTIONS, 1):
                         tg.push_message(777, f"/ask {question}", chat_type="private")
-                        tg.wait_for(lambda n=n: len(tg.sent_to(777)) >= n, timeout=60)
+                        tg.wait_for(functools.partial(_replied, tg, n), timeout=60)
                         if n == 1:
                             out["run_rss_telegram_after_one_question_mb"] = _resident_mb(proc.pid)
                     out[f"run_rss_telegram_after_{len(RSS_QUESTIONS)}_questions_mb"] = _resident_mb(proc.pid)
@@ -230,7 +237,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions (default 3)")
     parser.add_argument("--no-rss", action="store_true", help="skip the resident memory of `run` (~20 s)")
+    parser.add_argument(
+        "--only-rss",
+        action="store_true",
+        help="measure only the resident memory of `run` (no accuracy, no latency)",
+    )
     args = parser.parse_args(argv)
+    if args.only_rss:
+        # Memory work needs many quick runs of this one figure: the accuracy and latency parts take minutes.
+        rss = run_resident_memory()
+        rss_result: dict[str, Any] = {
+            **rss,
+            "ratios": {k: round(rss[k] / bound, 3) for k, bound in BOUNDS.items() if k in rss},
+        }
+        if args.json:
+            print(json.dumps(rss_result))
+            return 0
+        for key, value in rss.items():
+            bound_text = f"{BOUNDS[key]:>10.1f}{rss_result['ratios'][key]:>8.3f}" if key in BOUNDS else ""
+            print(f"{key:<44}{value:>8.1f}{bound_text}")
+        return 0
     result = measure(max(1, args.rounds), rss=not args.no_rss)
     if args.json:
         print(json.dumps(result))

@@ -149,7 +149,9 @@ class Relay:
         """The database: migrated to the latest schema when opened for ``run``; for any other
         command created when brand new, else used only when its schema is this version's."""
         url = self._database_url or self.settings.resolved_database_url(create=not self._read_only)
-        return Store.open(url, schema="upgrade" if self._migrate else "check", read_only=self._read_only)
+        return Store.open(
+            url, schema="upgrade_apart" if self._migrate else "check", read_only=self._read_only
+        )
 
     @cached_property
     def metrics(self) -> Metrics:

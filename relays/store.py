@@ -240,7 +240,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
 
 
 #: What :meth:`Store.open` does with the schema (see there).
-SchemaPolicy = Literal["upgrade", "check", "as_is"]
+SchemaPolicy = Literal["upgrade", "upgrade_apart", "check", "as_is"]
 
 #: How many recently closed alerts a poll compares its messages with (a stale copy, an old message).
 RECENT_CLOSED = 50
@@ -259,7 +259,9 @@ class Store:
     def open(cls, url: str, *, schema: SchemaPolicy = "upgrade", read_only: bool = False) -> Store:
         """Connect, and see to the schema as ``schema`` says (:mod:`relays.migrate`):
 
-        ``"upgrade"`` brings it to the latest migration (``run``, ``db upgrade``, the tests);
+        ``"upgrade"`` brings it to the latest migration (``db upgrade``, the tests);
+        ``"upgrade_apart"`` too, with Alembic run in a child process (``run``: the long-running
+        process never carries Alembic, see :func:`relays.migrate.upgrade_apart`);
         ``"check"`` creates a brand-new empty store but refuses one whose schema is not this
         version's (every other command: a store is never upgraded behind its operator's back);
         ``"as_is"`` touches nothing (the caller copes with whatever is there).
@@ -300,6 +302,8 @@ class Store:
             elif schema != "as_is":
                 if schema == "upgrade":
                     migrations.upgrade(store.engine)
+                elif schema == "upgrade_apart":
+                    migrations.upgrade_apart(store.engine)
                 else:
                     migrations.check(store.engine, storage.shown_url(url))
                 storage.probe_write(store.engine)

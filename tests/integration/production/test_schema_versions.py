@@ -163,3 +163,36 @@ def test_on_postgresql_a_new_database_is_created_and_one_behind_is_named(
     assert (
         f"is at revision {OLD}, this version needs {migrate.head()}: run `prodouane-relay db upgrade`" in err
     )
+
+
+APART_PROBE = """
+import json, sys
+from relays.store import Store
+store = Store.open(sys.argv[1], schema="upgrade_apart")
+store.close()
+print(json.dumps(sorted(name for name in sys.modules if name.split(".")[0] in ("alembic", "mako"))))
+"""
+
+
+@pytest.mark.parametrize("start", ["empty", "behind"])
+def test_run_upgrades_its_store_in_a_child_and_never_imports_alembic(start: str, tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    url = old_store(path) if start == "behind" else f"sqlite:///{path}"
+    done = subprocess.run(
+        [sys.executable, "-c", APART_PROBE, url],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+    assert revision(url) == migrate.head()
+
+
+def test_an_in_memory_store_is_upgraded_in_process() -> None:
+    store = Store.open("sqlite://", schema="upgrade_apart")
+    try:
+        assert migrate.current(store.engine) == migrate.head()
+    finally:
+        store.close()
