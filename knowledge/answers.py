@@ -174,7 +174,7 @@ def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
         chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
     if chosen is None:
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)
-    evidence = decline_features(kb, p.asked.query, found, ranking, chosen)
+    evidence = decline_features(kb, p.asked.query, found, ranking, chosen, p.intent)
     confidence = round(probability(evidence, weights), 3)
     candidate = _compose(kb, p, ranking, chosen, weights, confidence)
     if confidence < weights.threshold:

@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from knowledge.intents import Intent, gives_amount, gives_contact
 from knowledge.ranking import Ranking, Signals
 from knowledge.search import KnowledgeBase
 from knowledge.text import Query
@@ -49,11 +50,20 @@ FEATURES: tuple[str, ...] = (
     "asked_coverage",
     "probe_over_negative",
     "own_over_negative",
+    "value_given",
 )
 
 
-def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, chosen: int) -> np.ndarray:
-    """The evidence that section ``chosen`` answers the question (see :data:`FEATURES`)."""
+def features(
+    kb: KnowledgeBase,
+    query: Query,
+    found: Signals,
+    ranking: Ranking,
+    chosen: int,
+    intent: Intent | None = None,
+) -> np.ndarray:
+    """The evidence that section ``chosen`` answers the question (see :data:`FEATURES`); ``intent``
+    is what the question asks for (an amount, a contact)."""
     order = ranking.order
     runner = int(order[1]) if int(order[0]) == chosen else int(order[0])
     topic = query.topic
@@ -104,9 +114,25 @@ def features(kb: KnowledgeBase, query: Query, found: Signals, ranking: Ranking, 
             # GAMMA question is read with GAMMA's subject, but on its own it is a question no
             # section answers
             float(own[chosen]) - found.own_negative if found.own_negative > -1.0 else 0.0,
+            1.0 - value_missing(intent, kb.entries[chosen][1].body),
         ],
         dtype=np.float64,
     )
+
+
+def value_missing(intent: Intent | None, body: str) -> float:
+    """1 when the question asks for a value of a kind the section never gives: an amount of money
+    ("combien coûte l'adhésion ?", "what fine?") or a phone number or an e-mail address. (The
+    decline model reads its complement, ``value_given``: every signal there counts for answering.)
+
+    The documents name one amount (the EVN's 22 euros); a price, a fee or a fine asked of any other
+    section is a question no sentence of it answers, however close its words are.
+    """
+    if intent is None:
+        return 0.0
+    asked_amount = intent.amount and not gives_amount(body)
+    asked_contact = intent.contact and not gives_contact(body)
+    return 1.0 if asked_amount or asked_contact else 0.0
 
 
 def probability(evidence: np.ndarray, weights: Weights) -> float:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from knowledge.documents import Document, Section
 from knowledge.glossary import (
     ACQUIRE_CUES,
+    AMOUNT_CUES,
     CHANGE_CUES,
     CONTACT_CUES,
     DEFINITION_CUES,
@@ -78,6 +79,8 @@ class Intent:
     contact: bool = False
     #: "how long", "jusqu'à quand", "à quelle heure": the answer gives a delay, a time or a limit
     time: bool = False
+    #: "combien coûte", "what fine": the answer gives an amount of money
+    amount: bool = False
     definition: bool = False
     roles: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
@@ -183,6 +186,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     return Intent(
         contact=contact,
         time=_has(text, TIME_CUES),
+        amount=_has(text, AMOUNT_CUES) and not _has(text, ("how much time",)),
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
         documents=named,
@@ -203,6 +207,14 @@ _TIME = re.compile(
 def gives_time(text: str) -> bool:
     """Whether ``text`` gives a delay, a time or a limit ("sous 24 heures", "de 9h00 à 17h00")."""
     return bool(_TIME.search(text))
+
+
+_AMOUNT = re.compile(r"\d\s*(?:€|euros?\b|eur\b)|€", re.IGNORECASE)
+
+
+def gives_amount(text: str) -> bool:
+    """Whether ``text`` names an amount of money ("22 euros")."""
+    return bool(_AMOUNT.search(text))
 
 
 def gives_contact(text: str) -> bool:

@@ -250,3 +250,22 @@ def test_instructions_are_told_from_descriptions() -> None:
     assert instructs("Vous êtes invités à reporter au maximum vos opérations de dédouanement.")
     assert not instructs("Les services en ligne seront interrompus durant cette plage horaire.")
     assert not instructs("Nous vous informons qu'une opération de maintenance est prévue le 8 août.")
+
+
+def test_a_price_asked_of_a_section_that_names_none_is_missing_evidence() -> None:
+    from knowledge.decline import value_missing
+    from knowledge.intents import Intent
+
+    assert value_missing(Intent(amount=True), "Les adhésions sont instruites par le bureau.") == 1.0
+    assert value_missing(Intent(amount=True), "dont la valeur n'excède pas 22 euros") == 0.0
+    assert value_missing(Intent(contact=True), "appelez le SAU du CID (09 702 80 100)") == 0.0
+    assert value_missing(Intent(), "Les adhésions sont instruites par le bureau.") == 0.0
+    assert value_missing(None, "") == 0.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Y a-t-il des frais pour déposer une demande d'assistance ?", "Is there a fee to join GAMMA?"],
+)
+def test_a_question_about_a_fee_the_fiches_never_name_is_declined(question: str) -> None:
+    assert answer(question).abstained

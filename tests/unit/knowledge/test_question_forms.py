@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from knowledge.answers import answer, consider
+from knowledge.documents import load_documents
+from knowledge.intents import read_intent
 from knowledge.text import analyse_fr, analyse_question
 
 
@@ -63,3 +65,16 @@ def test_the_last_sentence_of_a_long_question_is_what_is_asked() -> None:
 def test_prodou_at_ne_reads_as_prodouane_but_e_mail_addresses_stay_whole() -> None:
     assert analyse_fr("Prodou@ne") == analyse_fr("Prodouane")
     assert "prodouan" not in analyse_fr("cid-sau@douane.finances.gouv.fr")
+
+
+@pytest.mark.parametrize(
+    ("question", "amount"),
+    [
+        ("Combien coûte l'adhésion à GAMMA ?", True),
+        ("what fine do we get if we are late?", True),
+        ("How much time do we have to reintegrate?", False),
+        ("Combien de temps pour réintégrer ?", False),
+    ],
+)
+def test_a_question_asking_for_an_amount_of_money_is_read_as_such(question: str, amount: bool) -> None:
+    assert read_intent(question, load_documents()).amount is amount
