@@ -681,7 +681,8 @@ ROLE_CUES.update({"alert-check": FIRST_STEP_CUES, "scope": SCOPE_CUES})
 # "How long / until when / at what time": the answer is a sentence that gives a delay, a time or a
 # limit ("sous 24 heures", "de 9h00 à 17h00", "jusqu'à l'arrivée du moyen de transport").
 #: the question asks for an amount of money (a price, a fee, a fine): the fiches give one only for
-#: the EVN threshold (22 euros), so a section that names no amount cannot answer it
+#: the EVN threshold (22 euros), so a section that names no amount cannot answer it. "Payer" is not
+#: one: "how do we pay the duties during the fallback?" asks for a procedure, not an amount
 AMOUNT_CUES: tuple[str, ...] = (
     "combien coute",
     "combien ca coute",
@@ -699,8 +700,6 @@ AMOUNT_CUES: tuple[str, ...] = (
     "penalite",
     "penalites",
     "montant",
-    "payant",
-    "payer",
     "gratuit",
     "gratuite",
     "how much",
@@ -714,9 +713,7 @@ AMOUNT_CUES: tuple[str, ...] = (
     "fines",
     "penalty",
     "penalties",
-    "charged",
     "free of charge",
-    "pay",
 )
 
 TIME_CUES: tuple[str, ...] = (

@@ -37,6 +37,8 @@ DEV_FLOORS = {
     "from-locked-4.jsonl": 0.12,
     # the 35 of locked h+i that failed on 2026-11-30 after this session's first changes
     "from-locked-5.jsonl": 0.1,
+    # the 63 of locked j+k that failed on 2026-11-30 at their first measurement
+    "from-locked-6.jsonl": 0.1,
 }
 
 
