@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from knowledge.decline import amount_missing, probability
 from knowledge.decline import features as decline_features
-from knowledge.decline import probability
 from knowledge.documents import Document, Section, Source
 from knowledge.embeddings import embed_query
-from knowledge.intents import Intent, gives_amount, gives_time, read_intent
+from knowledge.intents import Intent, gives_time, read_intent
 from knowledge.passages import key_sentence, trim
 from knowledge.quoting import relevance, scorer
 from knowledge.ranking import Ranking, Signals, rank, signals
@@ -174,7 +174,7 @@ def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
         chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
     if chosen is None:
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)
-    if p.intent.amount and not gives_amount(kb.entries[chosen][1].body):
+    if amount_missing(p.intent, kb.entries[chosen][1].body):
         # a price, a fee or a fine: no sentence of a section that names no amount can give it, however
         # close its words are ("combien coûte l'adhésion à GAMMA ?" is near the membership section)
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)

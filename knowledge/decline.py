@@ -120,19 +120,22 @@ def features(
     )
 
 
+def amount_missing(intent: Intent | None, body: str) -> bool:
+    """Whether the question asks for an amount of money ("combien coûte l'adhésion ?", "what
+    fine?") that the section never names: the documents name one, the EVN's 22 euros. The engine
+    declines such a question outright (:func:`knowledge.answers.decide`)."""
+    return intent is not None and intent.amount and not gives_amount(body)
+
+
 def value_missing(intent: Intent | None, body: str) -> float:
     """1 when the question asks for a value of a kind the section never gives: an amount of money
-    ("combien coûte l'adhésion ?", "what fine?") or a phone number or an e-mail address. (The
-    decline model reads its complement, ``value_given``: every signal there counts for answering.)
-
-    The documents name one amount (the EVN's 22 euros); a price, a fee or a fine asked of any other
-    section is a question no sentence of it answers, however close its words are.
+    (see :func:`amount_missing`) or a phone number or an e-mail address. (The decline model reads
+    its complement, ``value_given``: every signal there counts for answering.)
     """
     if intent is None:
         return 0.0
-    asked_amount = intent.amount and not gives_amount(body)
     asked_contact = intent.contact and not gives_contact(body)
-    return 1.0 if asked_amount or asked_contact else 0.0
+    return 1.0 if amount_missing(intent, body) or asked_contact else 0.0
 
 
 def probability(evidence: np.ndarray, weights: Weights) -> float:

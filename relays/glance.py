@@ -16,12 +16,42 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-__all__ = ["open_alerts", "read_only_connection", "sqlite_file"]
+__all__ = ["as_live", "open_alerts", "read_only_connection", "sqlite_file"]
+
+
+class _Alert(Protocol):
+    """What the answer engine reads of an open alert (:class:`relays.store.AlertState` has it)."""
+
+    @property
+    def services(self) -> Sequence[str]: ...
+    @property
+    def modes(self) -> Sequence[str]: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def published_at(self) -> datetime | None: ...
+    @property
+    def title(self) -> str: ...
+
+
+def as_live(alerts: Iterable[_Alert]) -> list[dict[str, Any]]:
+    """Open alerts as the answer engine takes them (``knowledge.answers.answer(live=…)``): the one
+    mapping the bot, the command line and this module's own fallback share."""
+    return [
+        {
+            "services": a.services,
+            "modes": a.modes,
+            "level": a.level,
+            "published_at": a.published_at,
+            "title": a.title,
+        }
+        for a in alerts
+    ]
 
 #: The columns of ``alerts`` the answer engine reads, in :meth:`relays.store.Store.open_alerts`'s order.
 _OPEN = (
@@ -99,16 +129,7 @@ def _alerts_through_store(url: str) -> list[dict[str, Any]]:
 
     store = Store.open(url, schema="as_is")
     try:
-        return [
-            {
-                "services": a.services,
-                "modes": a.modes,
-                "level": a.level,
-                "published_at": a.published_at,
-                "title": a.title,
-            }
-            for a in store.open_alerts()
-        ]
+        return as_live(store.open_alerts())
     finally:
         store.close()
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from knowledge.answers import answer
 from knowledge.services import fold
+from relays.glance import as_live
 
 from . import selftrigger
 from .common import MAX_QUESTION, UserError
@@ -52,16 +53,7 @@ def _previous(ctx: Context, question: str) -> str | None:
 
 
 def live(ctx: Context) -> list[dict[str, Any]]:
-    return [
-        {
-            "services": a.services,
-            "modes": a.modes,
-            "level": a.level,
-            "published_at": a.published_at,
-            "title": a.title,
-        }
-        for a in ctx.relay.store.open_alerts()
-    ]
+    return as_live(ctx.relay.store.open_alerts())
 
 
 def ask(ctx: Context, args: str) -> Reply:

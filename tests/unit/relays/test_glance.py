@@ -21,16 +21,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _through_the_store(store: Store) -> list[dict[str, object]]:
-    return [
-        {
-            "services": a.services,
-            "modes": a.modes,
-            "level": a.level,
-            "published_at": a.published_at,
-            "title": a.title,
-        }
-        for a in store.open_alerts()
-    ]
+    return glance.as_live(store.open_alerts())
 
 
 def test_the_glance_reads_what_the_store_reads(store: Store, tmp_path: Path) -> None:
