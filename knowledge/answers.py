@@ -36,6 +36,7 @@ from knowledge.ranking import Ranking, Signals, rank, signals
 from knowledge.search import THIN_TOPIC, Hit, KnowledgeBase
 from knowledge.services import CANONICAL, find_services, order
 from knowledge.text import Query, analyse_fr, analyse_question, detect_lang, fold, words
+from knowledge.verdicts import asks_yes_no, verdict
 from knowledge.weights import Weights, shipped
 
 __all__ = [
@@ -58,7 +59,7 @@ OBJECT_IN_HEADING = 0.5  # "how do I obtain X": share of X the answering section
 OBJECT_CANDIDATES = 3  # ...looked for among this many best sections
 MAX_CHARS = 1200  # the whole answer text: a passage, not a document
 MAX_PASSAGE = 1000  # the quoted passage of the best section
-SECOND_RATIO = 0.2  # a runner-up section this probable (vs the first) has its answering sentence quoted too
+SECOND_RATIO = 0.1  # a runner-up at least this probable (vs the first) has its answering sentence quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,7 @@ def prepare(
         own = embed_query(question)
         mixed = (1 - FRAGMENT_SHARE) * vector + FRAGMENT_SHARE * own
         vector = (mixed / np.linalg.norm(mixed)).astype(np.float32)
-    found = signals(kb, kb.dense, asked.query, search_services, intent, vector, own)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, vector, own, question)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 
@@ -202,7 +203,9 @@ def _compose(
     """The answer quoting section ``chosen``: the sentence that answers, then the passage, cited.
 
     When the ranking finds another section nearly as likely, its own answering sentence follows
-    ("Voir aussi …"), provided it says something the answer does not already say.
+    ("Voir aussi …"), provided the chosen section does not already say it: when two steps of a
+    fiche are close (the principle and the scenario that details it), the operator reads both
+    rather than the one a near tie picked.
     """
     assert p.found is not None
     doc, section = kb.entries[chosen]
@@ -213,7 +216,7 @@ def _compose(
         key = _contact_sentence(section.body, weigh)
     elif p.intent.time:  # "how long?": the first line gives the delay when the section has one
         key = quote.key_giving(gives_time)
-    elif _asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says yes or no, if relevant
+    elif asks_yes_no(p.question):  # "doit-il m'autoriser ?": the sentence that says yes or no, if relevant
         key = quote.key_giving(lambda text: verdict(text, p.question) is not None, by_topic=True)
     else:
         key = quote.key
@@ -233,7 +236,7 @@ def _compose(
         other_doc, other = kb.entries[second]
         other_quote = relevance(kb, p.found, query, second, weights.sentence, p.intent.time)
         other_key = other_quote.key
-        if other_key and _plain(other_key) not in _plain(key) and _adds(kb, query, key, other_key):
+        if other_key and _plain(other_key) not in _plain(section.body):
             where = other.heading if other_doc.id == doc.id else f"{other_doc.short}, {other.heading}"
             also = f"{'See also' if p.lang == 'en' else 'Voir aussi'} ({where}) : « {other_key} »"
             sources.append(other_doc.cite(other))
@@ -449,75 +452,6 @@ def _other_service(lang: str, alert: str, services: Sequence[str], covered: Sequ
     return Answer("\n".join(x for x in (alert, text) if x), [], 0.0, True, lang)
 
 
-# What a sentence says to a yes/no question. A "may I" question is answered no by a sentence that
-# withholds the possibility ("ne peut être effectuée que par le CID") and yes by one that grants it
-# in so many words ("vous pouvez", "est de droit"); a "must I / is it needed" question is answered
-# no by a sentence that lifts the obligation ("n'est pas nécessaire", "aucune autorisation ne soit
-# requise", "ne peut en aucun cas être conditionnée à"). Anything else gets no "oui" or "non".
-_MAY_NOT = re.compile(
-    r"\b(?:ne peu(?:t|vent) pas|ne pouvez pas|ne peu(?:t|vent) être [a-zé]+ que|n'est pas possible)\b",
-    re.IGNORECASE,
-)
-_NEED_NOT = re.compile(
-    r"\b(?:n'est pas nécessaire|aucune? [a-zé]+ ne soi(?:t|ent) requis|en aucun cas être conditionnée|"
-    r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à|aucune? [^.;]{0,40}\bne doi(?:t|vent)\b)",
-    re.IGNORECASE,
-)
-_PERMITS = re.compile(
-    r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b|"
-    r"\b(?:ont|avez)\b[^.]{0,20}\bla possibilité\b",
-    re.IGNORECASE,
-)
-_YES_NO = re.compile(
-    r"\b(?:est-ce que|[a-zé]+-(?:t-)?(?:je|il|elle|on|ils|elles|nous|vous)\b)|"
-    r"\b(?:je|j'|on|nous|vous)\s*(?:peux|peut|pouvons|pouvez|dois|doit|devons|devez)\b|\bou pas\b|"
-    r"^\s*(?:can|may|must|should|do|does|did|is|are|am|will|would|have|has|shall)\b",
-    re.IGNORECASE,
-)
-_WH = re.compile(
-    r"\b(?:qui|que|qu'est|qu'a|quoi|quel|quelle|quels|quelles|quand(?! m[eê]me)|comment|où|combien|pourquoi|"
-    r"lequel|laquelle|what|which|who|whom|when|where|how|why|koi|kel|kelle)\b",
-    re.IGNORECASE,
-)
-_MAY = re.compile(
-    r"\b(?:puis-je|peux|peut|pouvons|pouvez|peut-on|ai-je le droit|a-t-on le droit|can|may|allowed|"
-    r"entitled)\b",
-    re.IGNORECASE,
-)
-_MUST = re.compile(
-    r"\b(?:dois|doit|doivent|devons|devez|faut|obligatoire|nécessaire|besoin|requise?|must|have to|has to|"
-    r"need|needs|required|mandatory|necessary)\b",
-    re.IGNORECASE,
-)
-
-
-def _last_sentence(question: str) -> str:
-    return re.split(r"(?<=[.:;!?])\s+", question.strip())[-1]
-
-
-def _asks_yes_no(question: str) -> bool:
-    """Whether the question (its last sentence) expects a yes or a no."""
-    last = _last_sentence(question)
-    # "Quand puis-je…", "When can I…" ask for a time, not for a yes or a no
-    return not _WH.search(last) and (
-        bool(_YES_NO.search(last) or _YES_NO.search(question))
-        or last.rstrip().endswith("?")  # "Notre transitaire peut publier … ?"
-    )
-
-
-def verdict(sentence: str, question: str) -> str | None:
-    """ "yes", "no", or None: what ``sentence`` says to ``question`` if it is a yes/no question."""
-    if not _asks_yes_no(question):
-        return None
-    last = _last_sentence(question)
-    must = bool(_MUST.search(last))
-    if _MAY.search(last) and not must:
-        if _MAY_NOT.search(sentence):
-            return "no"
-        return "yes" if _PERMITS.search(sentence) else None
-    return "no" if _NEED_NOT.search(sentence) else None
-
-
 def _short_answer(sentence: str, question: str, lang: str) -> str:
     """The first line: the official sentence that answers, led by "Non"/"Oui" when it says no or
     yes to a yes/no question (see :func:`verdict`; never a "yes" guessed from the mere absence of
@@ -527,13 +461,6 @@ def _short_answer(sentence: str, question: str, lang: str) -> str:
     if lang == "en":
         return f"{lead[0]}: « {sentence} »"
     return f"{lead[1]} : « {sentence} »"
-
-
-def _adds(kb: KnowledgeBase, query: Query, passage: str, extra: str) -> bool:
-    """Whether ``extra`` holds a question word the passage lacks ("see also" only when it adds)."""
-    have = set(analyse_fr(passage))
-    more = set(analyse_fr(extra)) - have
-    return any(set(g.terms) & more for g in query.topic if kb.knows(g))
 
 
 def _abstain(lang: str, alert: str, confidence: float) -> Answer:

@@ -305,6 +305,22 @@ def choose_threshold(rows: Sequence[Row], probs: np.ndarray, highest: float = 1.
     return grid[min(allowed, key=lambda i: smooth[i])]
 
 
+def keeping(
+    floor: float, total: int, fixed: int, right_at: Sequence[float], wrong_out: Sequence[float]
+) -> float:
+    """The highest threshold (less :data:`FLOOR_MARGIN`) that keeps a file of ``total`` questions at
+    ``floor``: ``fixed`` are right whatever the threshold, ``right_at`` are right when answered
+    (their confidences), ``wrong_out`` are right when declined.
+
+    A floor no threshold reaches (the ranking misses too many) still bounds the threshold, at the
+    best score any threshold gives, rather than not at all.
+    """
+    grid = sorted({round(0.05 + 0.01 * k, 2) for k in range(91)}, reverse=True)
+    scores = [fixed + sum(c >= t for c in right_at) + sum(c < t for c in wrong_out) for t in grid]
+    need = min(int(np.ceil(floor * total - 1e-9)), max(scores))
+    return next(round(t - FLOOR_MARGIN, 2) for t, score in zip(grid, scores, strict=True) if score >= need)
+
+
 def highest_threshold(items: Sequence[Item], weights: Weights) -> float:
     """The highest threshold at which ``weights`` keep every file of :data:`FLOORS` at its floor,
     less :data:`FLOOR_MARGIN`.
@@ -331,12 +347,7 @@ def highest_threshold(items: Sequence[Item], weights: Weights) -> float:
                     right_at.append(candidate.confidence)
             else:
                 wrong_out.append(candidate.confidence)
-        need = int(np.ceil(floor * len(mine) - 1e-9))
-        for t in sorted({round(0.05 + 0.01 * k, 2) for k in range(91)}, reverse=True):
-            score = fixed + sum(c >= t for c in right_at) + sum(c < t for c in wrong_out)
-            if score >= need:
-                highest = min(highest, round(t - FLOOR_MARGIN, 2))
-                break
+        highest = min(highest, keeping(floor, len(mine), fixed, right_at, wrong_out))
     return highest
 
 

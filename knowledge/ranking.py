@@ -9,7 +9,11 @@ Each section gets a few measured signals (:data:`FEATURES`):
   of one of its sentences, each relative to the best section (and as reciprocal ranks); the mean
   cosine with the closest of the questions the section answers (its probes, :mod:`knowledge.probes`);
 - coverage: the weighted share of the question's topic words the section contains;
-- services: whether its document covers a téléservice the question names, only a neighbour, or none.
+- services: whether its document covers a téléservice the question names, only a neighbour, or none;
+- for a yes/no question, the share of its topic held by a sentence that says yes or no to it
+  (:mod:`knowledge.verdicts`): "le bureau doit-il m'autoriser ?" is answered by the sentence saying
+  it "ne peut en aucun cas être conditionnée à l'autorisation du bureau", which the question's
+  words and meaning alone place no closer than the steps that mention the bureau.
 
 The score of a section is the dot product of its signals with :attr:`Weights.ranker` (fitted on
 the dev question sets by :mod:`knowledge.fitting`: a softmax over the sections, the right ones
@@ -28,6 +32,7 @@ from knowledge.embeddings import DenseIndex
 from knowledge.intents import Intent
 from knowledge.search import KnowledgeBase
 from knowledge.text import Query
+from knowledge.verdicts import asks_yes_no, verdict
 
 FEATURES: tuple[str, ...] = (
     "lexical_share",
@@ -49,6 +54,7 @@ FEATURES: tuple[str, ...] = (
     "covers_service",
     "related_service",
     "other_service",
+    "says_yes_or_no",
 )
 DENSE_SCALE = 10.0  # cosines differ by hundredths: read them in tenths of a point
 
@@ -120,9 +126,11 @@ def signals(
     intent: Intent | None,
     vector: np.ndarray,
     own: np.ndarray | None = None,
+    question: str = "",
 ) -> Signals:
     """Every signal of every section for the question embedded as ``vector``; ``own`` is a
-    follow-up's own message embedded alone (None for a whole question)."""
+    follow-up's own message embedded alone (None for a whole question); ``question`` is the text
+    asked, read for a yes or no it expects."""
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
     sentence_lexical = kb.sentence_scores(query)
     best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
@@ -169,6 +177,7 @@ def signals(
             covers,
             related,
             other,
+            _says_yes_or_no(kb, query, question),
         ],
         axis=1,
     )
@@ -192,6 +201,20 @@ def signals(
         own_probe,
         own_negative,
     )
+
+
+def _says_yes_or_no(kb: KnowledgeBase, query: Query, question: str) -> np.ndarray:
+    """Per section, for a yes/no question: the best share of the question's topic held by one of
+    its sentences that says yes or no to it (0 elsewhere, and for any other question)."""
+    out = np.zeros(len(kb.entries), dtype=np.float64)
+    if not question or not asks_yes_no(question):
+        return out
+    texts = kb.units.sentence_text
+    says = np.array([verdict(text, question) is not None for text in texts], dtype=np.float64)
+    if not says.any():
+        return out
+    np.maximum.at(out, kb.sentence_section, says * kb.sentence_coverage_each(query, with_heading=False))
+    return out
 
 
 def _negative(dense: DenseIndex, vector: np.ndarray) -> float:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from knowledge.fitting import Row, calibration, choose_threshold, fit_logistic, fit_ranker, fit_sentences
+from knowledge.fitting import (
+    FLOOR_MARGIN,
+    Row,
+    calibration,
+    choose_threshold,
+    fit_logistic,
+    fit_ranker,
+    fit_sentences,
+    keeping,
+)
 from knowledge.weights import shipped
 
 
@@ -53,6 +62,16 @@ def test_the_threshold_never_exceeds_what_the_contracts_allow() -> None:
     probs = np.array([0.95, 0.85, 0.75, 0.7, 0.65])
     assert choose_threshold(rows, probs, highest=0.6) <= 0.6
     assert choose_threshold(rows, probs, highest=1.0) > 0.6
+
+
+def test_a_floor_bounds_the_threshold_at_the_last_confidence_it_needs() -> None:
+    # 4 questions, floor 0.75: three right answers must stay given, the lowest at 0.6
+    assert keeping(0.75, 4, 0, [0.9, 0.8, 0.6, 0.3], []) == round(0.6 - FLOOR_MARGIN, 2)
+
+
+def test_a_floor_no_threshold_reaches_still_bounds_the_threshold() -> None:
+    # two of four right at best: the floor (0.95) is out of reach, the best score is kept instead
+    assert keeping(0.95, 4, 0, [0.9, 0.55], []) == round(0.55 - FLOOR_MARGIN, 2)
 
 
 def test_the_shipped_threshold_keeps_the_shared_dev_set_at_its_floor() -> None:
