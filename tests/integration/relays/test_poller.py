@@ -403,4 +403,6 @@ async def test_the_paced_job_polls_when_due_and_not_sooner(server: MeteoServer, 
     times = [r.at for r in server.requests]
     assert runs == len(times)  # every run polled: none came before its time
     waited = [b - a for a, b in zip(times, times[1:], strict=False)]
-    assert max(waited[count - 1 :]) >= 1.0  # after the max-age=1 answer the next poll waited a second
+    # after the max-age=1 answer the next poll waited about a second (not the 0.2 s pace); the times
+    # are taken by the server as requests arrive, a few milliseconds from when the poller sent them
+    assert max(waited[count - 1 :]) >= 0.95

@@ -61,7 +61,7 @@ def test_a_probe_file_that_is_absent_means_no_probes(tmp_path: Path) -> None:
 
 def test_an_answer_never_shows_a_probe_question() -> None:
     # probes help find the section; the answer quotes only the official text
-    for probe in load_probes()[::7]:
+    for probe in load_probes()[::14]:  # one in fourteen: every section, every style
         text = answer(probe.question).text
         assert probe.question not in text
 
