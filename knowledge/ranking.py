@@ -11,9 +11,10 @@ Each section gets a few measured signals (:data:`FEATURES`):
 - coverage: the weighted share of the question's topic words the section contains;
 - services: whether its document covers a téléservice the question names, only a neighbour, or none;
 - for a yes/no question, the share of its topic held by a sentence that says yes or no to it
-  (:mod:`knowledge.verdicts`): "le bureau doit-il m'autoriser ?" is answered by the sentence saying
+  (:mod:`knowledge.verdicts`): "le bureau doit-il autoriser … ?" is answered by the sentence saying
   it "ne peut en aucun cas être conditionnée à l'autorisation du bureau", which the question's
-  words and meaning alone place no closer than the steps that mention the bureau.
+  words and meaning alone place no closer than the steps that mention the bureau (one signal
+  among the others: its fitted weight is small, and close phrasings can still lose it).
 
 The score of a section is the dot product of its signals with :attr:`Weights.ranker` (fitted on
 the dev question sets by :mod:`knowledge.fitting`: a softmax over the sections, the right ones
