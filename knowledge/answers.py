@@ -157,7 +157,7 @@ def prepare(
         own = embed_query(question)
         mixed = (1 - FRAGMENT_SHARE) * vector + FRAGMENT_SHARE * own
         vector = (mixed / np.linalg.norm(mixed)).astype(np.float32)
-    found = signals(kb, kb.dense, asked.query, search_services, intent, vector, own, question)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, vector, question)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 

@@ -49,7 +49,6 @@ FEATURES: tuple[str, ...] = (
     "probe_margin",
     "asked_coverage",
     "probe_over_negative",
-    "own_over_negative",
     "value_given",
 )
 
@@ -86,7 +85,6 @@ def features(
     asked_coverage = sum(w for g, w in asked if set(g.terms) & terms) / asked_total if asked_total else 0.0
     sentence_top = float(found.dense_sentence[chosen])
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
-    own = found.own_probe if found.own_probe is not None else probes
     return np.array(
         [
             float(ranking.probabilities[chosen]),
@@ -110,10 +108,6 @@ def features(
             asked_coverage,
             # closer to the questions this section answers than to questions no section answers
             float(probes[chosen]) - found.negative if found.negative > -1.0 else 0.0,
-            # the same for a follow-up's own message alone: "and the duty rate on spirits?" after a
-            # GAMMA question is read with GAMMA's subject, but on its own it is a question no
-            # section answers
-            float(own[chosen]) - found.own_negative if found.own_negative > -1.0 else 0.0,
             1.0 - value_missing(intent, kb.entries[chosen][1].body),
         ],
         dtype=np.float64,

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from knowledge.documents import Document, Section
 from knowledge.glossary import (
     ACQUIRE_CUES,
+    AFTER_CUES,
     AMOUNT_CUES,
     CHANGE_CUES,
     CONTACT_CUES,
     DEFINITION_CUES,
+    DURING_CUES,
     HELPDESK_CUES,
     HOWTO_CUES,
     NUMBER_CUES,
@@ -91,6 +93,8 @@ class Intent:
     obtain: tuple[str, ...] = ()
     #: ...and every folded word after the verb ("compte en banque"): the fiches must know them all
     obtain_context: tuple[str, ...] = ()
+    #: the phase of the outage asked about: "after" (once the services are back) or "during"
+    phase: str | None = None
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
@@ -194,7 +198,17 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         cue_words=frozenset(used),
         obtain=obtain,
         obtain_context=context,
+        phase=_phase(text),
     )
+
+
+def _phase(text: str) -> str | None:
+    """ "after" or "during" when the question says which phase of the outage it is about (both or
+    neither: None)."""
+    after, during = _has(text, AFTER_CUES), _has(text, DURING_CUES)
+    if after == during:
+        return None
+    return "after" if after else "during"
 
 
 _TIME = re.compile(

@@ -56,6 +56,7 @@ FEATURES: tuple[str, ...] = (
     "related_service",
     "other_service",
     "says_yes_or_no",
+    "phase_matches",
 )
 DENSE_SCALE = 10.0  # cosines differ by hundredths: read them in tenths of a point
 
@@ -83,11 +84,6 @@ class Signals:
     probe_cosines: np.ndarray | None = None
     #: the mean cosine of the question with its closest questions that no section answers
     negative: float = -1.0
-    #: a follow-up's own message, embedded alone: its closeness to each section's probes and to
-    #: the questions no section answers (for a whole question, the same as ``dense_probe`` and
-    #: ``negative``)
-    own_probe: np.ndarray | None = None
-    own_negative: float = -1.0
 
 
 PROBES_AVERAGED = 5  # a section's closeness: the mean of its five probes closest to the question
@@ -126,12 +122,10 @@ def signals(
     services: Sequence[str],
     intent: Intent | None,
     vector: np.ndarray,
-    own: np.ndarray | None = None,
     question: str = "",
 ) -> Signals:
-    """Every signal of every section for the question embedded as ``vector``; ``own`` is a
-    follow-up's own message embedded alone (None for a whole question); ``question`` is the text
-    asked, read for a yes or no it expects."""
+    """Every signal of every section for the question embedded as ``vector``; ``question`` is the
+    text asked, read for a yes or no it expects."""
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
     sentence_lexical = kb.sentence_scores(query)
     best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
@@ -179,16 +173,11 @@ def signals(
             related,
             other,
             _says_yes_or_no(kb, query, question),
+            _phase_matches(kb, intent),
         ],
         axis=1,
     )
     negative = _negative(dense, vector)
-    own_probe, own_negative = dense_probe, negative
-    if own is not None:
-        own_probe = closest_probes(
-            (dense.probes @ own).astype(np.float64), dense.probe_section, len(dense_section)
-        )
-        own_negative = _negative(dense, own)
     return Signals(
         lexical,
         coverage,
@@ -199,8 +188,6 @@ def signals(
         dense_probe,
         probe_cosines,
         negative,
-        own_probe,
-        own_negative,
     )
 
 
@@ -215,6 +202,30 @@ def _says_yes_or_no(kb: KnowledgeBase, query: Query, question: str) -> np.ndarra
     if not says.any():
         return out
     np.maximum.at(out, kb.sentence_section, says * kb.sentence_coverage_each(query, with_heading=False))
+    return out
+
+
+#: the sections about what to do once the services are back: an alert's end (``resumption``, which
+#: the relay also quotes at a fin d'alerte) or the planned interruption's (``after-interruption``,
+#: which it must not)
+AFTER_ROLES = frozenset({"resumption", "after-interruption"})
+DURING_ROLES = frozenset({"fallback", "planned-interruption"})
+
+
+def _phase_matches(kb: KnowledgeBase, intent: Intent | None) -> np.ndarray:
+    """Per section, 1 when it is about the phase of the outage the question asks about: once the
+    services are back (:data:`AFTER_ROLES`), or while they are down (those about the fallback or
+    the planned interruption that are not only about its end); 0 elsewhere and for a question that
+    names no phase."""
+    out = np.zeros(len(kb.entries), dtype=np.float64)
+    if intent is None or intent.phase is None:
+        return out
+    for i, (_, section) in enumerate(kb.entries):
+        roles = set(section.roles)
+        if intent.phase == "after":
+            out[i] = float(bool(roles & AFTER_ROLES))
+        else:
+            out[i] = float(bool(roles & DURING_ROLES) and (not roles & AFTER_ROLES or "fallback" in roles))
     return out
 
 

@@ -148,3 +148,16 @@ def test_unknown_services_are_refused() -> None:
     text = "---\nid: x\ntitle: t\nshort: s\nsource: DGDDI\nservices: [DELTA Z]\n---\n## A {#a}\n\nbody\n"
     with pytest.raises(DocumentError, match="unknown services"):
         parse(text)
+
+
+def test_the_gamma_presentation_keeps_what_users_ask_about_the_portal() -> None:
+    # operators ask what InfoAccises is for, whether an SMS number is needed to sign up, whether
+    # they can see their recent log-ins: the presentation answers, so the knowledge base must too
+    gamma = next(d for d in load_documents() if d.id == "gamma")
+    text = " ".join(s.body for s in gamma.sections)
+    assert "Vérifier la validité d'un numéro d'accise" in text
+    assert "Contrôler la cohérence du numéro de votre acquéreur intracommunautaire" in text
+    assert "d'une adresse Mél obligatoirement" in text
+    assert "[Service non encore ouvert]" in text
+    assert "Historique des dernières connexions sur le compte" in text
+    assert gamma.section("i-teleservices").heading

@@ -86,23 +86,3 @@ def test_the_questions_no_section_answers_are_embedded_and_in_the_digest() -> No
 def test_no_question_is_both_answered_by_a_section_and_by_none() -> None:
     answered = {p.question.casefold() for p in load_probes()}
     assert not answered & {q.casefold() for q in load_negatives()}
-
-
-def test_a_whole_question_is_its_own_message() -> None:
-    # the follow-up signal reads the message alone; for a whole question that is the question
-    found = prepare("Quel délai pour réintégrer les déclarations après la fin d'alerte ?").found
-    assert found is not None and found.own_probe is not None
-    assert np.array_equal(found.own_probe, found.dense_probe)
-    assert found.own_negative == found.negative
-
-
-def test_a_follow_up_is_also_measured_on_its_own_message() -> None:
-    # "and the duty rate on spirits?" is read with GAMMA's subject, but alone it is closer to the
-    # questions no section answers than the exchange is
-    previous = "What status do I need to join GAMMA in real mode?"
-    found = prepare("and the duty rate on spirits?", previous=previous).found
-    whole = prepare(previous).found
-    assert found is not None and whole is not None and found.own_probe is not None
-    assert not np.array_equal(found.own_probe, found.dense_probe)
-    chosen = int(np.argmax(whole.dense_probe))
-    assert found.own_probe[chosen] - found.own_negative < found.dense_probe[chosen] - found.negative

@@ -62,3 +62,10 @@ def test_reintegration_deadline_is_24_hours_after_the_end_of_alert() -> None:
     end = datetime(2024, 3, 9, 17, 30, tzinfo=UTC)
     assert reintegration_deadline(end) == end + timedelta(hours=24)
     assert reintegration_deadline(end).tzinfo is UTC
+
+
+def test_an_end_of_alert_never_quotes_the_2023_planned_interruption() -> None:
+    # the note's "à l'issue de l'interruption" is about its own maintenance day: the ranking reads
+    # it as an after-phase section, the relay must not send it at a Delta G fin d'alerte
+    for service in ("DELTA G", "DELTA X Import", "ICS"):
+        assert "note-2023-08" not in _docs(resumption_for([service], "fr")), service
