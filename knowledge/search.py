@@ -197,8 +197,17 @@ class KnowledgeBase:
     @cached_property
     def mentioned_services(self) -> frozenset[str]:
         """Those, and the téléservices the fiches name in their text ("la téléprocédure « Aubette »"):
-        a question naming one of them is about what the fiches say, not about another service."""
-        named = {n for _, s in self.entries for n in find_services(f"{s.heading} {s.body}")}
+        a question naming one of them is about what the fiches say, not about another service.
+
+        A ``catalogue`` section (the portal's list of its téléservices, one line each) names NSTI
+        — NCTS — without saying anything of its procedures: "and what about NCTS?" after a
+        fallback question is about a service the fiches do not cover, and is told so."""
+        named = {
+            n
+            for _, s in self.entries
+            if "catalogue" not in s.roles
+            for n in find_services(f"{s.heading} {s.body}")
+        }
         return frozenset(self.covered_services() | named)
 
     def correct(self, word: str) -> str | None:

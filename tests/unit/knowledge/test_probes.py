@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from knowledge.answers import answer, prepare
+from knowledge.answers import answer
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
 from knowledge.probes import Probe, load_negatives, load_probes

@@ -42,3 +42,11 @@ def test_coverage_is_high_for_a_domain_question_and_low_for_another() -> None:
 def test_a_question_of_unknown_words_finds_nothing() -> None:
     found = KnowledgeBase.load().search(analyse_question("How do I renew my passport?"))
     assert found.vocab_coverage == 0.0
+
+
+def test_a_service_named_only_in_the_portals_catalogue_is_not_one_the_fiches_speak_of() -> None:
+    # the GAMMA presentation lists NSTI (NCTS) among the portal's téléservices, one line, nothing
+    # of its procedures: a question about NCTS is told the fiches do not cover it
+    kb = KnowledgeBase.load()
+    assert "NCTS" not in kb.mentioned_services
+    assert "AUBETTE" in {s.upper() for s in kb.mentioned_services}
