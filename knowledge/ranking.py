@@ -14,7 +14,11 @@ Each section gets a few measured signals (:data:`FEATURES`):
   (:mod:`knowledge.verdicts`): "le bureau doit-il autoriser … ?" is answered by the sentence saying
   it "ne peut en aucun cas être conditionnée à l'autorisation du bureau", which the question's
   words and meaning alone place no closer than the steps that mention the bureau (one signal
-  among the others: its fitted weight is small, and close phrasings can still lose it).
+  among the others: its fitted weight is small, and close phrasings can still lose it);
+- for a question that says which phase of the outage it is about ("et après ?", "pendant la
+  panne"), whether the section is about that phase (:func:`_phase_matches`): the note's
+  announcement, its instructions for the day and its "à l'issue" share the date and the services,
+  which the question names whatever it asks.
 
 The score of a section is the dot product of its signals with :attr:`Weights.ranker` (fitted on
 the dev question sets by :mod:`knowledge.fitting`: a softmax over the sections, the right ones

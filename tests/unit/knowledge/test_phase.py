@@ -68,3 +68,9 @@ def test_during_points_to_the_fallback_and_the_instructions_for_the_day() -> Non
 def test_a_question_without_a_phase_changes_no_section() -> None:
     kb = KnowledgeBase.load()
     assert not _phase_matches(kb, read_intent("Qui signe la note ?", DOCS)).any()
+
+
+def test_the_back_up_procedure_is_not_the_time_after_the_outage() -> None:
+    # "back-up procedure" is English for the procédure de secours, not "the systems are back up"
+    assert read_intent("What is the back-up procedure for Delta G?", DOCS).phase is None
+    assert read_intent("Delta G is back up, what now?", DOCS).phase == "after"
