@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.documents import DOC_IDS, DocumentError, load_documents, parse
+from knowledge.documents import DOC_IDS, Document, DocumentError, load_documents, parse
 from knowledge.services import CANONICAL
 
 # Copies of the five public DGDDI seed documents (shared/seeds), so a clean clone can check them.
@@ -122,9 +122,14 @@ def test_every_sentence_is_the_official_wording(doc) -> None:  # type: ignore[no
     assert added == []
 
 
-def test_the_gamma_membership_form_keeps_its_edi_section() -> None:
+def _gamma() -> tuple[Document, str]:
+    """The GAMMA presentation and the text of all its sections."""
     gamma = next(d for d in load_documents() if d.id == "gamma")
-    text = " ".join(s.body for s in gamma.sections)
+    return gamma, " ".join(s.body for s in gamma.sections)
+
+
+def test_the_gamma_membership_form_keeps_its_edi_section() -> None:
+    _, text = _gamma()
     assert "tous les messages électroniques entrants" in text
     assert "sous forme de message EDI" in text
     assert "N° SIRET de votre prestataire EDI" in text
@@ -153,8 +158,7 @@ def test_unknown_services_are_refused() -> None:
 def test_the_gamma_presentation_keeps_what_users_ask_about_the_portal() -> None:
     # operators ask what InfoAccises is for, whether an SMS number is needed to sign up, whether
     # they can see their recent log-ins: the presentation answers, so the knowledge base must too
-    gamma = next(d for d in load_documents() if d.id == "gamma")
-    text = " ".join(s.body for s in gamma.sections)
+    gamma, text = _gamma()
     assert "Vérifier la validité d'un numéro d'accise" in text
     assert "Contrôler la cohérence du numéro de votre acquéreur intracommunautaire" in text
     assert "d'une adresse Mél obligatoirement" in text
