@@ -47,6 +47,8 @@ DEV_FLOORS = {
     "locked-no.jsonl": 0.82,
     "locked-pq.jsonl": 0.82,
     "locked-rs.jsonl": 0.82,
+    # t+u, measured on 2e38e7a and once on the final engine of 2026-12-01's first session
+    "locked-tu.jsonl": 0.82,
 }
 
 
