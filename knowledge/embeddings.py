@@ -146,13 +146,17 @@ def units(
     probe_texts: list[str] = []
     probe_owner: list[int] = []
     probe_sentence: list[int] = []
+    # each section's sentences, whitespace collapsed once (not once per probe: 2,000 probes)
+    by_section: dict[int, list[tuple[int, str]]] = {}
+    for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
+        by_section.setdefault(own, []).append((row, " ".join(text.split())))
     for probe in load_probes() if probes is None else probes:
         at = where.get((probe.doc, probe.section))
         if at is None:
             continue
         probe_texts.append(probe.question)
         probe_owner.append(at)
-        probe_sentence.append(_answering(probe.answer, at, owner, plain))
+        probe_sentence.append(_answering(probe.answer, by_section.get(at, ())))
     return Units(
         tuple(sections),
         tuple(headings),
@@ -168,14 +172,14 @@ def units(
     )
 
 
-def _answering(answer: str, section: int, owner: Sequence[int], plain: Sequence[str]) -> int:
-    """The sentence of ``section`` that holds (or is held in) a probe's answer; -1 if none."""
+def _answering(answer: str, candidates: Sequence[tuple[int, str]]) -> int:
+    """The row of the sentence (among its section's ``candidates``: row, collapsed text) that holds
+    (or is held in) a probe's answer; -1 if none."""
     wanted = " ".join(answer.split())
     if not wanted:
         return -1
-    for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
-        text = " ".join(text.split())
-        if own == section and (wanted in text or (len(text) >= 8 and text in wanted)):
+    for row, text in candidates:
+        if wanted in text or (len(text) >= 8 and text in wanted):
             return row
     return -1
 
@@ -357,9 +361,12 @@ def shipped_digest() -> str | None:
     return read(path).digest
 
 
-def load_index(documents: Sequence[Document]) -> DenseIndex:
-    """The shipped vectors when they were computed from these documents; otherwise computed now."""
-    expected = digest(units(documents))
+def load_index(documents: Sequence[Document], embedded: Units | None = None) -> DenseIndex:
+    """The shipped vectors when they were computed from these documents; otherwise computed now.
+
+    ``embedded`` is ``units(documents)`` when the caller already has it (the knowledge base does:
+    computing it twice was a third of ``ask``'s start-up)."""
+    expected = digest(embedded if embedded is not None else units(documents))
     path = _index_path()
     if path.is_file():
         index = read(path)

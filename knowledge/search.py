@@ -162,7 +162,7 @@ class KnowledgeBase:
     @cached_property
     def dense(self) -> DenseIndex:
         """The embeddings of the sections and their sentences (read from the shipped file on first use)."""
-        return load_index(self.documents)
+        return load_index(self.documents, self.units)
 
     @cached_property
     def by_doc(self) -> dict[str, Document]:
