@@ -32,7 +32,7 @@ from knowledge.embeddings import embed_query
 from knowledge.intents import Intent, gives_time, read_intent
 from knowledge.passages import key_sentence, trim
 from knowledge.quoting import relevance, scorer
-from knowledge.ranking import Ranking, Signals, rank, signals
+from knowledge.ranking import FEATURES, Ranking, Signals, rank, signals
 from knowledge.search import THIN_TOPIC, Hit, KnowledgeBase
 from knowledge.services import CANONICAL, find_services, order
 from knowledge.text import Query, analyse_fr, analyse_question, detect_lang, fold, words
@@ -59,6 +59,9 @@ OBJECT_IN_HEADING = 0.5  # "how do I obtain X": share of X the answering section
 OBJECT_CANDIDATES = 3  # ...looked for among this many best sections
 MAX_CHARS = 1200  # the whole answer text: a passage, not a document
 MAX_PASSAGE = 1000  # the quoted passage of the best section
+TIE = 0.8  # a section at least this probable (vs the chosen one) is a near tie...
+TIE_CANDIDATES = 3  # ...looked for among this many best sections
+VERDICT_SIGNAL = FEATURES.index("says_yes_or_no")
 SECOND_RATIO = 0.1  # a runner-up at least this probable (vs the first) has its answering sentence quoted
 
 
@@ -173,6 +176,8 @@ def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
     chosen = _about_the_object(kb, p.asked.query, p.intent, ranking)
     if chosen is not None:
         chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
+    if chosen is not None:
+        chosen = _breaking_a_tie(kb, found, ranking, chosen)
     if chosen is None:
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)
     if amount_missing(p.intent, kb.entries[chosen][1].body):
@@ -339,6 +344,29 @@ def _in_the_direction_asked(kb: KnowledgeBase, question: str, ranking: Ranking, 
         if not written_for or written_for & asked:
             return index
     return None
+
+
+def _breaking_a_tie(kb: KnowledgeBase, found: Signals, ranking: Ranking, chosen: int) -> int:
+    """The chosen section, unless the question expects a yes or a no and a section of the same
+    document, nearly as probable (at least :data:`TIE` of its probability), holds a sentence that
+    says it while the chosen one holds none.
+
+    The yes/no signal is in the ranking already, but it fires on few questions, so its fitted
+    weight is small and a near tie goes to whichever step shares more of the question's other
+    words: "le bureau doit-il autoriser l'auto-déclenchement ?" to the step that says when one may
+    self-trigger, rather than the reminder that it "ne peut en aucun cas être conditionnée à
+    l'autorisation du bureau de douane".
+    """
+    says = found.features[:, VERDICT_SIGNAL]
+    if says[chosen] > 0 or not says.any():
+        return chosen
+    doc = kb.entries[chosen][0].id
+    for index in ranking.order[:TIE_CANDIDATES]:
+        i = int(index)
+        near = ranking.probabilities[i] >= TIE * ranking.probabilities[chosen]
+        if near and says[i] > 0 and kb.entries[i][0].id == doc:
+            return i
+    return chosen
 
 
 def _about_the_object(kb: KnowledgeBase, query: Query, intent: Intent, ranking: Ranking) -> int | None:

@@ -50,6 +50,8 @@ FEATURES: tuple[str, ...] = (
     "asked_coverage",
     "probe_over_negative",
     "value_given",
+    "part_probability",
+    "part_margin",
 )
 
 
@@ -84,6 +86,7 @@ def features(
     asked_total = sum(w for _, w in asked)
     asked_coverage = sum(w for g, w in asked if set(g.terms) & terms) / asked_total if asked_total else 0.0
     sentence_top = float(found.dense_sentence[chosen])
+    same = kb.part == kb.part[chosen]
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
     return np.array(
         [
@@ -109,6 +112,12 @@ def features(
             # closer to the questions this section answers than to questions no section answers
             float(probes[chosen]) - found.negative if found.negative > -1.0 else 0.0,
             1.0 - value_missing(intent, kb.entries[chosen][1].body),
+            # the step the chosen section belongs to, as a whole: when a step is split into
+            # sections (fiche 4's Étape 4: delay, conditions, BAE declarations…), its sections
+            # share the question's words and meaning, and the chosen one's own probability and
+            # margin read their closeness as doubt about the subject
+            float(ranking.probabilities[same].sum()),
+            float(ranking.scores[chosen] - ranking.scores[~same].max(initial=ranking.scores[chosen] - 5.0)),
         ],
         dtype=np.float64,
     )

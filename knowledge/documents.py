@@ -66,6 +66,12 @@ class Section:
     def source(self, short_title: str) -> Source:
         return Source(self.doc, self.id, self.heading, f"DGDDI, {short_title}, {self.label}")
 
+    @property
+    def part(self) -> str:
+        """The step or part of its document the section belongs to: its label without the
+        qualifier ("Étape 4 (délai)" → "Étape 4", "II (fiche d'inscription)" → "II")."""
+        return self.label.split(" (")[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Document:

@@ -121,6 +121,11 @@ class KnowledgeBase:
         self.surface_words = frozenset(fold(w) for w in surface)
         self._speller = Speller(surface, glossary_words())
         self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
+        #: per section, the index of its document's step or part (:attr:`Section.part`): the
+        #: sections of one step ("Étape 4": the delay, the conditions, the BAE declarations…)
+        #: are one subject split for precise quoting
+        parts: dict[tuple[str, str], int] = {}
+        self.part = np.array([parts.setdefault((d.id, s.part), len(parts)) for d, s in self.entries])
         self.defines = tuple(definitions(s) for _, s in self.entries)
         #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
         #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -160,14 +159,6 @@ def test_with_an_alert_open_a_question_naming_no_service_follows_it() -> None:
     result = answer("tout est planté depuis 10h, on fait quoi ?", live=[ALERT])
     assert result.text.startswith("Une alerte est en cours pour DELTA G")
     assert "suivez-la ainsi que les BIP" in result.text
-
-
-def test_answers_are_fast_once_the_index_is_built() -> None:
-    answer("warm-up")
-    start = time.perf_counter()
-    for _ in range(20):
-        answer("Dans quel délai réintégrer les déclarations ?")
-    assert (time.perf_counter() - start) / 20 < 0.1
 
 
 def test_a_may_i_question_granted_by_the_fiche_gets_yes_first() -> None:

