@@ -50,6 +50,8 @@ DEV_FLOORS = {
     "locked-rs.jsonl": 0.82,
     # t+u, measured on 2e38e7a and once on the final engine of 2026-12-01's first session
     "locked-tu.jsonl": 0.82,
+    # v+w, measured on 07b984f and once on the final engine of 2026-12-01's second session (0.846)
+    "locked-vw.jsonl": 0.8,
 }
 
 
