@@ -176,7 +176,7 @@ def decide(prepared: Prepared, weights: Weights | None = None) -> Considered:
     chosen = _about_the_object(kb, p.asked.query, p.intent, ranking)
     if chosen is not None:
         chosen = _in_the_direction_asked(kb, p.question, ranking, chosen)
-    if chosen is not None:
+    if chosen is not None:  # (the direction asked may leave no section)
         chosen = _breaking_a_tie(kb, found, ranking, chosen)
     if chosen is None:
         return Considered(_abstain(p.lang, p.alert, 0.0), None, None)

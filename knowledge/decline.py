@@ -30,6 +30,8 @@ from knowledge.search import KnowledgeBase
 from knowledge.text import Query
 from knowledge.weights import Weights
 
+CLEAR_LEAD = 5.0  # a score margin no real tie comes near (scores span about 10)
+
 FEATURES: tuple[str, ...] = (
     "top_probability",
     "margin",
@@ -87,6 +89,8 @@ def features(
     asked_coverage = sum(w for g, w in asked if set(g.terms) & terms) / asked_total if asked_total else 0.0
     sentence_top = float(found.dense_sentence[chosen])
     same = kb.part == kb.part[chosen]
+    # the best section of another step (a knowledge base of one step has none: a clear lead)
+    other_step = float(ranking.scores[~same].max(initial=ranking.scores[chosen] - CLEAR_LEAD))
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
     return np.array(
         [
@@ -117,7 +121,7 @@ def features(
             # share the question's words and meaning, and the chosen one's own probability and
             # margin read their closeness as doubt about the subject
             float(ranking.probabilities[same].sum()),
-            float(ranking.scores[chosen] - ranking.scores[~same].max(initial=ranking.scores[chosen] - 5.0)),
+            float(ranking.scores[chosen] - other_step),
         ],
         dtype=np.float64,
     )

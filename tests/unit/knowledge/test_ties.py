@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from knowledge.answers import TIE, _breaking_a_tie
+from knowledge.answers import TIE, VERDICT_SIGNAL, _breaking_a_tie
 from knowledge.ranking import FEATURES, Ranking, Signals, rank
 from knowledge.search import KnowledgeBase
-
-VERDICT = FEATURES.index("says_yes_or_no")
 
 
 def _found(says: dict[int, float]) -> Signals:
@@ -16,7 +14,7 @@ def _found(says: dict[int, float]) -> Signals:
     n = len(kb.entries)
     features = np.zeros((n, len(FEATURES)))
     for i, v in says.items():
-        features[i, VERDICT] = v
+        features[i, VERDICT_SIGNAL] = v
     zeros = np.zeros(n)
     return Signals(zeros, zeros, zeros, zeros, zeros, features, zeros, zeros, -1.0)
 
