@@ -52,6 +52,8 @@ DEV_FLOORS = {
     "locked-tu.jsonl": 0.82,
     # v+w, measured on 07b984f and once on the final engine of 2026-12-01's second session (0.846)
     "locked-vw.jsonl": 0.8,
+    # x+y, measured on 07b984f and once on the final engine of 2026-12-01's second session (0.879)
+    "locked-xy.jsonl": 0.82,
 }
 
 
