@@ -8,7 +8,9 @@ fully its words match (BM25, the weighted share of the question's topic it conta
 the question's domain words — those the fiches use — it contains, how much of the question's
 weight is domain vocabulary at all), whether the lexical and the semantic sides agree on it, and
 how close the question is to one of the questions the section is known to answer (its probes,
-the best probe anywhere, whether the closest probe is the chosen section's and by how much).
+the best probe anywhere, whether the closest probe is the chosen section's and by how much), and,
+for a question asking for a phone number or an e-mail address, how much of the ranking goes to
+other sections that give the same one (the SAU's number is in three steps of fiche 1).
 
 A logistic model over these signals, fitted on the dev question sets by :mod:`knowledge.fitting`
 (an answer is "right" when it cites the right document and quotes the phrase the question needs),
@@ -54,6 +56,7 @@ FEATURES: tuple[str, ...] = (
     "value_given",
     "part_probability",
     "part_margin",
+    "value_agreement",
 )
 
 
@@ -122,9 +125,25 @@ def features(
             # margin read their closeness as doubt about the subject
             float(ranking.probabilities[same].sum()),
             float(ranking.scores[chosen] - other_step),
+            _agreement(kb, ranking, chosen, intent),
         ],
         dtype=np.float64,
     )
+
+
+def _agreement(kb: KnowledgeBase, ranking: Ranking, chosen: int, intent: Intent | None) -> float:
+    """For a question asking for a phone number or an e-mail address, the probability of the other
+    sections that give one the chosen section gives (0 otherwise).
+
+    The SAU's number is in several steps of fiche 1, and the ranking splits "quel est le numéro du
+    SAU ?" between them: a low probability for each, though each gives the number asked.
+    """
+    if intent is None or not intent.contact or not kb.contacts[chosen]:
+        return 0.0
+    mine = kb.contacts[chosen]
+    same = np.array([bool(mine & theirs) for theirs in kb.contacts])
+    same[chosen] = False
+    return float(ranking.probabilities[same].sum())
 
 
 def amount_missing(intent: Intent | None, body: str) -> bool:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from knowledge import decline, quoting, ranking
-from knowledge.answers import Prepared, decide, prepare
+from knowledge.answers import CONTEXT_MARGIN, Prepared, decide, prepare
 from knowledge.embeddings import digest, units
 from knowledge.evaluation import is_followup, norm, verdict
 from knowledge.search import KnowledgeBase
@@ -224,6 +224,9 @@ class Row:
     in_scope: bool
     #: whether the ranker's first section holds a required phrase (None: out of scope or unreachable)
     ranked_right: bool | None = None
+    #: a complete question asked after another, read in that question's context: the engine keeps
+    #: that reading when its probability beats this one's by :data:`CONTEXT_MARGIN`
+    context: Row | None = None
 
 
 def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> list[Row]:
@@ -240,17 +243,32 @@ def cross_fitted_rows(items: Sequence[Item], embeddings: str) -> list[Row]:
         for it in items:
             if it.file != name:
                 continue
-            in_scope = bool(it.data["docs"])
-            considered = decide(it.prepared, answering)
-            if considered.candidate is None or considered.evidence is None:
-                rows.append(Row(it.file, None, False, in_scope))  # declined by a rule
-                continue
-            ranked = None
-            if it.right_sections.any():
-                ranked = bool(it.right_sections[int(np.argmax(_found(it).features @ w))] > 0)
-            ok = verdict(it.data, considered.candidate) == "right"
-            rows.append(Row(it.file, considered.evidence, ok, in_scope, ranked))
+            row = _row(it, replace(it.prepared, in_context=None), answering, w)
+            if it.prepared.in_context is not None:
+                row = replace(row, context=_row(it, it.prepared.in_context, answering, w))
+            rows.append(row)
     return rows
+
+
+def _row(it: Item, prepared: Prepared, answering: Weights, ranker: np.ndarray) -> Row:
+    """One reading of a question as the decline model sees it."""
+    in_scope = bool(it.data["docs"])
+    considered = decide(prepared, answering)
+    if considered.candidate is None or considered.evidence is None or prepared.found is None:
+        return Row(it.file, None, False, in_scope)  # declined by a rule
+    ranked = None
+    if it.right_sections.any():
+        ranked = bool(it.right_sections[int(np.argmax(prepared.found.features @ ranker))] > 0)
+    ok = verdict(it.data, considered.candidate) == "right"
+    return Row(it.file, considered.evidence, ok, in_scope, ranked)
+
+
+def readings(rows: Sequence[Row]) -> list[Row]:
+    """Every weighed reading: each question's own, and a complete follow-up's in context."""
+    out = []
+    for r in rows:
+        out += [x for x in (r, r.context) if x is not None and x.evidence is not None]
+    return out
 
 
 def _found(it: Item) -> ranking.Signals:
@@ -258,24 +276,31 @@ def _found(it: Item) -> ranking.Signals:
     return it.prepared.found
 
 
-def _weighed(rows: Sequence[Row]) -> list[Row]:
-    return [r for r in rows if r.evidence is not None]
+def _predicted(model: Logistic, row: Row) -> float:
+    return 0.0 if row.evidence is None else float(model.predict(row.evidence[None, :])[0])
 
 
 def _evidence(rows: Sequence[Row]) -> np.ndarray:
     return np.stack([r.evidence for r in rows if r.evidence is not None])
 
 
-def out_of_fold(rows: Sequence[Row]) -> np.ndarray:
-    """Each weighed row's probability from a decline model fitted without its file (0 for the others)."""
+def out_of_fold(rows: Sequence[Row]) -> tuple[list[Row], np.ndarray]:
+    """Each question's reading and its probability from a decline model fitted without its file
+    (0 for one declined by a rule): of a complete follow-up's two readings, the one the engine
+    keeps (:data:`knowledge.answers.CONTEXT_MARGIN`)."""
+    kept = list(rows)
     probs = np.zeros(len(rows))
     for name in sorted({r.file for r in rows}):
-        train = [r for r in _weighed(rows) if r.file != name]
+        train = [r for r in readings(rows) if r.file != name]
         model = fit_logistic(_evidence(train), np.array([float(r.right) for r in train]))
-        idx = [i for i, r in enumerate(rows) if r.file == name and r.evidence is not None]
-        if idx:
-            probs[idx] = model.predict(_evidence([rows[i] for i in idx]))
-    return probs
+
+        for i, r in enumerate(rows):
+            if r.file != name:
+                continue
+            probs[i] = _predicted(model, r)
+            if r.context is not None and _predicted(model, r.context) > probs[i] + CONTEXT_MARGIN:
+                kept[i], probs[i] = r.context, _predicted(model, r.context)
+    return kept, probs
 
 
 THRESHOLD_WINDOW = 3  # the cost is averaged over thresholds this many hundredths either side
@@ -406,14 +431,14 @@ def fit(paths: Sequence[Path]) -> Weights:
     kb = KnowledgeBase.load()
     embeddings = digest(units(kb.documents))
     items = load_items(paths)
-    rows = cross_fitted_rows(items, embeddings)
-    probs = out_of_fold(rows)
+    every = cross_fitted_rows(items, embeddings)
+    rows, probs = out_of_fold(every)
     trainable = [it for it in items if it.prepared.found is not None and it.right_sections.any()]
     ranker = fit_ranker(
         np.stack([_found(it).features for it in trainable]), np.stack([it.right_sections for it in trainable])
     )
     sentence = fit_sentences([row for it in trainable for row in it.sentences])
-    weighed = _weighed(rows)
+    weighed = readings(every)
     model = fit_logistic(_evidence(weighed), np.array([float(r.right) for r in weighed]))
     unconstrained = choose_threshold(rows, probs)
     highest = highest_threshold(items, _weights(ranker, sentence, model, unconstrained, embeddings))

@@ -678,6 +678,24 @@ SCOPE_CUES: tuple[str, ...] = (
 )
 ROLE_CUES.update({"alert-check": FIRST_STEP_CUES, "scope": SCOPE_CUES})
 
+#: the outage, as questions name it, with any determiner ("pendant la coupure", "pendant une
+#: interruption programmée", "durant cette maintenance", "après une panne")
+_OUTAGE_NOUNS = (
+    "coupure",
+    "panne",
+    "interruption",
+    "maintenance",
+    "alerte",
+    "secours",
+    "procedure de secours",
+)
+_DETERMINERS = ("la", "le", "l", "une", "un", "cette", "ce", "cet", "les", "ces", "notre")
+
+
+def _with_determiners(prepositions: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{p} {d} {n}" for p in prepositions for d in _DETERMINERS for n in _OUTAGE_NOUNS)
+
+
 # Which phase of an outage a question is about. The fiches and the note each keep what to do once
 # the services are back (reintegration, closing the DA, feeding declarations back in) apart from
 # what to do while they are down; a question that says "afterwards" or "during" says which part
@@ -685,11 +703,7 @@ ROLE_CUES.update({"alert-check": FIRST_STEP_CUES, "scope": SCOPE_CUES})
 # announces the outage better. Matched on folded words, whole words only.
 AFTER_CUES: tuple[str, ...] = (
     "et apres",
-    "apres la coupure",
-    "apres la panne",
-    "apres l interruption",
-    "apres la maintenance",
-    "apres l alerte",
+    *_with_determiners(("apres", "a la fin de", "a l issue de", "a l issue d", "une fois")),
     "apres la fin",
     "apres le retablissement",
     "une fois terminee",
@@ -752,13 +766,7 @@ AFTER_CUES: tuple[str, ...] = (
     "it s fixed",
 )
 DURING_CUES: tuple[str, ...] = (
-    "pendant la coupure",
-    "pendant la panne",
-    "pendant l interruption",
-    "pendant la maintenance",
-    "pendant l alerte",
-    "pendant le secours",
-    "pendant la procedure de secours",
+    *_with_determiners(("pendant", "durant", "lors de", "lors d")),
     "en attendant",
     "during the outage",
     "during the interruption",

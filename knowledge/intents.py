@@ -35,7 +35,7 @@ from knowledge.glossary import (
 )
 from knowledge.text import Query, TermGroup, fold
 
-__all__ = ["Intent", "read_intent", "gives_contact", "gives_time", "definitions", "instructs"]
+__all__ = ["Intent", "read_intent", "gives_contact", "contacts", "gives_time", "definitions", "instructs"]
 
 _PHONE = re.compile(r"\b0\d(?: ?\d{2,3}){3,4}\b")
 _EMAIL = re.compile(r"\b[\w.-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -234,6 +234,12 @@ def gives_amount(text: str) -> bool:
 def gives_contact(text: str) -> bool:
     """Whether ``text`` holds a phone number or an e-mail address."""
     return bool(_PHONE.search(text) or _EMAIL.search(text))
+
+
+def contacts(text: str) -> frozenset[str]:
+    """The phone numbers (digits only) and e-mail addresses (lower case) ``text`` gives."""
+    phones = {re.sub(r"\D", "", m) for m in _PHONE.findall(text)}
+    return frozenset(phones | {m.lower() for m in _EMAIL.findall(text)})
 
 
 def _initials_spell(acronym: str, words: Sequence[str]) -> bool:

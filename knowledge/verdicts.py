@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from knowledge.text import analyse_fr, analyse_question, detect_lang
+
 __all__ = ["asks_yes_no", "verdict"]
 
 _MAY_NOT = re.compile(
@@ -26,6 +28,11 @@ _NEED_NOT = re.compile(
     r"ne doi(?:t|vent) pas|n'ont pas à|n'avez pas à|aucune? [^.;]{0,40}\bne doi(?:t|vent)\b)",
     re.IGNORECASE,
 )
+#: a positive obligation ("le bureau doit en outre être informé"), not "ne doit pas"
+_OBLIGES = re.compile(
+    r"(?<!\bne )\b(?:doi(?:t|vent)|devez|devons|est tenue?|sont tenus?|obligatoirement)\b", re.IGNORECASE
+)
+_CLAUSE = re.compile(r",|;|\bmais\b|\btoutefois\b|\bcependant\b", re.IGNORECASE)
 _PERMITS = re.compile(
     r"\b(?:vous pouvez|peut être|peuvent être|sont autorisés|êtes autorisé|est de droit)\b|"
     r"\b(?:ont|avez)\b[^.]{0,20}\bla possibilité\b",
@@ -78,4 +85,29 @@ def verdict(sentence: str, question: str) -> str | None:
         if _MAY_NOT.search(sentence):
             return "no"
         return "yes" if _PERMITS.search(sentence) else None
-    return "no" if _NEED_NOT.search(sentence) else None
+    lifted = _NEED_NOT.search(sentence)
+    if lifted is None:
+        return None
+    # "Bien qu'aucune autorisation ne soit requise…, le bureau doit en outre être informé": the
+    # sentence lifts one obligation and imposes another; "must we inform the office?" asks about
+    # the one it imposes, and gets no "no" (the question's words said more of what it imposes)
+    rest = _NEED_NOT.sub(" ", sentence)
+    imposed = _OBLIGES.search(rest)
+    if imposed is not None and _shared(last, _clause(rest, imposed.start())) > _shared(
+        last, _clause(sentence, lifted.start())
+    ):
+        return None
+    return "no"
+
+
+def _clause(sentence: str, at: int) -> str:
+    """From position ``at`` to the end of its clause (a comma, "mais", "toutefois"…): the
+    obligation and what it is about ("ne doivent pas faire l'objet d'une réintégration")."""
+    end = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() > at), default=len(sentence))
+    return sentence[at:end]
+
+
+def _shared(question: str, clause: str) -> int:
+    """How many of the question's topic stems (English through the glossary) the clause holds."""
+    asked = set(analyse_question(question, detect_lang(question)).terms())
+    return len(asked & set(analyse_fr(clause)))

@@ -312,3 +312,13 @@ def test_see_also_never_repeats_what_the_chosen_section_says() -> None:
         assert also not in chosen.body, item["q"]
         assert len(result.text) <= 1200, item["q"]
     assert seen  # the dev questions do exercise it
+
+
+@pytest.mark.parametrize(
+    "question", ["Quel est le numéro du SAU ?", "What is the CID helpdesk phone number?", "numéro de téléphone du SAU du CID ?"]
+)
+def test_the_helpdesk_number_is_given_whichever_step_holds_it(question: str) -> None:
+    # three steps of fiche 1 give it: the ranking splits between them, and they agree
+    result = answer(question)
+    assert not result.abstained and result.sources[0].doc == "fiche-1"
+    assert SAU_PHONE in result.text

@@ -21,6 +21,9 @@ DOCS = load_documents()
         "and afterwards?",
         "What do we do once the systems are back up?",
         "Après la fin d'alerte, combien de temps pour réintégrer ?",
+        # any determiner: the cues are the outage's names after "après", "à l'issue de", "une fois"
+        "Après une panne Delta G, que faut-il renvoyer ?",
+        "À l'issue de cette maintenance, on fait quoi ?",
     ],
 )
 def test_a_question_about_the_time_after_the_outage_reads_as_after(question: str) -> None:
@@ -29,7 +32,14 @@ def test_a_question_about_the_time_after_the_outage_reads_as_after(question: str
 
 @pytest.mark.parametrize(
     "question",
-    ["Pendant la panne, on dépose comment ?", "What do we do during the outage?", "meanwhile, what then?"],
+    [
+        "Pendant la panne, on dépose comment ?",
+        "What do we do during the outage?",
+        "meanwhile, what then?",
+        "Que faire pendant une interruption programmée des services en ligne ?",
+        "Durant cette coupure, on dépose quoi ?",
+        "Que faire lors d'une maintenance ?",
+    ],
 )
 def test_a_question_about_the_outage_itself_reads_as_during(question: str) -> None:
     assert read_intent(question, DOCS).phase == "during"
