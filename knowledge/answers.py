@@ -128,8 +128,9 @@ def prepare(
     After a previous question, a fragment ("et pour GAMMA ?") is read with that question's subject
     only. A complete question is read both ways — alone, and with the previous subject
     (:attr:`Prepared.in_context`) — and :func:`decide` keeps the reading whose answer has the
-    clearer evidence: "Is the e-mail address mandatory?" after "How do I create a Prodouane
-    account?" is about the account, "Quel est le numéro du SAU ?" after it is not.
+    clearer evidence: "Do we need to inform the customs office?" after a question on the AEO
+    facility is about that facility; "Dans quel délai réintégrer les déclarations de secours ?"
+    after it is about the reintegration, as if asked first.
     """
     kb = KnowledgeBase.load()
     before = detect_lang(previous) if previous else "fr"
