@@ -17,6 +17,7 @@ an alert on a téléservice the question names — or any alert, when it names n
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -140,12 +141,10 @@ def prepare(
         return _measure(kb, question, lang, asked, live, lambda: embed_query(question))
     # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
     together = asked.after(read(kb, previous, before))
-    own: list[np.ndarray] = []
 
-    def alone_vector() -> np.ndarray:
-        if not own:
-            own.append(embed_query(question))
-        return own[0]
+    @functools.cache
+    def alone_vector() -> np.ndarray:  # embedded once, for either reading
+        return embed_query(question)
 
     def context_vector() -> np.ndarray:
         # read in context, the message asks something new about the same subject ("avec quelle

@@ -293,13 +293,13 @@ def out_of_fold(rows: Sequence[Row]) -> tuple[list[Row], np.ndarray]:
     for name in sorted({r.file for r in rows}):
         train = [r for r in readings(rows) if r.file != name]
         model = fit_logistic(_evidence(train), np.array([float(r.right) for r in train]))
-
         for i, r in enumerate(rows):
             if r.file != name:
                 continue
             probs[i] = _predicted(model, r)
-            if r.context is not None and _predicted(model, r.context) > probs[i] + CONTEXT_MARGIN:
-                kept[i], probs[i] = r.context, _predicted(model, r.context)
+            together = _predicted(model, r.context) if r.context is not None else 0.0
+            if r.context is not None and together > probs[i] + CONTEXT_MARGIN:
+                kept[i], probs[i] = r.context, together
     return kept, probs
 
 

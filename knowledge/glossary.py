@@ -703,19 +703,14 @@ def _with_determiners(prepositions: tuple[str, ...]) -> tuple[str, ...]:
 # announces the outage better. Matched on folded words, whole words only.
 AFTER_CUES: tuple[str, ...] = (
     "et apres",
-    *_with_determiners(("apres", "a la fin de", "a l issue de", "a l issue d", "une fois")),
+    *_with_determiners(("apres", "a la fin de", "une fois")),
     "apres la fin",
     "apres le retablissement",
     "une fois terminee",
     "une fois termine",
     "une fois finie",
     "une fois fini",
-    "une fois la coupure",
-    "une fois la panne",
-    "a la fin de la coupure",
-    "a la fin de la panne",
-    "a la fin de l interruption",
-    "a l issue",
+    "a l issue",  # "à l'issue de la coupure", "à l'issue d'une panne"
     "a la reprise",
     "ca remarche",
     "ca refonctionne",

@@ -27,7 +27,7 @@ from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, load_index, units
-from knowledge.intents import Intent, contacts, definitions, gives_contact, instructs
+from knowledge.intents import Intent, contacts, definitions, instructs
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, fold, words
@@ -120,10 +120,10 @@ class KnowledgeBase:
         surface = [w for doc, sec in self.entries for w in words(f"{doc.title} {sec.heading} {sec.body}")]
         self.surface_words = frozenset(fold(w) for w in surface)
         self._speller = Speller(surface, glossary_words())
-        self.contact = np.array([gives_contact(s.body) for _, s in self.entries])
         #: per section, the phone numbers and e-mail addresses it gives: the SAU's number is in
         #: three steps of fiche 1, and "quel est le numéro du SAU ?" is answered by any of them
         self.contacts = tuple(contacts(s.body) for _, s in self.entries)
+        self.contact = np.array([bool(c) for c in self.contacts])
         #: per section, the index of its document's step or part (:attr:`Section.part`): the
         #: sections of one step ("Étape 4": the delay, the conditions, the BAE declarations…)
         #: are one subject split for precise quoting
