@@ -54,6 +54,8 @@ DEV_FLOORS = {
     "locked-vw.jsonl": 0.8,
     # x+y, measured on 07b984f and once on the final engine of 2026-12-01's second session (0.879)
     "locked-xy.jsonl": 0.82,
+    # z+aa, measured on 77bc32d and once on the final engine of 2026-12-01's third session (0.864)
+    "locked-zaa.jsonl": 0.82,
 }
 
 
