@@ -30,7 +30,7 @@ from knowledge.decline import amount_missing, probability
 from knowledge.decline import features as decline_features
 from knowledge.documents import Document, Section, Source
 from knowledge.embeddings import embed_query
-from knowledge.intents import Intent, gives_time, read_intent
+from knowledge.intents import Intent, gives_time, read_intent, undated
 from knowledge.passages import key_sentence, trim
 from knowledge.quoting import relevance, scorer
 from knowledge.ranking import FEATURES, Ranking, Signals, rank, signals
@@ -137,20 +137,24 @@ def prepare(
     before = detect_lang(previous) if previous else "fr"
     lang = detect_lang(question, default=before)
     asked = read(kb, question, lang)
+    # a date that named a dated document chose it; it is not part of what is asked
+    meant = undated(question, asked.intent.date_words)
     if not previous:
-        return _measure(kb, question, lang, asked, live, lambda: embed_query(question))
+        return _measure(kb, question, lang, asked, live, lambda: embed_query(meant))
     # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
-    together = asked.after(read(kb, previous, before))
+    first = read(kb, previous, before)
+    together = asked.after(first)
+    said_before = undated(previous, first.intent.date_words)
 
     @functools.cache
     def alone_vector() -> np.ndarray:  # embedded once, for either reading
-        return embed_query(question)
+        return embed_query(meant)
 
     def context_vector() -> np.ndarray:
         # read in context, the message asks something new about the same subject ("avec quelle
         # mention ?" after a question on the reintegration delay): its own meaning weighs as much
         # as the exchange's, or the section that answered the first question wins again
-        mixed = (1 - FRAGMENT_SHARE) * embed_query(f"{previous} {question}") + FRAGMENT_SHARE * alone_vector()
+        mixed = (1 - FRAGMENT_SHARE) * embed_query(f"{said_before} {meant}") + FRAGMENT_SHARE * alone_vector()
         return (mixed / np.linalg.norm(mixed)).astype(np.float32)
 
     if is_fragment(kb, asked):

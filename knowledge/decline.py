@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from knowledge.intents import Intent, gives_amount, gives_contact
+from knowledge.intents import Intent, gives_amount, gives_contact, gives_time
 from knowledge.ranking import Ranking, Signals
 from knowledge.search import KnowledgeBase
 from knowledge.text import Query
@@ -57,6 +57,7 @@ FEATURES: tuple[str, ...] = (
     "part_probability",
     "part_margin",
     "value_agreement",
+    "same_period",
 )
 
 
@@ -126,6 +127,7 @@ def features(
             float(ranking.probabilities[same].sum()),
             float(ranking.scores[chosen] - other_step),
             _agreement(kb, ranking, chosen, intent),
+            0.0 if other_period(kb, chosen, intent) else 1.0,
         ],
         dtype=np.float64,
     )
@@ -146,6 +148,19 @@ def _agreement(kb: KnowledgeBase, ranking: Ranking, chosen: int, intent: Intent 
     return float(ranking.probabilities[same].sum())
 
 
+def other_period(kb: KnowledgeBase, chosen: int, intent: Intent | None) -> bool:
+    """Whether the question is about another period than the dated event the chosen section's
+    document describes: "et celle de décembre 2023 ?", "any other planned cut in 2024?", "la
+    prochaine coupure c'est quand ?" after the note on the interruption of 8 August 2023. A fiche
+    dates no event and is never "another period"."""
+    if intent is None:
+        return False
+    dated = kb.event_periods.get(kb.entries[chosen][0].id)
+    if dated is None:
+        return False
+    return intent.future or bool(intent.periods - dated)
+
+
 def amount_missing(intent: Intent | None, body: str) -> bool:
     """Whether the question asks for an amount of money ("combien coûte l'adhésion ?", "what
     fine?") that the section never names: the documents name one, the EVN's 22 euros. The engine
@@ -155,13 +170,16 @@ def amount_missing(intent: Intent | None, body: str) -> bool:
 
 def value_missing(intent: Intent | None, body: str) -> float:
     """1 when the question asks for a value of a kind the section never gives: an amount of money
-    (see :func:`amount_missing`) or a phone number or an e-mail address. (The decline model reads
-    its complement, ``value_given``: every signal there counts for answering.)
+    (see :func:`amount_missing`), a phone number or an e-mail address, or a delay or a time
+    ("combien de temps met le bureau ?", "valid how long?": near-domain questions the fiches do
+    not answer, asked of a section on the right subject). (The decline model reads its
+    complement, ``value_given``: every signal there counts for answering.)
     """
     if intent is None:
         return 0.0
     asked_contact = intent.contact and not gives_contact(body)
-    return 1.0 if amount_missing(intent, body) or asked_contact else 0.0
+    asked_time = intent.time_value and not gives_time(body)
+    return 1.0 if amount_missing(intent, body) or asked_contact or asked_time else 0.0
 
 
 def probability(evidence: np.ndarray, weights: Weights) -> float:

@@ -842,6 +842,83 @@ TIME_CUES: tuple[str, ...] = (
     "how many hours",
 )
 
+# Questions whose answer must be a delay, a time of day or a limit: "combien de temps", "à quelle heure",
+# "how long", "by when". Narrower than TIME_CUES: "quand" and "when" also mean "if" ("que faire quand
+# Delta G est en panne ?"), and "délai" alone is often the subject ("le délai est dépassé"). A section
+# that gives no time cannot answer them (:func:`knowledge.decline.value_missing`).
+TIME_VALUE_CUES: tuple[str, ...] = (
+    "combien de temps",
+    "en combien de temps",
+    "combien d heures",
+    "combien de jours",
+    "combien de semaines",
+    "combien de mois",
+    "combien d annees",
+    "combien d ans",
+    "quel delai",
+    "quels delais",
+    "jusqu a quand",
+    "jusqu quand",
+    "a quelle heure",
+    "quelle heure",
+    "how long",
+    "how much time",
+    "how many hours",
+    "how many days",
+    "how many weeks",
+    "how many months",
+    "how many years",
+    "until when",
+    "by when",
+    "what time",
+    "deadline",
+    "time limit",
+)
+
+# A question about the next (or a future) occurrence of something: a document about one dated event
+# (the planned interruption of 8 August 2023) does not say when the next one is.
+FUTURE_CUES: tuple[str, ...] = (
+    "prochaine",
+    "prochaines",
+    "prochain",
+    "prochains",
+    "a venir",
+    "next",
+    "upcoming",
+    "future",
+    "futur",
+)
+#: next to a FUTURE_CUES word, a day of the operator's own calendar ("le mois prochain", "next
+#: Tuesday", "la prochaine fois"), not a later occurrence of an event
+CALENDAR_WORDS: tuple[str, ...] = (
+    "fois",
+    "mois",
+    "semaine",
+    "annee",
+    "an",
+    "jour",
+    "lundi",
+    "mardi",
+    "mercredi",
+    "jeudi",
+    "vendredi",
+    "samedi",
+    "dimanche",
+    "time",
+    "times",
+    "month",
+    "week",
+    "year",
+    "day",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
 # "How do I obtain X?": a how-to question whose verb asks to get, become or create something. The
 # fiches answer it only with a section about X (X in its heading: "La création d'un compte dans
 # Prodou@ne", "L'habilitation à EMCS GAMMA"); a section that merely lists X among fields or

@@ -20,10 +20,12 @@ from knowledge.glossary import (
     ACQUIRE_CUES,
     AFTER_CUES,
     AMOUNT_CUES,
+    CALENDAR_WORDS,
     CHANGE_CUES,
     CONTACT_CUES,
     DEFINITION_CUES,
     DURING_CUES,
+    FUTURE_CUES,
     HELPDESK_CUES,
     HOWTO_CUES,
     NUMBER_CUES,
@@ -32,6 +34,7 @@ from knowledge.glossary import (
     OBJECT_SKIP,
     ROLE_CUES,
     TIME_CUES,
+    TIME_VALUE_CUES,
 )
 from knowledge.text import Query, TermGroup, fold
 
@@ -81,6 +84,8 @@ class Intent:
     contact: bool = False
     #: "how long", "jusqu'à quand", "à quelle heure": the answer gives a delay, a time or a limit
     time: bool = False
+    #: the same, narrowly ("combien de temps", "by when", not "quand"): only a time can answer it
+    time_value: bool = False
     #: "combien coûte", "what fine": the answer gives an amount of money
     amount: bool = False
     definition: bool = False
@@ -95,6 +100,10 @@ class Intent:
     obtain_context: tuple[str, ...] = ()
     #: the phase of the outage asked about: "after" (once the services are back) or "during"
     phase: str | None = None
+    #: the months ("m8") and years ("2023") the question names: the period it is about
+    periods: frozenset[str] = frozenset()
+    #: "la prochaine coupure", "the next planned outage": a later occurrence than any document dates
+    future: bool = False
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
@@ -190,6 +199,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     return Intent(
         contact=contact,
         time=_has(text, TIME_CUES),
+        time_value=_has(text, TIME_VALUE_CUES),
         amount=_has(text, AMOUNT_CUES) and not _has(text, ("how much time",)),
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
@@ -199,6 +209,8 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         obtain=obtain,
         obtain_context=context,
         phase=_phase(text),
+        periods=periods(text),
+        future=_asks_later(text),
     )
 
 
@@ -209,6 +221,69 @@ def _phase(text: str) -> str | None:
     if after == during:
         return None
     return "after" if after else "during"
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+#: "may" is a month only next to a number ("8 May", "May 2023"): otherwise the verb
+_MAY = re.compile(r"\b\d{1,2} may\b|\bmay \d")
+
+
+def periods(text: str) -> frozenset[str]:
+    """The months (as "m1".."m12") and years a text names, French or English, folded: the period
+    a question is about, or the dates a document gives."""
+    text = _plain(text)
+    words = set(text.split())
+    months = {
+        f"m{i + 1}"
+        for names in _MONTHS
+        for i, name in enumerate(names)
+        if name in words and (name != "may" or _MAY.search(text))
+    }
+    return frozenset(months | set(_YEAR.findall(text)))
+
+
+_LATER = "|".join(FUTURE_CUES)
+_DAYS = "|".join(CALENDAR_WORDS)
+#: "le mois prochain", "next Tuesday", "la prochaine fois": the operator's own calendar, not a later event
+_OWN_CALENDAR = re.compile(rf" (?:{_LATER}) (?:{_DAYS}) | (?:{_DAYS}) (?:{_LATER}) ")
+
+
+def _asks_later(text: str) -> bool:
+    """Whether the question asks about a later occurrence ("la prochaine coupure", "the next
+    planned outage", "et la prochaine ?"), not about a day of the operator's calendar."""
+    return _has(_OWN_CALENDAR.sub(" ", text), FUTURE_CUES)
+
+
+def undated(text: str, date_words: frozenset[str]) -> str:
+    """``text`` without the date that named a dated document ("on 8 August 2023", "le 8 août
+    2023", "la note du 1er août 2023"): the date chose the document; left in the question's
+    meaning, it pulls toward whichever section repeats it (the note's object) rather than the one
+    that answers."""
+    if not date_words:
+        return text
+    out: list[str] = []
+    for token in re.findall(r"\S+", text):
+        word = fold(token.strip(".,;:!?()«»\"'")).lower()
+        if word in date_words:
+            # the day before a month ("8 août", "1er août") goes with it
+            if out and re.fullmatch(r"\d{1,2}(?:er|st|nd|rd|th)?", fold(out[-1]).lower()):
+                out.pop()
+            continue
+        out.append(token)
+    return " ".join(out)
+
+
+_DAY_DATE = re.compile(rf"\b\d{{1,2}}(?:er)? (?:{'|'.join(_MONTHS[0] + _MONTHS[1])}) \d{{4}}\b")
+
+
+def event_periods(document: Document) -> frozenset[str] | None:
+    """For a document about one dated event (its text gives a day's date: "le mardi 8 août 2023"),
+    the months and years its text names; None for a document that dates no event (a fiche, a
+    presentation), which any period may ask about."""
+    text = _plain(" ".join([document.title, *(f"{s.heading} {s.body}" for s in document.sections)]))
+    if document.date is None or not _DAY_DATE.search(text):
+        return None
+    return periods(text)
 
 
 _TIME = re.compile(

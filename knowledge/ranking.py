@@ -61,6 +61,7 @@ FEATURES: tuple[str, ...] = (
     "other_service",
     "says_yes_or_no",
     "phase_matches",
+    "probe_words",
 )
 DENSE_SCALE = 10.0  # cosines differ by hundredths: read them in tenths of a point
 
@@ -178,6 +179,7 @@ def signals(
             other,
             _says_yes_or_no(kb, query, question),
             _phase_matches(kb, intent),
+            _probe_words(kb, query, probe_cosines, dense.probe_section, len(dense_section)),
         ],
         axis=1,
     )
@@ -230,6 +232,35 @@ def _phase_matches(kb: KnowledgeBase, intent: Intent | None) -> np.ndarray:
             out[i] = float(bool(roles & AFTER_ROLES))
         else:
             out[i] = float(bool(roles & DURING_ROLES) and (not roles & AFTER_ROLES or "fallback" in roles))
+    return out
+
+
+#: the probes closest in meaning whose words are compared with the question's
+PROBES_READ = 40
+
+
+def _probe_words(
+    kb: KnowledgeBase, query: Query, cosines: np.ndarray, owner: np.ndarray, sections: int
+) -> np.ndarray:
+    """Per section, the largest weighted share of the question's topic words held by one of its
+    probes among the :data:`PROBES_READ` closest in meaning (0 for the others).
+
+    The embedding reads "Le bureau doit-il autoriser l'auto-déclenchement ?" mostly as "auto-
+    déclencher la procédure de secours", and the probes of every step about self-triggering sit
+    within a hundredth of it; the word that says what is asked ("autoriser") is in the probes of the
+    step that answers it ("faut-il attendre son autorisation pour auto-déclencher ?").
+    """
+    out = np.zeros(sections, dtype=np.float64)
+    topic = query.topic
+    weights = [kb.weight(g, query.lang) * (2.0 if g.asked else 1.0) for g in topic]
+    total = sum(weights)
+    if not total or not len(cosines):
+        return out
+    for j in np.argsort(-cosines)[:PROBES_READ]:
+        terms = kb.probe_terms(int(j))
+        share = sum(w for g, w in zip(topic, weights, strict=True) if set(g.terms) & terms) / total
+        s = int(owner[j])
+        out[s] = max(out[s], share)
     return out
 
 

@@ -27,10 +27,10 @@ from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, load_index, units
-from knowledge.intents import Intent, contacts, definitions, instructs
+from knowledge.intents import Intent, contacts, definitions, event_periods, instructs
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
-from knowledge.text import Query, TermGroup, analyse_fr, fold, words
+from knowledge.text import Query, TermGroup, analyse_fr, analyse_question, detect_lang, fold, words
 
 HEADING_WEIGHT = 3  # how many times a heading is indexed
 BOOST_COVERED = 1.4  # a document covering a service the question names
@@ -130,6 +130,10 @@ class KnowledgeBase:
         parts: dict[tuple[str, str], int] = {}
         self.part = np.array([parts.setdefault((d.id, s.part), len(parts)) for d, s in self.entries])
         self.defines = tuple(definitions(s) for _, s in self.entries)
+        #: per document about one dated event (the note's interruption of 8 August 2023), the months
+        #: and years it names: a question about another period, or the next one, is not answered there
+        self.event_periods = {d.id: event_periods(d) for d in self.documents}
+        self._probe_terms: dict[int, frozenset[str]] = {}
         #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
         #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description
         told = np.zeros(len(self.entries))
@@ -175,6 +179,18 @@ class KnowledgeBase:
     @cached_property
     def by_doc(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
+
+    def probe_terms(self, row: int) -> frozenset[str]:
+        """The index terms of probe ``row``'s topic words, as a question's are read (its language
+        detected, English words mapped to the fiches' French terms); read on first use and kept."""
+        cached = self._probe_terms.get(row)
+        if cached is None:
+            text = self.units.probes[row]
+            lang = detect_lang(text)
+            query = analyse_question(text, lang, vocabulary=self.surface_words, correct=self.correct)
+            cached = frozenset(t for g in query.topic for t in g.terms)
+            self._probe_terms[row] = cached
+        return cached
 
     def weight(self, group: TermGroup, lang: str = "fr") -> float:
         """How much a question word matters: the IDF of its rarest known term, or a foreign weight.

@@ -40,7 +40,8 @@ def test_a_complete_follow_up_is_answered_with_the_previous_subject() -> None:
     assert not result.abstained
     assert (result.sources[0].doc, result.sources[0].section) == ("fiche-4", "etape-3-oea")
     assert "préalablement informé" in result.text
-    assert consider(INFORM).answer.sources[0].section != "etape-3-oea"
+    alone = consider(INFORM).answer  # (declined since the tenth pass: "inform" whom, about what?)
+    assert not alone.sources or alone.sources[0].section != "etape-3-oea"
 
 
 def test_a_french_follow_up_too() -> None:
