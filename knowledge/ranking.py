@@ -258,7 +258,8 @@ def _probe_words(
         return out
     for j in np.argsort(-cosines)[:PROBES_READ]:
         terms = kb.probe_terms(int(j))
-        share = sum(w for g, w in zip(topic, weights, strict=True) if set(g.terms) & terms) / total
+        held = sum(w for g, w in zip(topic, weights, strict=True) if any(t in terms for t in g.terms))
+        share = held / total
         s = int(owner[j])
         out[s] = max(out[s], share)
     return out

@@ -23,6 +23,7 @@ from functools import cached_property
 
 import numpy as np
 
+from knowledge import probe_terms
 from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
@@ -133,7 +134,8 @@ class KnowledgeBase:
         #: per document about one dated event (the note's interruption of 8 August 2023), the months
         #: and years it names: a question about another period, or the next one, is not answered there
         self.event_periods = {d.id: event_periods(d) for d in self.documents}
-        self._probe_terms: dict[int, frozenset[str]] = {}
+        self._probe_terms: dict[int, tuple[str, ...]] = {}
+        self._shipped_probe_terms: list[tuple[str, ...]] | None = None
         #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
         #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description
         told = np.zeros(len(self.entries))
@@ -180,17 +182,26 @@ class KnowledgeBase:
     def by_doc(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
 
-    def probe_terms(self, row: int) -> frozenset[str]:
-        """The index terms of probe ``row``'s topic words, as a question's are read (its language
-        detected, English words mapped to the fiches' French terms); read on first use and kept."""
+    def probe_terms(self, row: int) -> tuple[str, ...]:
+        """The index terms of probe ``row``'s topic words (:mod:`knowledge.probe_terms`): shipped,
+        read offline; a probe the shipped file does not hold is read on first use and kept."""
+        if self._shipped_probe_terms is None:
+            self._shipped_probe_terms = probe_terms.load(self.units.probes) or []
+        if row < len(self._shipped_probe_terms):
+            return self._shipped_probe_terms[row]
         cached = self._probe_terms.get(row)
         if cached is None:
-            text = self.units.probes[row]
-            lang = detect_lang(text)
-            query = analyse_question(text, lang, vocabulary=self.surface_words, correct=self.correct)
-            cached = frozenset(t for g in query.topic for t in g.terms)
+            cached = tuple(sorted(self.read_probe(row)))
             self._probe_terms[row] = cached
         return cached
+
+    def read_probe(self, row: int) -> frozenset[str]:
+        """Probe ``row`` read as a question is (its language detected, English words mapped to the
+        fiches' French terms, misspellings corrected): the index terms of its topic words."""
+        text = self.units.probes[row]
+        lang = detect_lang(text)
+        query = analyse_question(text, lang, vocabulary=self.surface_words, correct=self.correct)
+        return frozenset(t for g in query.topic for t in g.terms)
 
     def weight(self, group: TermGroup, lang: str = "fr") -> float:
         """How much a question word matters: the IDF of its rarest known term, or a foreign weight.

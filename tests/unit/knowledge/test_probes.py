@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from knowledge import probe_terms
 from knowledge.answers import answer, prepare
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
@@ -110,3 +111,15 @@ def test_an_english_probe_is_read_into_the_fiches_terms() -> None:
     english = [i for i, text in enumerate(kb.units.probes) if "authoris" in text.lower() and " the " in text]
     assert english
     assert any(any(t.startswith("autoris") for t in kb.probe_terms(i)) for i in english)
+
+
+def test_the_shipped_probe_words_are_those_of_the_shipped_probes() -> None:
+    # regenerate with `python -m knowledge.probe_terms` after editing the probes
+    kb = KnowledgeBase.load()
+    shipped = probe_terms.load(kb.units.probes)
+    assert shipped is not None, "knowledge/index/probe_terms.json is stale: python -m knowledge.probe_terms"
+    assert [frozenset(t) for t in shipped] == [kb.read_probe(i) for i in range(len(shipped))]
+
+
+def test_probe_words_read_from_other_probes_are_ignored() -> None:
+    assert probe_terms.load(["Une autre question ?"]) is None
