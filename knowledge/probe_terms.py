@@ -3,8 +3,8 @@
 The ranker's ``probe_words`` signal compares a question's topic words with those of the probes
 closest to it in meaning (:func:`knowledge.ranking.signals`). Reading a probe as a question is read
 (language, glossary, spelling) costs a third of a millisecond and, for a probe written in SMS style,
-loads the spelling corrector's word lists: about 10 MB and 0.2 s that a process answering one
-question, or a bot that has answered none with a misspelt word, never needed. So the words of every
+imports the spelling corrector and its word lists, which a process answering one well-spelt
+question never needed (the first 40 probes took 27 ms that way). So the words of every
 probe are read once, offline, and shipped in ``knowledge/index/probe_terms.json`` with a digest of
 the probes' texts; regenerate it after editing ``knowledge/index/probes.jsonl`` (a test fails when
 it is stale, and a stale file is ignored: the probes are then read on first use).
