@@ -13,14 +13,11 @@ from knowledge.decline import other_period, value_missing
 from knowledge.documents import load_documents
 from knowledge.intents import Intent, event_periods, periods, read_intent, undated
 from knowledge.search import KnowledgeBase
+from tests.support.sections import section_index
 
 
 def _intent(question: str) -> Intent:
     return read_intent(question, load_documents())
-
-
-def _section(kb: KnowledgeBase, doc: str, section: str) -> int:
-    return next(i for i, (d, s) in enumerate(kb.entries) if d.id == doc and s.id == section)
 
 
 @pytest.mark.parametrize(
@@ -75,7 +72,7 @@ def test_a_day_of_the_operators_calendar_is_not_a_later_occurrence(question: str
 
 def test_another_period_than_the_notes_event_is_another_period() -> None:
     kb = KnowledgeBase.load()
-    note = _section(kb, "note-2023-08", "objet")
+    note = section_index("note-2023-08", "objet")
     assert other_period(kb, note, _intent("et celle de décembre 2023, quels services ?"))
     assert other_period(kb, note, _intent("Quels services seront coupés lors de la prochaine interruption ?"))
     assert not other_period(kb, note, _intent("Quels services étaient coupés le 8 août 2023 ?"))
@@ -84,7 +81,7 @@ def test_another_period_than_the_notes_event_is_another_period() -> None:
 
 def test_a_fiche_is_never_about_another_period() -> None:
     kb = KnowledgeBase.load()
-    fiche = _section(kb, "fiche-1", "etape-3")
+    fiche = section_index("fiche-1", "etape-3")
     assert not other_period(
         kb, fiche, _intent("Delta G est bloqué depuis le 3 mars 2025, puis-je auto-déclencher ?")
     )

@@ -16,6 +16,7 @@ from knowledge.embeddings import digest, load_index, units
 from knowledge.probes import Probe, load_negatives, load_probes
 from knowledge.ranking import FEATURES, PROBES_AVERAGED, closest_probes
 from knowledge.search import KnowledgeBase
+from tests.support.sections import section_index
 
 MIN_PER_SECTION = 4
 
@@ -90,18 +91,13 @@ def test_no_question_is_both_answered_by_a_section_and_by_none() -> None:
     assert not answered & {q.casefold() for q in load_negatives()}
 
 
-def _section(kb: KnowledgeBase, doc: str, section: str) -> int:
-    return next(i for i, (d, s) in enumerate(kb.entries) if d.id == doc and s.id == section)
-
-
 def test_the_probes_sharing_the_questions_words_mark_the_section_that_answers() -> None:
     # every self-triggering step has probes within a hundredth of this question in meaning; the
     # word saying what is asked ("autoriser") is in the probes of the reminder that answers it
-    kb = KnowledgeBase.load()
     p = prepare("Le bureau doit-il autoriser l'auto-déclenchement de la procédure de secours ?")
     assert p.found is not None
     words = p.found.features[:, FEATURES.index("probe_words")]
-    reminder, when = _section(kb, "fiche-1", "rappels"), _section(kb, "fiche-1", "etape-4")
+    reminder, when = section_index("fiche-1", "rappels"), section_index("fiche-1", "etape-4")
     assert words[reminder] == words.max() > words[when]
     assert ((words >= 0) & (words <= 1)).all()
 

@@ -7,6 +7,7 @@ import numpy as np
 from knowledge.answers import TIE, VERDICT_SIGNAL, _breaking_a_tie
 from knowledge.ranking import FEATURES, Ranking, Signals, rank
 from knowledge.search import KnowledgeBase
+from tests.support.sections import section_index
 
 
 def _found(says: dict[int, float]) -> Signals:
@@ -27,29 +28,25 @@ def _ranking(scores: dict[int, float]) -> Ranking:
     return rank(column[:, None], [1.0])
 
 
-def _index(doc: str, section: str) -> int:
-    return next(i for i, (d, s) in enumerate(KnowledgeBase.load().entries) if (d.id, s.id) == (doc, section))
-
-
 def test_a_near_tie_goes_to_the_section_that_says_yes_or_no() -> None:
-    step, reminder = _index("fiche-1", "etape-4"), _index("fiche-1", "rappels")
+    step, reminder = section_index("fiche-1", "etape-4"), section_index("fiche-1", "rappels")
     ranking = _ranking({step: 1.0, reminder: 1.0 + float(np.log(TIE)) + 0.05})
     assert _breaking_a_tie(KnowledgeBase.load(), _found({reminder: 0.6}), ranking, step) == reminder
 
 
 def test_a_clear_lead_is_kept() -> None:
-    step, reminder = _index("fiche-1", "etape-4"), _index("fiche-1", "rappels")
+    step, reminder = section_index("fiche-1", "etape-4"), section_index("fiche-1", "rappels")
     ranking = _ranking({step: 1.0, reminder: 1.0 + float(np.log(TIE)) - 0.05})
     assert _breaking_a_tie(KnowledgeBase.load(), _found({reminder: 0.6}), ranking, step) == step
 
 
 def test_a_near_tie_in_another_document_is_kept() -> None:
-    step, oea = _index("fiche-1", "etape-4"), _index("fiche-4", "etape-3-oea")
+    step, oea = section_index("fiche-1", "etape-4"), section_index("fiche-4", "etape-3-oea")
     ranking = _ranking({step: 1.0, oea: 1.0})
     assert _breaking_a_tie(KnowledgeBase.load(), _found({oea: 0.6}), ranking, step) == step
 
 
 def test_a_chosen_section_that_says_yes_or_no_is_kept() -> None:
-    step, reminder = _index("fiche-1", "etape-4"), _index("fiche-1", "rappels")
+    step, reminder = section_index("fiche-1", "etape-4"), section_index("fiche-1", "rappels")
     ranking = _ranking({step: 1.0, reminder: 1.0})
     assert _breaking_a_tie(KnowledgeBase.load(), _found({step: 0.3, reminder: 0.6}), ranking, step) == step
