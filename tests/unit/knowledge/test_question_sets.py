@@ -56,6 +56,10 @@ DEV_FLOORS = {
     "locked-xy.jsonl": 0.82,
     # z+aa, measured on 77bc32d and once on the final engine of 2026-12-01's third session (0.864)
     "locked-zaa.jsonl": 0.82,
+    # ab+ac (measured on 4267878 and on the final engine of 2026-12-01's fourth session, 0.918) and
+    # ad+ae (measured once, on that final engine, 0.907)
+    "locked-abac.jsonl": 0.85,
+    "locked-adae.jsonl": 0.85,
 }
 
 
