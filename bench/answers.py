@@ -19,7 +19,10 @@ Run from the repository root: ``python bench/answers.py`` (a table) or ``--json`
 - Resident memory of a real ``run`` process (``--no-rss`` skips it, ``--only-rss`` measures only
   it): default settings with the chat front-ends off, then with the Telegram bot answering
   questions from a local fake Bot API.
-- Timings depend on the machine's load: the 1-minute load average is printed with them.
+- Timings depend on the machine's load and speed: the 1-minute load average is printed with them,
+  and ``machine_reference_s``, a fixed pure-Python loop, to compare machines.
+- Every timed process runs from compiled modules, as an installed command does
+  (``PYTHONDONTWRITEBYTECODE`` is left out of its environment: ``bench.cli.as_installed``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.cli import as_installed, compile_project  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 BOUNDS = {
@@ -68,13 +73,35 @@ ENGINE_ALONE = (
 )
 
 
+def machine_reference_seconds(runs: int = 3) -> float:
+    """The best of ``runs`` timings of a fixed pure-Python workload (ten million additions in a
+    loop): not a bound, a yardstick. Machines of the same kind differ by a factor of three (this
+    loop takes 1.9 s on the two-core AMD EPYC without AVX-512 of 2026-12-01, where `ask` took 0.59 s
+    against 0.30 s the day before on another): compare start-up and latency across machines
+    through this."""
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def engine_process_seconds(runs: int = 3) -> float:
     """The best of ``runs`` wall times of a fresh Python process importing the engine and answering
     one question: the engine's own share of ``ask``, without the command line around it."""
     best = float("inf")
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", ENGINE_ALONE], check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-c", ENGINE_ALONE],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+            env=as_installed(os.environ),
+        )
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -141,7 +168,7 @@ def run_resident_memory() -> dict[str, float]:
         for chat in ("off", "telegram"):
             port = free_port()
             env = {
-                **os.environ,
+                **as_installed(os.environ),
                 "PRODOUANE_RELAY_DATA_DIR": str(Path(tmp) / chat),
                 "PRODOUANE_RELAY_METEO_URL": meteo.url,
                 "PRODOUANE_RELAY_WEB_PORT": str(port),
@@ -218,6 +245,7 @@ def measure(rounds: int, rss: bool = True) -> dict[str, Any]:
         "ask_process_cpu_s": round(ask_cpu, 3),
         "engine_process_s": round(engine_process_seconds(), 3),
         "load_average": round(os.getloadavg()[0], 2),
+        "machine_reference_s": round(machine_reference_seconds(), 3),
     }
     if rss:
         figures.update(run_resident_memory())
@@ -243,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         help="measure only the resident memory of `run` (no accuracy, no latency)",
     )
     args = parser.parse_args(argv)
+    compile_project()
     if args.only_rss:
         # Memory work needs many quick runs of this one figure: the accuracy and latency parts take minutes.
         rss = run_resident_memory()

@@ -84,13 +84,26 @@ _FR = snowballstemmer.stemmer("french")
 _EN = snowballstemmer.stemmer("english")
 
 
+class _Marks(dict[int, int | None]):
+    """``str.translate`` table dropping combining marks, filled as characters are met: one C-level
+    pass over a section instead of a Python test per character (the fiches are folded at start-up)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_MARKS = _Marks()
+
+
 @lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents ("Réintégrées" → "reintegrees")."""
     if text.isascii():
         return text.replace("@", "a").lower()
     text = unicodedata.normalize("NFKD", text.replace("@", "a").replace("œ", "oe"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return text.translate(_MARKS).lower()
 
 
 def words(text: str) -> list[str]:

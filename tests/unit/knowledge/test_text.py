@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from knowledge.text import analyse_fr, analyse_question, detect_lang, fold
 
 
 def test_folding_removes_accents_and_case() -> None:
     assert fold("Réintégrées À Délai") == "reintegrees a delai"
+
+
+@given(st.text())
+def test_folding_drops_every_combining_mark_and_keeps_every_other_character(text: str) -> None:
+    decomposed = unicodedata.normalize("NFKD", text.replace("@", "a").replace("œ", "oe"))
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    assert fold(text) == (text.replace("@", "a").lower() if text.isascii() else kept.lower())
 
 
 def test_french_inflections_share_one_stem() -> None:
