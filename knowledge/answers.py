@@ -30,7 +30,7 @@ from knowledge.decline import amount_missing, probability
 from knowledge.decline import features as decline_features
 from knowledge.documents import Document, Section, Source
 from knowledge.embeddings import embed_query
-from knowledge.intents import Intent, gives_time, read_intent, undated
+from knowledge.intents import Intent, as_embedded, gives_time, read_intent
 from knowledge.passages import key_sentence, trim
 from knowledge.quoting import relevance, scorer
 from knowledge.ranking import FEATURES, Ranking, Signals, rank, signals
@@ -138,13 +138,13 @@ def prepare(
     lang = detect_lang(question, default=before)
     asked = read(kb, question, lang)
     # a date that named a dated document chose it; it is not part of what is asked
-    meant = undated(question, asked.intent.date_words)
+    meant = as_embedded(question, kb.documents, asked.intent)
     if not previous:
         return _measure(kb, question, lang, asked, live, lambda: embed_query(meant))
     # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
     first = read(kb, previous, before)
     together = asked.after(first)
-    said_before = undated(previous, first.intent.date_words)
+    said_before = as_embedded(previous, kb.documents, first.intent)
 
     @functools.cache
     def alone_vector() -> np.ndarray:  # embedded once, for either reading

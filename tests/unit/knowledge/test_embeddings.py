@@ -9,6 +9,7 @@ import numpy as np
 
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, embed_query, load_index, shipped_digest, units
+from knowledge.intents import as_embedded
 from knowledge.weights import shipped
 
 
@@ -83,3 +84,15 @@ def test_a_probe_is_tied_to_the_sentence_of_its_own_section_that_answers_it() ->
 def test_the_index_accepts_the_units_its_caller_already_has() -> None:
     docs = load_documents()
     assert load_index(docs, units(docs)).digest == load_index(docs).digest
+
+
+def test_a_shipped_question_is_embedded_as_the_users_question_is() -> None:
+    # A probe naming the note's date is embedded without it, as the user's question is
+    # (knowledge.intents.as_embedded): a date left in one side only pulled the two apart.
+    docs = load_documents()
+    u = units(docs)
+    index = load_index(docs, u)
+    row = next(i for i, q in enumerate(u.probes) if "8 août 2023" in q)
+    meant = as_embedded(u.probes[row], docs)
+    assert "2023" not in meant
+    assert float(index.probes[row] @ embed_query(meant)) > 0.99
