@@ -65,7 +65,7 @@ def as_installed(env: Mapping[str, str]) -> dict[str, str]:
     """``env`` without ``PYTHONDONTWRITEBYTECODE``: an installed command runs from compiled modules
     (pip compiles a wheel's at install; an editable install's are written by its first run). Set in
     the bench's own shell (some sandboxes set it), it would make every timed process compile
-    the project's 40 modules again: 0.09 s of `ask` on 2026-12-01's machine, which no user waits for."""
+    the project's modules again: 0.09 s of `ask` on 2026-12-01's machine, which no user waits for."""
     return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
