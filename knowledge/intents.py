@@ -263,10 +263,10 @@ def undated(text: str, date_words: frozenset[str]) -> str:
         return text
     out: list[str] = []
     for token in re.findall(r"\S+", text):
-        word = fold(token.strip(".,;:!?()«»\"'")).lower()
+        word = fold(token.strip(".,;:!?()«»\"'"))
         if word in date_words:
             # the day before a month ("8 août", "1er août") goes with it
-            if out and re.fullmatch(r"\d{1,2}(?:er|st|nd|rd|th)?", fold(out[-1]).lower()):
+            if out and re.fullmatch(r"\d{1,2}(?:er|st|nd|rd|th)?", fold(out[-1])):
                 out.pop()
             continue
         out.append(token)
