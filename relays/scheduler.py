@@ -14,7 +14,9 @@ nothing is due from it) checks every ``interval`` whether it must take over.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -25,6 +27,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 POLL_JOB = "poll"
+
+log = logging.getLogger(__name__)
 
 
 def build_scheduler() -> AsyncIOScheduler:
@@ -61,8 +65,18 @@ def add_poll_job(
                     scheduler.modify_job(POLL_JOB, next_run_time=datetime.now(UTC) + timedelta(seconds=wait))
 
         run = paced
+
+    async def stoppable() -> None:
+        # ``run`` stops the scheduler without waiting (``shutdown(wait=False)``), which cancels a
+        # poll in flight: an expected stop, not a job failure for APScheduler to log with a
+        # traceback. What the poll had not stored is polled again at the next start.
+        try:
+            await run()
+        except asyncio.CancelledError:
+            log.info("poll interrupted by the shutdown")
+
     scheduler.add_job(
-        run,
+        stoppable,
         IntervalTrigger(seconds=interval, jitter=jitter or None),
         id=POLL_JOB,
         replace_existing=True,

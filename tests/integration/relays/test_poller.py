@@ -1,6 +1,7 @@
 """The poller against a real HTTP server on 127.0.0.1: conditional GETs, faults, backoff, schedule."""
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -406,3 +407,24 @@ async def test_the_paced_job_polls_when_due_and_not_sooner(server: MeteoServer, 
     # after the max-age=1 answer the next poll waited about a second (not the 0.2 s pace); the times
     # are taken by the server as requests arrive, a few milliseconds from when the poller sent them
     assert max(waited[count - 1 :]) >= 0.95
+
+
+async def test_a_poll_in_flight_at_shutdown_stops_without_a_logged_failure(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    started = asyncio.Event()
+
+    async def slow_poll() -> None:
+        started.set()
+        await asyncio.sleep(30)
+
+    scheduler = build_scheduler()
+    add_poll_job(scheduler, slow_poll, interval=60, due=lambda: 0.0)
+    scheduler.start()
+    await asyncio.wait_for(started.wait(), 10)
+    scheduler.shutdown(wait=False)  # as `run` stops: the poll in flight is cancelled
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "poll interrupted by the shutdown" in caplog.text
