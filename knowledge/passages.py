@@ -136,11 +136,32 @@ def _cut(text: str, budget: int) -> str:
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+(?=[A-ZÀ-Ý«\d])")
 
 
+def _joined(lines: Sequence[str]) -> list[str]:
+    """The body's lines, stripped, a non-item line ending with a comma joined to the next one."""
+    out: list[str] = []
+    for raw in lines:
+        line = raw.strip()
+        if (
+            out
+            and out[-1].endswith(",")
+            and not out[-1].startswith("- ")
+            and line
+            and not line.startswith("- ")
+        ):
+            out[-1] = f"{out[-1]} {line}"
+        else:
+            out.append(line)
+    return out
+
+
 def sentences(body: str) -> list[tuple[str, bool]]:
-    """The sentences of a section, each with whether it is a list item (marker removed)."""
+    """The sentences of a section, each with whether it is a list item (marker removed).
+
+    A line that ends with a comma and is not a list item goes on at the next line: a signature
+    ("Le chef de bureau," then the name) is one sentence, not a title and a name quoted apart.
+    """
     out = []
-    for line in body.splitlines():
-        line = line.strip()
+    for line in _joined(body.splitlines()):
         item = line.startswith("- ")
         for piece in _SENTENCE_END.split(line.removeprefix("- ")):
             if len(piece.strip()) > 3:

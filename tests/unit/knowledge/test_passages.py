@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.passages import ELLIPSIS, blocks, trim
+from knowledge.passages import ELLIPSIS, blocks, sentences, trim
 
 
 def _score_words(*words: str):  # type: ignore[no-untyped-def]
@@ -58,3 +58,19 @@ def test_a_long_block_that_does_not_fit_gives_its_relevant_sentence_rather_than_
     assert "Aucun message de scan ne doit être transmis." in out
     assert out.count("Les colis sont suivis") == 0 and ELLIPSIS in out
     assert len(out) <= 360
+
+
+def test_a_line_ending_with_a_comma_goes_on_at_the_next_line() -> None:
+    """A signature is one sentence: the title and the name quoted together."""
+    body = "Réf.: 20000171\n\nLe chef de bureau,\nMichel BARON"
+    assert [text for text, _ in sentences(body)] == ["Réf.: 20000171", "Le chef de bureau, Michel BARON"]
+
+
+def test_list_items_ending_with_a_comma_stay_items() -> None:
+    body = "Mentions :\n- le nombre de colis,\n- le TARIC10,\nFin."
+    assert sentences(body) == [
+        ("Mentions :", False),
+        ("le nombre de colis,", True),
+        ("le TARIC10,", True),
+        ("Fin.", False),
+    ]
