@@ -122,7 +122,10 @@ class Prepared:
 
 
 def prepare(
-    question: str, live: Sequence[Mapping[str, Any]] | None = None, previous: str | None = None
+    question: str,
+    live: Sequence[Mapping[str, Any]] | None = None,
+    previous: str | None = None,
+    withheld: str | None = None,
 ) -> Prepared:
     """Read the question and measure every section against it.
 
@@ -140,7 +143,7 @@ def prepare(
     # a date that named a dated document chose it; it is not part of what is asked
     meant = as_embedded(question, kb.documents, asked.intent)
     if not previous:
-        return _measure(kb, question, lang, asked, live, lambda: embed_query(meant))
+        return _measure(kb, question, lang, asked, live, lambda: embed_query(meant), withheld)
     # the previous question is read in its own language ("Where do I check…?" → "et par téléphone ?")
     first = read(kb, previous, before)
     together = asked.after(first)
@@ -158,9 +161,9 @@ def prepare(
         return (mixed / np.linalg.norm(mixed)).astype(np.float32)
 
     if is_fragment(kb, asked):
-        return replace(_measure(kb, question, lang, together, live, context_vector), fragment=True)
-    alone = _measure(kb, question, lang, asked, live, alone_vector)
-    return replace(alone, in_context=_measure(kb, question, lang, together, live, context_vector))
+        return replace(_measure(kb, question, lang, together, live, context_vector, withheld), fragment=True)
+    alone = _measure(kb, question, lang, asked, live, alone_vector, withheld)
+    return replace(alone, in_context=_measure(kb, question, lang, together, live, context_vector, withheld))
 
 
 def _measure(
@@ -170,6 +173,7 @@ def _measure(
     asked: Reading,
     live: Sequence[Mapping[str, Any]] | None,
     meaning: Callable[[], np.ndarray],
+    withheld: str | None = None,
 ) -> Prepared:
     """One reading of the question measured against every section; ``meaning`` embeds it (called
     only when a section is to be weighed: a rule may decline first)."""
@@ -193,7 +197,7 @@ def _measure(
         search_services = [s for a in alerting for s in a.get("services") or () if s in covered]
         if len([g for g in asked.query.topic if kb.knows(g)]) <= THIN_TOPIC:
             intent = replace(intent, roles=(*intent.roles, "alert-check"))
-    found = signals(kb, kb.dense, asked.query, search_services, intent, meaning(), question)
+    found = signals(kb, kb.dense, asked.query, search_services, intent, meaning(), question, withheld)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 
@@ -250,9 +254,11 @@ def consider(
     live: Sequence[Mapping[str, Any]] | None = None,
     previous: str | None = None,
     weights: Weights | None = None,
+    withheld: str | None = None,
 ) -> Considered:
-    """:func:`answer`, with the candidate answer and its evidence; ``weights`` default to the shipped ones."""
-    return decide(prepare(question, live, previous), weights)
+    """:func:`answer`, with the candidate answer and its evidence; ``weights`` default to the shipped
+    ones; ``withheld`` names a dev file whose shipped questions are left out (:func:`prepare`)."""
+    return decide(prepare(question, live, previous, withheld), weights)
 
 
 def _compose(

@@ -42,7 +42,8 @@ from knowledge.documents import Document, load_documents
 from knowledge.intents import as_embedded
 from knowledge.model_pages import VocabularyPages
 from knowledge.passages import sentences
-from knowledge.probes import Probe, load_negatives, load_probes
+from knowledge.probes import Probe, load_asked, load_negatives, load_probes
+from knowledge.quantized import Quantized
 
 __all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index", "INDEX_FILE"]
 
@@ -83,6 +84,10 @@ class Units:
     probe_sentence: tuple[int, ...] = ()
     #: questions no section answers (:func:`knowledge.probes.load_negatives`), embedded as queries
     negatives: tuple[str, ...] = ()
+    #: for each probe, the dev question files it was asked in (empty: written from the documents)
+    probe_origin: tuple[tuple[str, ...], ...] = ()
+    #: the same for each question no section answers
+    negative_origin: tuple[tuple[str, ...], ...] = ()
 
 
 ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
@@ -154,13 +159,20 @@ def units(
     by_section: dict[int, list[tuple[int, str]]] = {}
     for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
         by_section.setdefault(own, []).append((row, " ".join(text.split())))
-    for probe in load_probes() if probes is None else probes:
+    probe_origin: list[tuple[str, ...]] = []
+    # the dev questions shipped with the written ones (:mod:`knowledge.asked`), unless given
+    asked_probes, asked_negatives = load_asked() if probes is None or negatives is None else ((), ())
+    if negatives is not None:
+        asked_negatives = ()
+    for probe in (*load_probes(), *asked_probes) if probes is None else probes:
         at = where.get((probe.doc, probe.section))
         if at is None:
             continue
         probe_texts.append(probe.question)
         probe_owner.append(at)
         probe_sentence.append(_answering(probe.answer, by_section.get(at, ())))
+        probe_origin.append(probe.origin)
+    written = load_negatives() if negatives is None else tuple(negatives)
     return Units(
         tuple(sections),
         tuple(headings),
@@ -172,7 +184,9 @@ def units(
         tuple(probe_texts),
         tuple(probe_owner),
         tuple(probe_sentence),
-        tuple(load_negatives() if negatives is None else negatives),
+        (*written, *(q for q, _ in asked_negatives)),
+        tuple(probe_origin),
+        (*(() for _ in written), *(origin for _, origin in asked_negatives)),
     )
 
 
@@ -217,10 +231,11 @@ class DenseIndex:
     sentences: np.ndarray
     sentence_section: np.ndarray  # int: row of ``sections`` each sentence belongs to
     digest: str
-    probes: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float32))
+    #: the shipped questions, 8-bit (:mod:`knowledge.quantized`): 7,000 rows
+    probes: Quantized = field(default_factory=lambda: Quantized.of(np.zeros((0, DIM))))
     probe_section: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
     probe_sentence: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
-    negatives: np.ndarray = field(default_factory=lambda: np.zeros((0, DIM), dtype=np.float32))
+    negatives: Quantized = field(default_factory=lambda: Quantized.of(np.zeros((0, DIM))))
 
 
 _model_lock = threading.Lock()
@@ -312,10 +327,10 @@ def build(documents: Sequence[Document]) -> DenseIndex:
         embed_passages(u.sentences),
         np.asarray(u.sentence_section, dtype=np.int32),
         digest(u),
-        embed_queries([as_embedded(q, documents) for q in u.probes]),
+        Quantized.of(embed_queries([as_embedded(q, documents) for q in u.probes])),
         np.asarray(u.probe_section, dtype=np.int32),
         np.asarray(u.probe_sentence, dtype=np.int32),
-        embed_queries([as_embedded(q, documents) for q in u.negatives]),
+        Quantized.of(embed_queries([as_embedded(q, documents) for q in u.negatives])),
     )
 
 
@@ -328,10 +343,12 @@ def save(index: DenseIndex, path: Path) -> None:
             headings=index.headings.astype(np.float16),
             sentences=index.sentences.astype(np.float16),
             sentence_section=index.sentence_section,
-            probes=index.probes.astype(np.float16),
+            probe_codes=index.probes.codes,
+            probe_scale=index.probes.scale,
             probe_section=index.probe_section,
             probe_sentence=index.probe_sentence,
-            negatives=index.negatives.astype(np.float16),
+            negative_codes=index.negatives.codes,
+            negative_scale=index.negatives.scale,
             digest=np.array(index.digest),
         )
 
@@ -346,17 +363,25 @@ def read(path: Path) -> DenseIndex:
             str(data["digest"]),
             *(
                 (
-                    data["probes"].astype(np.float32),
+                    _questions(data, "probe"),
                     data["probe_section"].astype(np.int32),
                     data["probe_sentence"].astype(np.int32),
-                    data["negatives"].astype(np.float32)
-                    if "negatives" in data.files
-                    else np.zeros((0, DIM), dtype=np.float32),
+                    _questions(data, "negative"),
                 )
-                if "probes" in data.files
+                if "probe_section" in data.files
                 else ()
             ),
         )
+
+
+def _questions(data: Any, kind: str) -> Quantized:
+    """The shipped questions' vectors: 8-bit with their scales (a file written before they were
+    stored so holds float16 rows under the plural name)."""
+    if f"{kind}_codes" in data.files:
+        return Quantized(data[f"{kind}_codes"].astype(np.int8), data[f"{kind}_scale"].astype(np.float32))
+    if f"{kind}s" in data.files:
+        return Quantized.of(data[f"{kind}s"].astype(np.float32))
+    return Quantized.of(np.zeros((0, DIM), dtype=np.float32))
 
 
 def shipped_digest() -> str | None:

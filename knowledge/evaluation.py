@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.answers import Answer, Considered, answer, consider
+from knowledge.answers import Answer, Considered, consider
 
 MAX_ANSWER = 2000
 
@@ -42,18 +42,14 @@ def is_followup(item: Mapping[str, Any]) -> bool:
     return "q2" in item
 
 
-def ask(item: Mapping[str, Any]) -> Answer:
-    """The engine's answer to one item (a question, or the second turn of an exchange)."""
+def weigh(item: Mapping[str, Any], withheld: str | None = None) -> Considered:
+    """The engine's answer to one item (a question, or the second turn of an exchange), with the
+    candidate it would give had it not declined. ``withheld``: the dev file the item comes from,
+    whose questions the engine ships as probes (:mod:`knowledge.asked`) and must not see while it
+    is measured on them."""
     if is_followup(item):
-        return answer(str(item["q2"]), previous=str(item["q1"]))
-    return answer(str(item["q"]))
-
-
-def weigh(item: Mapping[str, Any]) -> Considered:
-    """The engine's answer to one item, with the candidate it would give had it not declined."""
-    if is_followup(item):
-        return consider(str(item["q2"]), previous=str(item["q1"]))
-    return consider(str(item["q"]))
+        return consider(str(item["q2"]), previous=str(item["q1"]), withheld=withheld)
+    return consider(str(item["q"]), withheld=withheld)
 
 
 def verdict(item: Mapping[str, Any], result: Answer) -> str:
@@ -116,11 +112,15 @@ class Report:
 
 
 def score(
-    items: Iterable[Mapping[str, Any]], engine: Callable[[Mapping[str, Any]], Considered] = weigh
+    items: Iterable[Mapping[str, Any]],
+    engine: Callable[[Mapping[str, Any]], Considered] | None = None,
+    withheld: str | None = None,
 ) -> Report:
+    """Counts for ``items``, answered by ``engine`` (by default :func:`weigh`, ``withheld`` being
+    the dev file they come from)."""
     report = Report()
     for item in items:
-        considered = engine(item)
+        considered = engine(item) if engine is not None else weigh(item, withheld)
         result = considered.answer
         outcome = verdict(item, result)
         if item["docs"]:
@@ -174,11 +174,11 @@ def merge(reports: Sequence[Report]) -> Report:
     return out
 
 
-def misses(items: Iterable[Mapping[str, Any]]) -> list[str]:
+def misses(items: Iterable[Mapping[str, Any]], withheld: str | None = None) -> list[str]:
     """One line per failed question, with its text: for dev sets only, never a locked one."""
     out = []
     for item in items:
-        result = ask(item)
+        result = weigh(item, withheld).answer
         outcome = verdict(item, result)
         if outcome != "right":
             q = f"{item['q1']!r} → {item['q2']!r}" if is_followup(item) else repr(item["q"])

@@ -76,9 +76,9 @@ def load_items(paths: Sequence[Path]) -> list[Item]:
                 continue
             data = json.loads(line)
             if is_followup(data):
-                prepared = prepare(str(data["q2"]), previous=str(data["q1"]))
+                prepared = prepare(str(data["q2"]), previous=str(data["q1"]), withheld=path.name)
             else:
-                prepared = prepare(str(data["q"]))
+                prepared = prepare(str(data["q"]), withheld=path.name)
             phrases = [norm(p) for p in data.get("any") or []]
             right = np.array(
                 [

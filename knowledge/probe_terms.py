@@ -8,34 +8,77 @@ question never needed (the first 40 probes took 27 ms that way). So the words of
 probe are read once, offline, and shipped in ``knowledge/index/probe_terms.json`` with a digest of
 the probes' texts; regenerate it after editing ``knowledge/index/probes.jsonl`` (a test fails when
 it is stale, and a stale file is ignored: the probes are then read on first use).
+
+The file holds each distinct word once and, per probe, the numbers of its words: read as one
+tuple of strings per probe, the words of 6,000 probes left 2.5 MB in the long-running process;
+so a probe's words are looked up when the ranker reads it (40 probes per question).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 
-FILE = "index/probe_terms.json"  # inside the knowledge package
+import numpy as np
+
+FILE = "index/probe_terms.npz"  # inside the knowledge package
 
 
 def digest(texts: Sequence[str]) -> str:
     return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
 
 
-def load(texts: Sequence[str]) -> list[tuple[str, ...]] | None:
+class ProbeTerms:
+    """The words of every probe, as numbers into one vocabulary."""
+
+    def __init__(self, vocabulary: Sequence[str], ids: np.ndarray, offsets: np.ndarray) -> None:
+        self._vocabulary = tuple(sys.intern(w) for w in vocabulary)
+        self._ids = ids
+        self._offsets = offsets
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return (self[row] for row in range(len(self)))
+
+    def __getitem__(self, row: int) -> tuple[str, ...]:
+        start, end = int(self._offsets[row]), int(self._offsets[row + 1])
+        return tuple(self._vocabulary[int(i)] for i in self._ids[start:end])
+
+    @classmethod
+    def of(cls, terms: Sequence[Sequence[str]]) -> ProbeTerms:
+        vocabulary = sorted({t for row in terms for t in row})
+        number = {w: i for i, w in enumerate(vocabulary)}
+        ids = np.array([number[t] for row in terms for t in row], dtype=np.int32)
+        offsets = np.cumsum([0, *(len(row) for row in terms)]).astype(np.int32)
+        return cls(vocabulary, ids, offsets)
+
+    def save(self, path: Path, texts: Sequence[str]) -> None:
+        with path.open("wb") as handle:
+            np.savez_compressed(
+                handle,
+                digest=np.array(digest(texts)),
+                vocabulary=np.array("\n".join(self._vocabulary)),
+                ids=self._ids,
+                offsets=self._offsets,
+            )
+
+
+def load(texts: Sequence[str], path: Path | None = None) -> ProbeTerms | None:
     """The shipped words of each probe, or None when the file is missing or was read from other
     probes than ``texts``."""
     try:
-        data = json.loads(resources.files("knowledge").joinpath(FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
+        with np.load(path or _path(), allow_pickle=False) as data:
+            if str(data["digest"]) != digest(texts) or len(data["offsets"]) != len(texts) + 1:
+                return None
+            vocabulary = str(data["vocabulary"]).split("\n") if str(data["vocabulary"]) else []
+            return ProbeTerms(vocabulary, data["ids"].astype(np.int32), data["offsets"].astype(np.int32))
+    except (OSError, KeyError, ValueError):
         return None
-    if data.get("digest") != digest(texts) or len(data.get("terms", ())) != len(texts):
-        return None
-    return [tuple(sys.intern(t) for t in terms) for terms in data["terms"]]
 
 
 def _path() -> Path:
@@ -50,8 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     kb = KnowledgeBase.load()
     texts = kb.units.probes
     terms = [sorted(kb.read_probe(i)) for i in range(len(texts))]
-    data = {"digest": digest(texts), "terms": terms}
-    path.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    ProbeTerms.of(terms).save(path, texts)
     print(f"{path}: the words of {len(terms)} probes")
     return 0
 

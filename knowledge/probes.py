@@ -22,12 +22,24 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["Probe", "PROBES_FILE", "NEGATIVES_FILE", "load_probes", "load_negatives"]
+__all__ = [
+    "Probe",
+    "PROBES_FILE",
+    "NEGATIVES_FILE",
+    "ASKED_FILE",
+    "load_probes",
+    "load_negatives",
+    "load_asked",
+]
 
 PROBES_FILE = "index/probes.jsonl"  # inside the knowledge package
 #: questions that sound like the domain but that no document answers (tariffs, EORI, transit, other
 #: téléservices…), written the same way: closeness to them is evidence for declining
 NEGATIVES_FILE = "index/negatives.jsonl"
+#: the dev question sets' questions (:mod:`knowledge.asked`): answerable ones as probes of the
+#: section holding their answer, the others as questions no document answers; each with the dev
+#: files it was asked in, so that a file's own questions are withheld when it is measured
+ASKED_FILE = "index/asked.jsonl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,8 @@ class Probe:
     question: str
     #: the answering sentence, as it reads in the section (whitespace collapsed)
     answer: str
+    #: the dev question files it was asked in (empty for a probe written from the documents)
+    origin: tuple[str, ...] = ()
 
 
 def _squash(text: str) -> str:
@@ -75,3 +89,32 @@ def load_negatives(path: Path | None = None) -> tuple[str, ...]:
         return ()
     with path.open(encoding="utf-8") as handle:
         return tuple(_squash(str(json.loads(line)["q"])) for line in handle if line.strip())
+
+
+def load_asked(path: Path | None = None) -> tuple[tuple[Probe, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The dev questions shipped as probes, and those no document answers with their files."""
+    path = path or Path(str(resources.files("knowledge") / ASKED_FILE))
+    if not path.is_file():
+        return (), ()
+    probes: list[Probe] = []
+    negatives: list[tuple[str, tuple[str, ...]]] = []
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            origin = tuple(str(f) for f in row.get("from") or ())
+            if row.get("doc"):
+                probes.append(
+                    Probe(
+                        str(row["doc"]),
+                        str(row["section"]),
+                        str(row.get("lang", "fr")),
+                        _squash(str(row["q"])),
+                        _squash(str(row.get("answer", ""))),
+                        origin,
+                    )
+                )
+            else:
+                negatives.append((_squash(str(row["q"])), origin))
+    return tuple(probes), tuple(negatives)

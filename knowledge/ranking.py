@@ -128,9 +128,12 @@ def signals(
     intent: Intent | None,
     vector: np.ndarray,
     question: str = "",
+    withheld: str | None = None,
 ) -> Signals:
     """Every signal of every section for the question embedded as ``vector``; ``question`` is the
-    text asked, read for a yes or no it expects."""
+    text asked, read for a yes or no it expects; the shipped dev questions asked in the file
+    ``withheld`` are left out (:meth:`KnowledgeBase.withheld`: when fitting, a question is measured
+    as an unseen one)."""
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
     sentence_lexical = kb.sentence_scores(query)
     best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
@@ -141,6 +144,10 @@ def signals(
     dense_sentence = np.full(len(dense_section), -1.0)
     np.maximum.at(dense_sentence, dense.sentence_section, sentence_cosines)
     probe_cosines = (dense.probes @ vector).astype(np.float64)
+    hidden_negatives = None
+    if withheld is not None:
+        hidden_probes, hidden_negatives = kb.withheld(withheld)
+        probe_cosines[hidden_probes] = -1.0
     dense_probe = closest_probes(probe_cosines, dense.probe_section, len(dense_section))
     # a section without probes reads as the weakest one that has some (no probes at all: zeros)
     floor = float(dense_probe[dense_probe > -1.0].min()) if len(probe_cosines) else 0.0
@@ -183,7 +190,7 @@ def signals(
         ],
         axis=1,
     )
-    negative = _negative(dense, vector)
+    negative = _negative(dense, vector, hidden_negatives)
     return Signals(
         lexical,
         coverage,
@@ -265,11 +272,14 @@ def _probe_words(
     return out
 
 
-def _negative(dense: DenseIndex, vector: np.ndarray) -> float:
+def _negative(dense: DenseIndex, vector: np.ndarray, hidden: np.ndarray | None = None) -> float:
     """The mean cosine with the closest questions no section answers, read as one more "section"."""
+    cosines = (dense.negatives @ vector).astype(np.float64)
+    if hidden is not None:
+        cosines[hidden] = -1.0
     return float(
         closest_probes(
-            (dense.negatives @ vector).astype(np.float64),
+            cosines,
             np.zeros(len(dense.negatives), dtype=np.int32),
             1,
         )[0]

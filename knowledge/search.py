@@ -135,7 +135,7 @@ class KnowledgeBase:
         #: and years it names: a question about another period, or the next one, is not answered there
         self.event_periods = {d.id: event_periods(d) for d in self.documents}
         self._probe_terms: dict[int, tuple[str, ...]] = {}
-        self._shipped_probe_terms: list[tuple[str, ...]] | None = None
+        self._shipped_probe_terms: probe_terms.ProbeTerms | None = None
         #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
         #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description
         told = np.zeros(len(self.entries))
@@ -163,6 +163,7 @@ class KnowledgeBase:
         self._heading_masks: dict[str, np.ndarray] = {}
         self._sentence_masks: dict[str, np.ndarray] = {}
         self._own_masks: dict[str, np.ndarray] = {}
+        self._withheld: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @classmethod
     def load(cls) -> KnowledgeBase:
@@ -178,6 +179,19 @@ class KnowledgeBase:
         """The embeddings of the sections and their sentences (read from the shipped file on first use)."""
         return load_index(self.documents, self.units)
 
+    def withheld(self, origin: str) -> tuple[np.ndarray, np.ndarray]:
+        """The probes and the questions no section answers that were asked in the dev file
+        ``origin`` (boolean masks over their rows): withheld while that file is measured, or its
+        questions would find themselves."""
+        masks = self._withheld.get(origin)
+        if masks is None:
+            masks = (
+                np.array([origin in o for o in self.units.probe_origin], dtype=bool),
+                np.array([origin in o for o in self.units.negative_origin], dtype=bool),
+            )
+            self._withheld[origin] = masks
+        return masks
+
     @cached_property
     def by_doc(self) -> dict[str, Document]:
         return {d.id: d for d in self.documents}
@@ -186,7 +200,7 @@ class KnowledgeBase:
         """The index terms of probe ``row``'s topic words (:mod:`knowledge.probe_terms`): shipped,
         read offline; a probe the shipped file does not hold is read on first use and kept."""
         if self._shipped_probe_terms is None:
-            self._shipped_probe_terms = probe_terms.load(self.units.probes) or []
+            self._shipped_probe_terms = probe_terms.load(self.units.probes) or probe_terms.ProbeTerms.of([])
         if row < len(self._shipped_probe_terms):
             return self._shipped_probe_terms[row]
         cached = self._probe_terms.get(row)

@@ -168,9 +168,13 @@ def test_a_question_asking_when_gets_no_yes_or_no() -> None:
 
 def test_only_the_cid_publishes_alerts_reads_as_no() -> None:
     # what the engine would say, whatever the threshold makes of its confidence
-    result = consider("Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?").candidate
+    result = consider(
+        "Notre transitaire peut publier lui-même une alerte sur la météo des téléservices ?"
+    ).candidate
     assert result is not None
-    assert result.text.startswith("Non : « La publication d'une alerte sur la météo informatique ne peut être effectuée que par le CID.")
+    assert result.text.startswith(
+        "Non : « La publication d'une alerte sur la météo informatique ne peut être effectuée que par le CID."
+    )
 
 
 def test_a_how_long_question_leads_with_the_delay() -> None:
@@ -185,7 +189,11 @@ def test_a_box_is_answered_with_what_to_write_in_it() -> None:
 
 
 def test_an_answer_stays_within_about_1200_characters() -> None:
-    for question in ("Que mettre en case 31 du DAU ?", "Comment créer un compte sur Prodouane ?", "GAMMA : formulaire d'adhésion ?"):
+    for question in (
+        "Que mettre en case 31 du DAU ?",
+        "Comment créer un compte sur Prodouane ?",
+        "GAMMA : formulaire d'adhésion ?",
+    ):
         assert len(answer(question).text) <= 1250, question
 
 
@@ -197,14 +205,38 @@ def test_a_yes_no_question_leads_with_the_sentence_that_says_no() -> None:
 @pytest.mark.parametrize(
     ("sentence", "question", "said"),
     [
-        ("La publication d'une alerte ne peut être effectuée que par le CID.", "Notre transitaire peut publier une alerte ?", "no"),
-        ("Vous pouvez déclencher la procédure de secours 24 heures sur 24.", "Can I trigger it at night?", "yes"),
-        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Le bureau doit-il m'autoriser ?", "no"),
+        (
+            "La publication d'une alerte ne peut être effectuée que par le CID.",
+            "Notre transitaire peut publier une alerte ?",
+            "no",
+        ),
+        (
+            "Vous pouvez déclencher la procédure de secours 24 heures sur 24.",
+            "Can I trigger it at night?",
+            "yes",
+        ),
+        (
+            "Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.",
+            "Le bureau doit-il m'autoriser ?",
+            "no",
+        ),
         # a sentence that lifts an obligation does not forbid: no "non" to a "may I" question
-        ("Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.", "Puis-je auto-déclencher ?", None),
-        ("Le passage en procédure de secours n'est pas nécessaire.", "Je dois quand même passer en secours ?", "no"),
+        (
+            "Elle ne peut en aucun cas être conditionnée à l'autorisation du bureau.",
+            "Puis-je auto-déclencher ?",
+            None,
+        ),
+        (
+            "Le passage en procédure de secours n'est pas nécessaire.",
+            "Je dois quand même passer en secours ?",
+            "no",
+        ),
         ("Vous pouvez déclencher la procédure de secours.", "Quand puis-je déclencher ?", None),
-        ("Les déclarations doivent être réintégrées sous 24 heures.", "Dois-je réintégrer mes déclarations ?", None),
+        (
+            "Les déclarations doivent être réintégrées sous 24 heures.",
+            "Dois-je réintégrer mes déclarations ?",
+            None,
+        ),
         # "aucun X ne doit" lifts the obligation as "ne doit pas" does
         ("Aucun message de « scan » ne doit être transmis.", "Doit-on envoyer des messages de scan ?", "no"),
         # "en tant qu'OEA" is a conjunction, not "qu'est-ce que": still a yes/no question
@@ -247,14 +279,11 @@ def test_a_what_to_do_question_is_answered_by_the_section_that_gives_instruction
     assert (result.sources[0].doc, result.sources[0].section) == ("note-2023-08", "consignes")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit (docs/ask.md): since the tenth pass declined (0.43): the two cases that give a "
-    "mention, 50000 and 52000 after a physical check, split the ranking and the fragment names neither",
-)
 def test_a_follow_up_asks_something_new_about_the_same_subject() -> None:
     # "which mention?" after a question on the reintegration delay: the mention, not the delay again
-    result = answer("avec quelle mention ?", previous="Dans quel délai faut-il réintégrer les déclarations de secours ?")
+    result = answer(
+        "avec quelle mention ?", previous="Dans quel délai faut-il réintégrer les déclarations de secours ?"
+    )
     first = result.text.splitlines()[0]
     assert not result.abstained and "mention spéciale" in first and "24 heures" not in first
     # which mention (50000, or 52000 after a physical check) depends on the case the fragment does
@@ -292,7 +321,9 @@ def test_a_question_about_a_fee_the_fiches_never_name_is_declined(question: str)
 def test_when_a_principle_and_its_scenario_are_close_both_answering_sentences_are_quoted() -> None:
     # fiche 9: the principle ("the provider tells customs through OLGA") and the scenario that
     # details it ("…and gives the full list of its clients") sit close; the operator reads both
-    result = answer("Le système de notre client transporteur est en panne, que doit faire le prestataire ICS ?")
+    result = answer(
+        "Le système de notre client transporteur est en panne, que doit faire le prestataire ICS ?"
+    )
     assert not result.abstained
     assert {s.section for s in result.sources[:2]} == {"scenario-1", "principes"}
     assert "Voir aussi" in result.text
@@ -315,7 +346,12 @@ def test_see_also_never_repeats_what_the_chosen_section_says() -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["Quel est le numéro du SAU ?", "What is the CID helpdesk phone number?", "numéro de téléphone du SAU du CID ?"]
+    "question",
+    [
+        "Quel est le numéro du SAU ?",
+        "What is the CID helpdesk phone number?",
+        "numéro de téléphone du SAU du CID ?",
+    ],
 )
 def test_the_helpdesk_number_is_given_whichever_step_holds_it(question: str) -> None:
     # three steps of fiche 1 give it: the ranking splits between them, and they agree

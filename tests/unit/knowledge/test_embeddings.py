@@ -95,4 +95,4 @@ def test_a_shipped_question_is_embedded_as_the_users_question_is() -> None:
     row = next(i for i, q in enumerate(u.probes) if "8 août 2023" in q)
     meant = as_embedded(u.probes[row], docs)
     assert "2023" not in meant
-    assert float(index.probes[row] @ embed_query(meant)) > 0.99
+    assert float(index.probes.row(row) @ embed_query(meant)) > 0.99

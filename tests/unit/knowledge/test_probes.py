@@ -13,7 +13,7 @@ from knowledge import probe_terms
 from knowledge.answers import answer, prepare
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
-from knowledge.probes import Probe, load_negatives, load_probes
+from knowledge.probes import Probe, load_asked, load_negatives, load_probes
 from knowledge.ranking import FEATURES, PROBES_AVERAGED, closest_probes
 from knowledge.search import KnowledgeBase
 from tests.support.sections import section_index
@@ -24,7 +24,8 @@ MIN_PER_SECTION = 4
 def test_every_probe_names_an_existing_section_and_quotes_one_of_its_sentences() -> None:
     docs = {d.id: d for d in load_documents()}
     u = units(list(docs.values()))
-    for probe, sentence in zip(load_probes(), u.probe_sentence, strict=True):
+    written = load_probes()
+    for probe, sentence in zip(written, u.probe_sentence[: len(written)], strict=True):
         assert probe.doc in docs, probe
         body = " ".join(docs[probe.doc].section(probe.section).body.split())
         assert probe.answer and probe.answer in body, probe
@@ -42,8 +43,9 @@ def test_every_section_has_probes_in_french_and_in_english() -> None:
 def test_the_shipped_index_holds_one_vector_per_probe() -> None:
     docs = load_documents()
     index = load_index(docs)
-    assert index.probes.shape == (len(load_probes()), 384)
-    assert np.allclose(np.linalg.norm(index.probes, axis=1), 1.0, atol=1e-2)
+    asked, _ = load_asked()
+    assert index.probes.shape == (len(load_probes()) + len(asked), 384)
+    assert np.allclose(np.linalg.norm(index.probes.rows(), axis=1), 1.0, atol=1e-2)
 
 
 def test_changing_the_probes_changes_the_digest(tmp_path: Path) -> None:
@@ -82,7 +84,8 @@ def test_the_questions_no_section_answers_are_embedded_and_in_the_digest() -> No
     docs = load_documents()
     negatives = load_negatives()
     assert len(negatives) >= 100
-    assert load_index(docs).negatives.shape == (len(negatives), 384)
+    _, asked = load_asked()
+    assert load_index(docs).negatives.shape == (len(negatives) + len(asked), 384)
     assert digest(units(docs, negatives=negatives[:-1])) != digest(units(docs, negatives=negatives))
 
 
@@ -113,9 +116,19 @@ def test_the_shipped_probe_words_are_those_of_the_shipped_probes() -> None:
     # regenerate with `python -m knowledge.probe_terms` after editing the probes
     kb = KnowledgeBase.load()
     shipped = probe_terms.load(kb.units.probes)
-    assert shipped is not None, "knowledge/index/probe_terms.json is stale: python -m knowledge.probe_terms"
+    assert shipped is not None, "knowledge/index/probe_terms.npz is stale: python -m knowledge.probe_terms"
     assert [frozenset(t) for t in shipped] == [kb.read_probe(i) for i in range(len(shipped))]
 
 
 def test_probe_words_read_from_other_probes_are_ignored() -> None:
     assert probe_terms.load(["Une autre question ?"]) is None
+
+
+def test_probe_words_survive_their_compact_file(tmp_path: Path) -> None:
+    terms = [("autoris", "bureau"), (), ("bureau", "secour", "délai")]
+    texts = ["a ?", "b ?", "c ?"]
+    probe_terms.ProbeTerms.of(terms).save(tmp_path / "t.npz", texts)
+    loaded = probe_terms.load(texts, tmp_path / "t.npz")
+    assert loaded is not None and list(loaded) == [tuple(t) for t in terms]
+    assert probe_terms.load(texts[:2], tmp_path / "t.npz") is None
+    assert probe_terms.load(texts, tmp_path / "missing.npz") is None

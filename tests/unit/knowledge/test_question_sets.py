@@ -60,6 +60,11 @@ DEV_FLOORS = {
     # ad+ae (measured once, on that final engine, 0.907)
     "locked-abac.jsonl": 0.85,
     "locked-adae.jsonl": 0.85,
+    # af+ag (measured on 438f195 and on the final engine of 2026-12-01's fifth session, 0.825) and
+    # ah+ai (measured once, on that final engine, 0.811); 0.889 and 0.904 cross-validated with the
+    # asked questions (twelfth pass)
+    "locked-afag.jsonl": 0.84,
+    "locked-ahai.jsonl": 0.84,
 }
 
 
@@ -77,8 +82,9 @@ def test_dev_questions_are_answered_accurately(name: str) -> None:
     items = load(DEV / name)
     if len(items) > SAMPLED_OVER and os.environ.get("HYPOTHESIS_PROFILE") != "deep":
         items = items[::2]
-    report = score(items)
-    assert report.accuracy >= DEV_FLOORS[name], "\n".join(misses(items))
+    # measured as unseen: the file's own questions, shipped as probes, are withheld
+    report = score(items, withheld=name)
+    assert report.accuracy >= DEV_FLOORS[name], "\n".join(misses(items, withheld=name))
 
 
 def test_every_dev_file_has_a_floor() -> None:

@@ -1,0 +1,83 @@
+"""The dev sets' questions shipped as probes: tied to the section holding their phrase, withheld
+while their own file is measured."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from knowledge import asked
+from knowledge.answers import prepare
+from knowledge.probes import load_asked
+from knowledge.search import KnowledgeBase
+
+DEV = Path("tests/data/dev")
+
+
+def _write(path: Path, *items: dict[str, object]) -> Path:
+    path.write_text("".join(json.dumps(it, ensure_ascii=False) + "\n" for it in items), encoding="utf-8")
+    return path
+
+
+def test_an_answerable_question_becomes_a_probe_of_the_section_holding_its_phrase(tmp_path: Path) -> None:
+    one = _write(
+        tmp_path / "one.jsonl",
+        {
+            "q": "Le bureau doit-il donner son feu vert ?",
+            "docs": ["fiche-1"],
+            "any": ["ne peut en aucun cas être conditionnée"],
+            "lang": "fr",
+        },
+        {"q": "Quel est le taux de TVA ?", "docs": [], "any": []},
+        {"q1": "Delta G en panne", "q2": "et après ?", "docs": ["fiche-1"], "any": ["Étape 6"]},
+    )
+    rows = asked.rows([one])
+    assert len(rows) == 2  # the follow-up is left out
+    probe, negative = rows
+    assert (probe["doc"], probe["section"]) == ("fiche-1", "rappels")
+    assert "ne peut en aucun cas être conditionnée" in probe["answer"]
+    assert probe["from"] == ["one.jsonl"]
+    assert "doc" not in negative and negative["from"] == ["one.jsonl"]
+
+
+def test_a_question_asked_in_two_files_is_one_row_withheld_from_both(tmp_path: Path) -> None:
+    item = {"q": "Quel est le taux de TVA ?", "docs": [], "any": []}
+    rows = asked.rows([_write(tmp_path / "a.jsonl", item), _write(tmp_path / "b.jsonl", item)])
+    assert [r["from"] for r in rows] == [["a.jsonl", "b.jsonl"]]
+
+
+def test_the_shared_dev_set_and_locked_sets_are_never_shipped(tmp_path: Path) -> None:
+    item = {"q": "Quel est le taux de TVA ?", "docs": [], "any": []}
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    assert (
+        asked.rows([_write(tmp_path / asked.SHARED, item), _write(locked / "questions-x.jsonl", item)]) == []
+    )
+
+
+def test_the_shipped_questions_are_those_of_the_dev_sets() -> None:
+    # regenerate with `python -m knowledge.asked` (then the embeddings, probe words, weights)
+    shipped = [
+        json.loads(line) for line in Path("knowledge/index/asked.jsonl").read_text("utf-8").splitlines()
+    ]
+    assert shipped == asked.rows(sorted(DEV.glob("*.jsonl"))), "python -m knowledge.asked"
+
+
+def test_a_dev_question_measured_with_its_file_withheld_does_not_find_itself() -> None:
+    probes, _ = load_asked()
+    kb = KnowledgeBase.load()
+    written = len(kb.units.probes) - len(probes)
+    probe = probes[0]
+    seen = prepare(probe.question)
+    unseen = prepare(probe.question, withheld=probe.origin[0])
+    assert seen.found is not None and unseen.found is not None
+    assert seen.found.probe_cosines is not None and unseen.found.probe_cosines is not None
+    row = written  # the first asked probe follows the written ones
+    assert kb.units.probes[row] == probe.question
+    assert seen.found.probe_cosines[row] > 0.99
+    assert unseen.found.probe_cosines[row] == -1.0
+    hidden, _ = kb.withheld(probe.origin[0])
+    assert hidden[row] and not hidden[:written].any()
+    assert np.array_equal(seen.found.probe_cosines[~hidden], unseen.found.probe_cosines[~hidden])
