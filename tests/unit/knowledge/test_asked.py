@@ -10,7 +10,7 @@ import numpy as np
 
 from knowledge import asked
 from knowledge.answers import prepare
-from knowledge.probes import load_asked
+from knowledge.probes import load_asked, load_negatives, load_probes
 from knowledge.search import KnowledgeBase
 
 DEV = Path("tests/data/dev")
@@ -31,15 +31,21 @@ def test_an_answerable_question_becomes_a_probe_of_the_section_holding_its_phras
             "lang": "fr",
         },
         {"q": "Quel est le taux de TVA ?", "docs": [], "any": []},
-        {"q1": "Delta G en panne", "q2": "et après ?", "docs": ["fiche-1"], "any": ["Étape 6"]},
+        {
+            "q1": "Delta G en panne",
+            "q2": "et après ?",
+            "docs": ["fiche-1"],
+            "any": ["pour qu'il puisse clore la demande d'assistance"],
+        },
     )
     rows = asked.rows([one])
-    assert len(rows) == 2  # the follow-up is left out
-    probe, negative = rows
+    probe, negative, exchange = rows
     assert (probe["doc"], probe["section"]) == ("fiche-1", "rappels")
     assert "ne peut en aucun cas être conditionnée" in probe["answer"]
     assert probe["from"] == ["one.jsonl"]
     assert "doc" not in negative and negative["from"] == ["one.jsonl"]
+    # a follow-up is shipped as the exchange the engine reads it in
+    assert exchange["q"] == "Delta G en panne et après ?" and exchange["doc"] == "fiche-1"
 
 
 def test_a_question_asked_in_two_files_is_one_row_withheld_from_both(tmp_path: Path) -> None:
@@ -81,3 +87,10 @@ def test_a_dev_question_measured_with_its_file_withheld_does_not_find_itself() -
     hidden, _ = kb.withheld(probe.origin[0])
     assert hidden[row] and not hidden[:written].any()
     assert np.array_equal(seen.found.probe_cosines[~hidden], unseen.found.probe_cosines[~hidden])
+
+
+def test_no_shipped_question_is_both_answered_and_unanswered() -> None:
+    probes, negatives = load_asked()
+    answered = {p.question.casefold() for p in (*load_probes(), *probes)}
+    assert not answered & {q.casefold() for q, _ in negatives}
+    assert not answered & {q.casefold() for q in load_negatives()}
