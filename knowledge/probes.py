@@ -69,17 +69,19 @@ def load_probes(path: Path | None = None) -> tuple[Probe, ...]:
     with path.open(encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
-                row = json.loads(line)
-                probes.append(
-                    Probe(
-                        str(row["doc"]),
-                        str(row["section"]),
-                        str(row.get("lang", "fr")),
-                        _squash(str(row["q"])),
-                        _squash(str(row.get("answer", ""))),
-                    )
-                )
+                probes.append(_probe(json.loads(line)))
     return tuple(probes)
+
+
+def _probe(row: dict[str, object], origin: tuple[str, ...] = ()) -> Probe:
+    return Probe(
+        str(row["doc"]),
+        str(row["section"]),
+        str(row.get("lang", "fr")),
+        _squash(str(row["q"])),
+        _squash(str(row.get("answer", ""))),
+        origin,
+    )
 
 
 def load_negatives(path: Path | None = None) -> tuple[str, ...]:
@@ -105,16 +107,7 @@ def load_asked(path: Path | None = None) -> tuple[tuple[Probe, ...], tuple[tuple
             row = json.loads(line)
             origin = tuple(str(f) for f in row.get("from") or ())
             if row.get("doc"):
-                probes.append(
-                    Probe(
-                        str(row["doc"]),
-                        str(row["section"]),
-                        str(row.get("lang", "fr")),
-                        _squash(str(row["q"])),
-                        _squash(str(row.get("answer", ""))),
-                        origin,
-                    )
-                )
+                probes.append(_probe(row, origin))
             else:
                 negatives.append((_squash(str(row["q"])), origin))
     return tuple(probes), tuple(negatives)
