@@ -160,11 +160,17 @@ def units(
     for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
         by_section.setdefault(own, []).append((row, " ".join(text.split())))
     probe_origin: list[tuple[str, ...]] = []
-    # the dev questions shipped with the written ones (:mod:`knowledge.asked`), unless given
+    # the shipped questions: those written from the documents and the dev sets' (:mod:`knowledge.asked`)
     asked_probes, asked_negatives = load_asked() if probes is None or negatives is None else ((), ())
-    if negatives is not None:
-        asked_negatives = ()
-    for probe in (*load_probes(), *asked_probes) if probes is None else probes:
+    if probes is None:
+        probes = (*load_probes(), *asked_probes)
+    if negatives is None:
+        written = load_negatives()
+        negatives = (*written, *(q for q, _ in asked_negatives))
+        negative_origin = (*(() for _ in written), *(origin for _, origin in asked_negatives))
+    else:
+        negative_origin = tuple(() for _ in negatives)
+    for probe in probes:
         at = where.get((probe.doc, probe.section))
         if at is None:
             continue
@@ -172,7 +178,6 @@ def units(
         probe_owner.append(at)
         probe_sentence.append(_answering(probe.answer, by_section.get(at, ())))
         probe_origin.append(probe.origin)
-    written = load_negatives() if negatives is None else tuple(negatives)
     return Units(
         tuple(sections),
         tuple(headings),
@@ -184,9 +189,9 @@ def units(
         tuple(probe_texts),
         tuple(probe_owner),
         tuple(probe_sentence),
-        (*written, *(q for q, _ in asked_negatives)),
+        tuple(negatives),
         tuple(probe_origin),
-        (*(() for _ in written), *(origin for _, origin in asked_negatives)),
+        tuple(negative_origin),
     )
 
 

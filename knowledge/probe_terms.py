@@ -5,8 +5,8 @@ closest to it in meaning (:func:`knowledge.ranking.signals`). Reading a probe as
 (language, glossary, spelling) costs a third of a millisecond and, for a probe written in SMS style,
 imports the spelling corrector and its word lists, which a process answering one well-spelt
 question never needed (the first 40 probes took 27 ms that way). So the words of every
-probe are read once, offline, and shipped in ``knowledge/index/probe_terms.json`` with a digest of
-the probes' texts; regenerate it after editing ``knowledge/index/probes.jsonl`` (a test fails when
+probe are read once, offline, and shipped in ``knowledge/index/probe_terms.npz`` with a digest of
+the probes' texts; regenerate it after the probes change (``probes.jsonl``, ``asked.jsonl``: a test fails when
 it is stale, and a stale file is ignored: the probes are then read on first use).
 
 The file holds each distinct word once and, per probe, the numbers of its words: read as one
