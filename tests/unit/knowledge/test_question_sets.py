@@ -65,6 +65,10 @@ DEV_FLOORS = {
     # asked questions (twelfth pass)
     "locked-afag.jsonl": 0.84,
     "locked-ahai.jsonl": 0.84,
+    # aj+ak (measured on c1200fe and on the final engine of 2026-12-01's sixth session, 0.907) and
+    # al+am (measured once, on that final engine, 0.893); floors set from their first withheld run
+    "locked-ajak.jsonl": 0.84,
+    "locked-alam.jsonl": 0.84,
 }
 
 
