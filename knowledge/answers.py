@@ -161,9 +161,12 @@ def prepare(
         return (mixed / np.linalg.norm(mixed)).astype(np.float32)
 
     if is_fragment(kb, asked):
-        return replace(_measure(kb, question, lang, together, live, context_vector, withheld), fragment=True)
+        read_together = _measure(kb, question, lang, together, live, context_vector, withheld, alone_vector)
+        return replace(read_together, fragment=True)
     alone = _measure(kb, question, lang, asked, live, alone_vector, withheld)
-    return replace(alone, in_context=_measure(kb, question, lang, together, live, context_vector, withheld))
+    # a complete question's own meaning is its other reading, weighed against this one by decide()
+    in_context = _measure(kb, question, lang, together, live, context_vector, withheld)
+    return replace(alone, in_context=in_context)
 
 
 def _measure(
@@ -174,9 +177,11 @@ def _measure(
     live: Sequence[Mapping[str, Any]] | None,
     meaning: Callable[[], np.ndarray],
     withheld: str | None = None,
+    own: Callable[[], np.ndarray] | None = None,
 ) -> Prepared:
     """One reading of the question measured against every section; ``meaning`` embeds it (called
-    only when a section is to be weighed: a rule may decline first)."""
+    only when a section is to be weighed: a rule may decline first), ``own`` embeds the message
+    alone when the reading adds the previous question's subject."""
     services = asked.services
     alerting = _alerting(live or (), services)
     alert = _alert_line(alerting, lang)
@@ -197,7 +202,8 @@ def _measure(
         search_services = [s for a in alerting for s in a.get("services") or () if s in covered]
         if len([g for g in asked.query.topic if kb.knows(g)]) <= THIN_TOPIC:
             intent = replace(intent, roles=(*intent.roles, "alert-check"))
-    found = signals(kb, kb.dense, asked.query, search_services, intent, meaning(), question, withheld)
+    alone = own() if own else None
+    found = signals(kb, kb.dense, asked.query, search_services, intent, meaning(), question, withheld, alone)
     return Prepared(question, lang, asked, alert, services, intent, found, None)
 
 

@@ -8,7 +8,10 @@ fully its words match (BM25, the weighted share of the question's topic it conta
 the question's domain words — those the fiches use — it contains, how much of the question's
 weight is domain vocabulary at all), whether the lexical and the semantic sides agree on it, and
 how close the question is to one of the questions the section is known to answer (its probes,
-the best probe anywhere, whether the closest probe is the chosen section's and by how much), and,
+the best probe anywhere, whether the closest probe is the chosen section's and by how much, and
+— for a fragment read with the question before it — how close the message alone is to them and
+to the questions no section answers: "et comment on devient OEA ?" after a question on the OEA
+facility borrows that subject, but alone it is a question no fiche answers), and,
 for a question asking for a phone number or an e-mail address, how much of the ranking goes to
 other sections that give the same one (the SAU's number is in three steps of fiche 1).
 
@@ -58,6 +61,7 @@ FEATURES: tuple[str, ...] = (
     "part_margin",
     "value_agreement",
     "same_period",
+    "own_over_negative",
 )
 
 
@@ -96,6 +100,7 @@ def features(
     # the best section of another step (a knowledge base of one step has none: a clear lead)
     other_step = float(ranking.scores[~same].max(initial=ranking.scores[chosen] - CLEAR_LEAD))
     probes = found.dense_probe if found.dense_probe is not None else np.zeros(len(found.lexical))
+    own = found.own_probe if found.own_probe is not None else probes
     return np.array(
         [
             float(ranking.probabilities[chosen]),
@@ -128,6 +133,10 @@ def features(
             float(ranking.scores[chosen] - other_step),
             _agreement(kb, ranking, chosen, intent),
             0.0 if other_period(kb, chosen, intent) else 1.0,
+            # the message alone, closer to this section's questions than to questions no section
+            # answers: a fragment read with the previous subject may ask something new about it
+            # that no fiche says ("et comment on devient OEA ?" after the OEA facility)
+            float(own[chosen]) - found.own_negative if found.own_negative > -1.0 else 0.0,
         ],
         dtype=np.float64,
     )

@@ -939,10 +939,21 @@ HOWTO_CUES: tuple[str, ...] = (
     "quelles demarches pour",
 )
 ACQUIRE_CUES: tuple[str, ...] = (
+    # obtaining and becoming, in the infinitive and in the forms a question conjugates ("comment on
+    # devient OEA ?", "comment j'obtiens la mainlevée ?")
     "obtenir",
+    "obtiens",
+    "obtient",
+    "obtenons",
+    "obtenez",
+    "obtiennent",
     "avoir un",
     "avoir une",
     "devenir",
+    "deviens",
+    "devient",
+    "devenons",
+    "devenez",
     "creer",
     "ouvrir",
     "renouveler",
@@ -963,6 +974,10 @@ ACQUIRE_CUES: tuple[str, ...] = (
     "register for",
     "sign up for",
 )
+# "pour devenir X", "to obtain X" ask the same without a how-to word ("les critères pour devenir OEA ?",
+# "et pour obtenir un numéro d'accises ?"): the verb must follow the purpose word at once
+PURPOSE_CUES: tuple[str, ...] = ("pour", "afin de", "to", "in order to")
+PURPOSE_VERBS: tuple[str, ...] = ("obtenir", "devenir", "obtain", "become")
 # ...or to change something: "comment modifier mon adresse courriel ?" wants a section about it too.
 CHANGE_CUES: tuple[str, ...] = (
     "changer",
@@ -984,11 +999,13 @@ def _wordset(text: str) -> frozenset[str]:
 
 OBJECT_SKIP: frozenset[str] = _wordset(
     "le la les l un une des du mon ma mes notre nos votre vos son sa ses leur leurs nouveau nouvelle "
-    "the a an my our your their its his her new"
+    "ce cet cette ces the a an my our your their its his her new this that these those"
 )
 OBJECT_OF: frozenset[str] = _wordset("d de du des l of")
 OBJECT_END: frozenset[str] = _wordset(
     "a au aux pour sur en dans avec chez par aupres apres avant pendant lors si quand lorsque afin "
     "hors sans sous entre et ou qui que to for on in at with from by during after before when if "
-    "so via without under and or that which while"
+    "so via without under and or that which while "
+    # an interrogative names nothing to obtain ("pour obtenir quoi ?")
+    "quoi quel quelle quels quelles what"
 )

@@ -32,6 +32,8 @@ from knowledge.glossary import (
     OBJECT_END,
     OBJECT_OF,
     OBJECT_SKIP,
+    PURPOSE_CUES,
+    PURPOSE_VERBS,
     ROLE_CUES,
     TIME_CUES,
     TIME_VALUE_CUES,
@@ -158,17 +160,20 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
     """What a "how do I obtain / become / create / change X" question asks for: the words of X.
 
     Only when the acquisition verb follows a how-to cue closely ("comment obtenir…", "how do I
-    reset…"); X is the noun phrase after the verb, determiners skipped, up to a preposition
-    ("un compte sur Prodouane" → "compte"), at most three words; then all the words after the verb.
+    reset…") or a purpose word at once ("les critères pour devenir OEA"); X is the noun phrase
+    after the verb, determiners skipped, up to a preposition ("un compte sur Prodouane" →
+    "compte"), at most three words; then all the words after the verb.
     """
     toks = text.split()
+    openings = [(how, 4, cues) for how in HOWTO_CUES]
+    openings += [(why, 1, [c for c in cues if c in PURPOSE_VERBS]) for why in PURPOSE_CUES]
     for i in range(len(toks)):
-        for how in HOWTO_CUES:
+        for how, reach, verbs in openings:
             n = len(how.split())
             if " ".join(toks[i : i + n]) != how:
                 continue
-            for j in range(i + n, min(i + n + 4, len(toks))):
-                for cue in cues:
+            for j in range(i + n, min(i + n + reach, len(toks))):
+                for cue in verbs:
                     m = len(cue.split())
                     if " ".join(toks[j : j + m]) != cue:
                         continue

@@ -89,6 +89,14 @@ class Signals:
     probe_cosines: np.ndarray | None = None
     #: the mean cosine of the question with its closest questions that no section answers
     negative: float = -1.0
+    #: for a message read with the question before it (a fragment, or a question read in its
+    #: context): how close the message's own words, alone, are to each section's probes (as
+    #: :attr:`dense_probe`) and to the questions no section answers (as :attr:`negative`); for a
+    #: question read alone, the same as those two. "et comment on devient OEA ?" after a question on
+    #: the OEA facility is read with that facility's subject, but alone it is a question no section
+    #: answers
+    own_probe: np.ndarray | None = None
+    own_negative: float = -1.0
 
 
 PROBES_AVERAGED = 5  # a section's closeness: the mean of its five probes closest to the question
@@ -129,11 +137,13 @@ def signals(
     vector: np.ndarray,
     question: str = "",
     withheld: str | None = None,
+    own: np.ndarray | None = None,
 ) -> Signals:
     """Every signal of every section for the question embedded as ``vector``; ``question`` is the
     text asked, read for a yes or no it expects; the shipped dev questions asked in the file
     ``withheld`` are left out (:meth:`KnowledgeBase.withheld`: when fitting, a question is measured
-    as an unseen one)."""
+    as an unseen one); ``own`` is the message alone, embedded, when ``vector`` reads it with the
+    question before it (:attr:`Signals.own_probe`)."""
     lexical = np.asarray(kb.scores(query, services, intent), dtype=np.float64)
     sentence_lexical = kb.sentence_scores(query)
     best_sentence = float(sentence_lexical.max()) if len(sentence_lexical) else 0.0
@@ -144,7 +154,7 @@ def signals(
     dense_sentence = np.full(len(dense_section), -1.0)
     np.maximum.at(dense_sentence, dense.sentence_section, sentence_cosines)
     probe_cosines = (dense.probes @ vector).astype(np.float64)
-    hidden_negatives = None
+    hidden_probes = hidden_negatives = None
     if withheld is not None:
         hidden_probes, hidden_negatives = kb.withheld(withheld)
         probe_cosines[hidden_probes] = -1.0
@@ -191,6 +201,13 @@ def signals(
         axis=1,
     )
     negative = _negative(dense, vector, hidden_negatives)
+    own_probe, own_negative = dense_probe, negative
+    if own is not None:
+        own_cosines = (dense.probes @ own).astype(np.float64)
+        if hidden_probes is not None:
+            own_cosines[hidden_probes] = -1.0
+        own_probe = closest_probes(own_cosines, dense.probe_section, len(dense_section))
+        own_negative = _negative(dense, own, hidden_negatives)
     return Signals(
         lexical,
         coverage,
@@ -201,6 +218,8 @@ def signals(
         dense_probe,
         probe_cosines,
         negative,
+        own_probe,
+        own_negative,
     )
 
 

@@ -85,3 +85,20 @@ def test_questions_asked_after_an_unrelated_one_keep_their_answers() -> None:
         for it, o in pairs
     )
     assert after >= alone - max(2, len(pairs) // 30), (after, alone, len(pairs))
+
+
+def test_a_question_read_alone_is_measured_once() -> None:
+    found = prepare("Comment auto-déclencher la procédure de secours ?").found
+    assert found is not None and found.own_probe is not None
+    assert (found.own_probe == found.dense_probe).all() and found.own_negative == found.negative
+
+
+def test_a_fragment_is_also_measured_as_the_message_alone() -> None:
+    # read with the previous subject, "how do we become one?" is near the OEA facility's questions;
+    # alone, it is nearer the questions no fiche answers, and the decline model is told so
+    prepared = prepare("et comment on devient OEA ?", previous=AEO)
+    found = prepared.found
+    assert prepared.fragment and found is not None and found.own_probe is not None
+    in_context = float(found.dense_probe.max()) - found.negative
+    alone = float(found.own_probe.max()) - found.own_negative
+    assert alone < in_context

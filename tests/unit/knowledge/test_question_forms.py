@@ -43,6 +43,36 @@ def test_how_to_obtain_what_a_section_is_about_is_answered(question: str, sectio
     assert result.sources[0].section == section
 
 
+@pytest.mark.parametrize(
+    ("question", "wanted"),
+    [
+        # the verb conjugated, as a question asks it
+        ("et comment on devient prestataire certifié ?", ("prestataire", "certifie")),
+        ("Pas de locaux agréés : comment j'obtiens la mainlevée ?", ("mainlevee",)),
+        ("comment on obtient ce statut ?", ("statut",)),  # a demonstrative is skipped like an article
+        # a purpose word instead of a how-to word
+        ("et les critères pour devenir OEA ?", ("oea",)),
+        ("et pour obtenir un numéro d'accises ?", ("numero", "accises")),
+        ("What are the criteria to obtain AEO status?", ("aeo", "status")),
+    ],
+)
+def test_how_to_obtain_is_read_in_its_everyday_forms(question: str, wanted: tuple[str, ...]) -> None:
+    assert read_intent(question, load_documents()).obtain == wanted
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Que deviennent mes déclarations anticipées quand le téléservice reprend ?",
+        "Who decides whether a DELTA outage becomes an official alert?",
+        "how do we get the request closed?",
+        "On a besoin du numéro de la DA pour obtenir quoi ?",
+    ],
+)
+def test_what_becomes_of_something_is_not_a_how_to_obtain_question(question: str) -> None:
+    assert read_intent(question, load_documents()).obtain == ()
+
+
 def test_at_what_hours_is_a_when_question() -> None:
     # how the question is read, whatever the decline threshold makes of its confidence
     result = consider("At what hours can I trigger the fallback procedure?").candidate
