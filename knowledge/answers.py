@@ -180,7 +180,7 @@ def _measure(
     own: Callable[[], np.ndarray] | None = None,
 ) -> Prepared:
     """One reading of the question measured against every section; ``meaning`` embeds it (called
-    only when a section is to be weighed: a rule may decline first), ``own`` embeds the message
+    only when a section is to be weighed: a rule may decline first), ``own`` embeds a fragment
     alone when the reading adds the previous question's subject."""
     services = asked.services
     alerting = _alerting(live or (), services)

@@ -89,12 +89,11 @@ class Signals:
     probe_cosines: np.ndarray | None = None
     #: the mean cosine of the question with its closest questions that no section answers
     negative: float = -1.0
-    #: for a message read with the question before it (a fragment, or a question read in its
-    #: context): how close the message's own words, alone, are to each section's probes (as
-    #: :attr:`dense_probe`) and to the questions no section answers (as :attr:`negative`); for a
-    #: question read alone, the same as those two. "et comment on devient OEA ?" after a question on
-    #: the OEA facility is read with that facility's subject, but alone it is a question no section
-    #: answers
+    #: for a fragment read with the question before it: how close the message alone is to each
+    #: section's probes (as :attr:`dense_probe`) and to the questions no section answers (as
+    #: :attr:`negative`); for any other reading, the same as those two. "et comment on devient
+    #: OEA ?" after a question on the OEA facility is read with that facility's subject, but alone
+    #: it is a question no section answers
     own_probe: np.ndarray | None = None
     own_negative: float = -1.0
 
