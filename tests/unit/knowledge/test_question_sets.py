@@ -69,6 +69,11 @@ DEV_FLOORS = {
     # al+am (measured once, on that final engine, 0.893); floors set from their first withheld run
     "locked-ajak.jsonl": 0.84,
     "locked-alam.jsonl": 0.84,
+    # an+ao and ap+aq (measured on f71c64b and on the final engine of 2026-12-01's seventh
+    # session, 0.957 and 0.918) and ar+as (measured once, on that final engine, 0.889)
+    "locked-anao.jsonl": 0.84,
+    "locked-apaq.jsonl": 0.84,
+    "locked-aras.jsonl": 0.84,
 }
 
 
