@@ -15,10 +15,11 @@ facility borrows that subject, but alone it is a question no fiche answers), and
 for a question asking for a phone number or an e-mail address, how much of the ranking goes to
 other sections that give the same one (the SAU's number is in three steps of fiche 1).
 
-A logistic model over these signals, fitted on the dev question sets by :mod:`knowledge.fitting`
-(an answer is "right" when it cites the right document and quotes the phrase the question needs),
-gives the probability that the answer is right: that is the ``confidence`` an answer reports,
-and below :attr:`Weights.threshold` the engine declines and gives the SAU du CID contact.
+Boosted trees over these signals (:mod:`knowledge.forest`), fitted on the dev question sets by
+:mod:`knowledge.fitting` (an answer is "right" when it cites the right document and quotes the
+phrase the question needs), give the probability that the answer is right: that is the
+``confidence`` an answer reports, and below :attr:`Weights.threshold` the engine declines and
+gives the SAU du CID contact.
 A word the fiches never use does not decline a question by itself: it only weighs in the
 coverage, by its rarity in everyday language (:meth:`KnowledgeBase.weight`).
 """
@@ -192,7 +193,10 @@ def value_missing(intent: Intent | None, body: str) -> float:
 
 
 def probability(evidence: np.ndarray, weights: Weights) -> float:
-    """The fitted probability that the answer built on this evidence is right."""
+    """The fitted probability that the answer built on this evidence is right: the boosted trees'
+    (:mod:`knowledge.forest`), or a logistic model's in weights written before them."""
+    if weights.forest is not None:
+        return float(weights.forest.predict(evidence[None, :])[0])
     z = weights.decline_bias + float(
         np.dot(
             (evidence - np.asarray(weights.decline_mean)) / np.asarray(weights.decline_scale),

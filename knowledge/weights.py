@@ -2,9 +2,10 @@
 
 ``python -m knowledge.fitting`` writes that file from the dev question sets (never the locked
 ones): the ranker's weights over :data:`knowledge.ranking.FEATURES`, the decline model's
-the sentence model's weights (which sentences to quote), the decline model's
-standardisation, coefficients and bias over :data:`knowledge.decline.FEATURES`, the threshold
-below which the engine declines, the digest of the embeddings they were fitted with, and the
+the sentence model's weights (which sentences to quote), the decline model over
+:data:`knowledge.decline.FEATURES` (boosted trees, :mod:`knowledge.forest`; a file written before
+them holds a logistic model's standardisation, coefficients and bias), the threshold below which
+the engine declines, the digest of the embeddings they were fitted with, and the
 cross-validated figures of the fit. Nothing here is tuned by hand.
 """
 
@@ -16,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from knowledge.forest import Forest
 
 WEIGHTS_FILE = "index/weights.json"  # inside the knowledge package
 
@@ -33,18 +36,25 @@ class Weights:
     #: the digest of the embeddings (``knowledge.embeddings.digest``) the weights were fitted with
     embeddings: str = ""
     report: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the decline model's trees; when present they give the probability, and the logistic
+    #: fields above are unused (a neutral model)
+    forest: Forest | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
-        return {
-            "ranker": list(self.ranker),
-            "sentence": list(self.sentence),
-            "decline": {
+        decline: dict[str, Any] = (
+            {"forest": self.forest.as_json()}
+            if self.forest is not None
+            else {
                 "mean": list(self.decline_mean),
                 "scale": list(self.decline_scale),
                 "coef": list(self.decline_coef),
                 "bias": self.decline_bias,
-                "threshold": self.threshold,
-            },
+            }
+        )
+        return {
+            "ranker": list(self.ranker),
+            "sentence": list(self.sentence),
+            "decline": {**decline, "threshold": self.threshold},
             "embeddings": self.embeddings,
             "report": self.report,
         }
@@ -52,16 +62,19 @@ class Weights:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Weights:
         decline = data["decline"]
+        forest = Forest.from_json(decline["forest"]) if "forest" in decline else None
+        n = 0 if forest is not None else len(decline["coef"])
         return cls(
             ranker=tuple(float(x) for x in data["ranker"]),
             sentence=tuple(float(x) for x in data["sentence"]),
-            decline_mean=tuple(float(x) for x in decline["mean"]),
-            decline_scale=tuple(float(x) for x in decline["scale"]),
-            decline_coef=tuple(float(x) for x in decline["coef"]),
-            decline_bias=float(decline["bias"]),
+            decline_mean=tuple(float(x) for x in decline.get("mean", (0.0,) * n)),
+            decline_scale=tuple(float(x) for x in decline.get("scale", (1.0,) * n)),
+            decline_coef=tuple(float(x) for x in decline.get("coef", (0.0,) * n)),
+            decline_bias=float(decline.get("bias", 0.0)),
             threshold=float(decline["threshold"]),
             embeddings=str(data.get("embeddings") or ""),
             report=dict(data.get("report") or {}),
+            forest=forest,
         )
 
 
