@@ -1,12 +1,12 @@
 """The fitted numbers of the answer engine, read from ``knowledge/index/weights.json``.
 
 ``python -m knowledge.fitting`` writes that file from the dev question sets (never the locked
-ones): the ranker's weights over :data:`knowledge.ranking.FEATURES`, the decline model's
-the sentence model's weights (which sentences to quote), the decline model over
-:data:`knowledge.decline.FEATURES` (boosted trees, :mod:`knowledge.forest`; a file written before
-them holds a logistic model's standardisation, coefficients and bias), the threshold below which
-the engine declines, the digest of the embeddings they were fitted with, and the
-cross-validated figures of the fit. Nothing here is tuned by hand.
+ones): the ranker's weights over :data:`knowledge.ranking.FEATURES`, the sentence model's weights
+(which sentences to quote), the decline model over :data:`knowledge.decline.FEATURES` (boosted
+trees, :mod:`knowledge.forest`; a file written before them holds a logistic model's
+standardisation, coefficients and bias), the threshold below which the engine declines, the
+digest of the embeddings they were fitted with, and the cross-validated figures of the fit.
+Nothing here is tuned by hand.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Weights:
     embeddings: str = ""
     report: dict[str, Any] = field(default_factory=dict, compare=False)
     #: the decline model's trees; when present they give the probability, and the logistic
-    #: fields above are unused (a neutral model)
+    #: fields above are empty
     forest: Forest | None = field(default=None, compare=False)
 
     def as_json(self) -> dict[str, Any]:
