@@ -63,13 +63,12 @@ class Weights:
     def from_json(cls, data: dict[str, Any]) -> Weights:
         decline = data["decline"]
         forest = Forest.from_json(decline["forest"]) if "forest" in decline else None
-        n = 0 if forest is not None else len(decline["coef"])
         return cls(
             ranker=tuple(float(x) for x in data["ranker"]),
             sentence=tuple(float(x) for x in data["sentence"]),
-            decline_mean=tuple(float(x) for x in decline.get("mean", (0.0,) * n)),
-            decline_scale=tuple(float(x) for x in decline.get("scale", (1.0,) * n)),
-            decline_coef=tuple(float(x) for x in decline.get("coef", (0.0,) * n)),
+            decline_mean=tuple(float(x) for x in decline.get("mean", ())),
+            decline_scale=tuple(float(x) for x in decline.get("scale", ())),
+            decline_coef=tuple(float(x) for x in decline.get("coef", ())),
             decline_bias=float(decline.get("bias", 0.0)),
             threshold=float(decline["threshold"]),
             embeddings=str(data.get("embeddings") or ""),

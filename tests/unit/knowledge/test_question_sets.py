@@ -81,8 +81,8 @@ DEV_FLOORS = {
 ISSUE_FIGURE = 0.61
 
 #: a dev file longer than this is measured on every third question in the default (fast) profile,
-#: and a locked file on every other one: the sixteen whole dev sets and the 27 locked files took
-#: 7 minutes of the suite's 12 of CPU otherwise; ``HYPOTHESIS_PROFILE=deep`` (and
+#: and a locked file on every other one: measured whole, they took 8 of the suite's 12 minutes of
+#: CPU (7 minutes on two cores in all); ``HYPOTHESIS_PROFILE=deep`` (and
 #: ``bench/answers.py``, and the fit) take every question
 SAMPLED_OVER = 150
 DEEP = os.environ.get("HYPOTHESIS_PROFILE") == "deep"
