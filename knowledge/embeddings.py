@@ -41,6 +41,7 @@ import numpy as np
 from knowledge.documents import Document, load_documents
 from knowledge.intents import as_embedded
 from knowledge.model_pages import VocabularyPages
+from knowledge.packed import Texts
 from knowledge.passages import sentences
 from knowledge.probes import Probe, load_asked, load_negatives, load_probes
 from knowledge.quantized import Quantized
@@ -76,18 +77,22 @@ class Units:
     #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
     #: after it, when its colon opens a paragraph; a list item is quoted after its lead-in
     sentence_quote: tuple[str, ...]
-    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries
-    probes: tuple[str, ...] = ()
+    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries (kept
+    #: compressed: only their vectors are read per question)
+    probes: Texts = field(default_factory=Texts)
     #: the index of each probe's section
     probe_section: tuple[int, ...] = ()
     #: the sentence (row of ``sentences``) that answers each probe, -1 when it is not found
     probe_sentence: tuple[int, ...] = ()
     #: questions no section answers (:func:`knowledge.probes.load_negatives`), embedded as queries
-    negatives: tuple[str, ...] = ()
+    negatives: Texts = field(default_factory=Texts)
     #: for each probe, the dev question files it was asked in (empty: written from the documents)
     probe_origin: tuple[tuple[str, ...], ...] = ()
     #: the same for each question no section answers
     negative_origin: tuple[tuple[str, ...], ...] = ()
+    #: :func:`digest`, computed while the questions' wording is at hand (not unpacked again to check
+    #: the shipped vectors)
+    texts_digest: str = field(default="", compare=False)
 
 
 ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
@@ -186,12 +191,13 @@ def units(
         tuple(plain),
         tuple(context),
         tuple(quote),
-        tuple(probe_texts),
+        Texts(probe_texts),
         tuple(probe_owner),
         tuple(probe_sentence),
-        tuple(negatives),
+        Texts(negatives),
         tuple(probe_origin),
         tuple(negative_origin),
+        _digest(sections, headings, sents, probe_texts, probe_owner, negatives),
     )
 
 
@@ -217,13 +223,26 @@ def _with_items(lead: str, items: Sequence[str]) -> str:
 
 def digest(u: Units) -> str:
     """A hash of the model's name and of every embedded text, in order."""
-    parts: list[object] = [MODEL, u.sections, u.headings, u.sentences]
-    if u.probes:  # an index without probes keeps the digest it always had
-        parts.append([u.probes, u.probe_section])
-    if u.probes or u.negatives:
+    return u.texts_digest or _digest(
+        u.sections, u.headings, u.sentences, list(u.probes), u.probe_section, list(u.negatives)
+    )
+
+
+def _digest(
+    sections: Sequence[str],
+    headings: Sequence[str],
+    sents: Sequence[str],
+    probes: Sequence[str],
+    probe_section: Sequence[int],
+    negatives: Sequence[str],
+) -> str:
+    parts: list[object] = [MODEL, list(sections), list(headings), list(sents)]
+    if probes:  # an index without probes keeps the digest it always had
+        parts.append([list(probes), list(probe_section)])
+    if probes or negatives:
         parts.append(QUESTION_FORM)
-    if u.negatives:
-        parts.append(["negatives", u.negatives])
+    if negatives:
+        parts.append(["negatives", list(negatives)])
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

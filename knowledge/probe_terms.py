@@ -24,10 +24,14 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.packed import Texts
+
 FILE = "index/probe_terms.npz"  # inside the knowledge package
 
 
 def digest(texts: Sequence[str]) -> str:
+    if isinstance(texts, Texts):
+        return texts.sha256  # the same hash, computed when they were packed
     return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
 
 

@@ -136,6 +136,9 @@ class KnowledgeBase:
         self.event_periods = {d.id: event_periods(d) for d in self.documents}
         self._probe_terms: dict[int, tuple[str, ...]] = {}
         self._shipped_probe_terms: probe_terms.ProbeTerms | None = None
+        #: the probes' wording, unpacked once a probe must be read here (development only: the
+        #: shipped words cover every shipped probe)
+        self._probe_texts: list[str] | None = None
         #: per section, the share of its sentences that tell the reader what to do ("Déposez…",
         #: "vous êtes invités à…"): "que faire ?" is answered by instructions, not by a description
         told = np.zeros(len(self.entries))
@@ -212,7 +215,9 @@ class KnowledgeBase:
     def read_probe(self, row: int) -> frozenset[str]:
         """Probe ``row`` read as a question is (its language detected, English words mapped to the
         fiches' French terms, misspellings corrected): the index terms of its topic words."""
-        text = self.units.probes[row]
+        if self._probe_texts is None:
+            self._probe_texts = self.units.probes.unpacked()
+        text = self._probe_texts[row]
         lang = detect_lang(text)
         query = analyse_question(text, lang, vocabulary=self.surface_words, correct=self.correct)
         return frozenset(t for g in query.topic for t in g.terms)
