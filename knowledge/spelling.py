@@ -10,6 +10,8 @@ five letters) are left alone: at that length one edit turns a word into another 
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 
@@ -45,14 +47,21 @@ class Speller:
             self._form.setdefault(key, w.lower())
         self._counts = counts
         self._stop = STOP_FR | STOP_EN
-        index: dict[str, list[str]] = {}
-        for key in counts:
-            if len(key) >= MIN_LENGTH - 1 and key.isalpha():
-                for d in _deletions(key):
-                    index.setdefault(d, []).append(key)
-        # tuples, not sets: 20,000 entries, most holding one word (a set costs four times a tuple:
-        # 3 MB of the long-running process)
-        self._index: dict[str, tuple[str, ...]] = {d: tuple(keys) for d, keys in index.items()}
+        # The deletion index, as two flat arrays sorted by the deletion's hash: 20,000 deletions of
+        # 2,500 words held as a dict of strings to tuples took 1.3 MB of the long-running process
+        # (as sets, 3 MB); as arrays, 0.25 MB. Equal hashes are checked against the words found.
+        self._keys = tuple(k for k in counts if len(k) >= MIN_LENGTH - 1 and k.isalpha())
+        pairs = sorted((hash(d), n) for n, k in enumerate(self._keys) for d in _deletions(k))
+        self._hashes = array("q", (h for h, _ in pairs))
+        self._owners = array("i", (n for _, n in pairs))
+
+    def _deleting_to(self, deletion: str) -> list[str]:
+        """The indexed words one of whose one-letter deletions is ``deletion``."""
+        h = hash(deletion)
+        start = bisect_left(self._hashes, h)
+        end = bisect_right(self._hashes, h, lo=start)
+        found = (self._keys[n] for n in self._owners[start:end])
+        return [k for k in found if deletion in _deletions(k)]
 
     def knows(self, word: str) -> bool:
         key = fold(word)
@@ -62,12 +71,12 @@ class Speller:
         key = fold(word)
         if len(key) < MIN_LENGTH or not key.isalpha() or key in self._counts or key in self._stop:
             return None
-        found: set[str] = set(self._index.get(key, ()))  # a letter was dropped
+        found: set[str] = set(self._deleting_to(key))  # a letter was dropped
         for d in _deletions(key):
             if d in self._counts and len(d) >= MIN_LENGTH - 1:  # a letter was added
                 found.add(d)
             if len(key) >= MIN_LENGTH_CHANGED:  # a letter changed, or two were swapped
-                found |= {k for k in self._index.get(d, ()) if len(k) == len(key)}
+                found |= {k for k in self._deleting_to(d) if len(k) == len(key)}
         if not found:
             return None
         best = max(sorted(found), key=lambda k: (k[0] == key[0], self._counts[k]))
