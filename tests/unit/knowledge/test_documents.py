@@ -150,7 +150,7 @@ def test_a_file_without_front_matter_is_refused() -> None:
 
 
 def test_unknown_services_are_refused() -> None:
-    text = "---\nid: x\ntitle: t\nshort: s\nsource: DGDDI\nservices: [DELTA Z]\n---\n## A {#a}\n\nbody\n"
+    text = '+++\nid = "x"\ntitle = "t"\nshort = "s"\nsource = "DGDDI"\nservices = ["DELTA Z"]\n+++\n## A {#a}\n\nbody\n'
     with pytest.raises(DocumentError, match="unknown services"):
         parse(text)
 
@@ -180,3 +180,10 @@ def test_the_gamma_presentation_keeps_how_an_account_is_activated() -> None:
     # activation, the personal space; the membership form's EDI rubric apart from its users'
     for section in ("ii-compte", "ii-fiche", "ii-activation", "ii-espace", "iii-instruction", "iii-formulaire-edi"):
         assert gamma.section(section).part in ("II", "III")
+
+
+def test_a_front_matter_that_is_not_closed_or_not_toml_is_refused_in_one_line() -> None:
+    with pytest.raises(DocumentError, match="not closed"):
+        parse('+++\nid = "x"\n## A {#a}\n\nbody\n')
+    with pytest.raises(DocumentError, match="not valid TOML"):
+        parse("+++\nid: x\n+++\n## A {#a}\n\nbody\n")
