@@ -21,6 +21,7 @@ from knowledge.answers import answer
 from knowledge.services import fold
 from relays.glance import as_live
 
+from ..memory import release_freed_memory
 from . import selftrigger
 from .common import MAX_QUESTION, UserError
 from .replies import Context, Reply, Span, b, i, reply
@@ -69,6 +70,7 @@ def ask(ctx: Context, args: str) -> Reply:
             f"Question too long ({len(question)} characters): {MAX_QUESTION} at most, please.",
         )
     result = answer(question, live=live(ctx), previous=_previous(ctx, question))
+    release_freed_memory()  # the long-running process keeps no question's garbage
     parts: list[str | Span] = [result.text]
     if result.sources:
         en = result.lang == "en"
