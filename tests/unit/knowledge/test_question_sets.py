@@ -74,6 +74,10 @@ DEV_FLOORS = {
     "locked-anao.jsonl": 0.84,
     "locked-apaq.jsonl": 0.84,
     "locked-aras.jsonl": 0.84,
+    # at+au+av (measured on 232a1c3's engine, 0.929, and on the final engine of 2026-12-01's eighth
+    # session, 0.933)
+    "locked-atau.jsonl": 0.84,
+    "locked-av.jsonl": 0.84,
 }
 
 
