@@ -4,8 +4,9 @@ Answering a question allocates a few megabytes of short-lived objects (the quest
 over every section and probe, its candidate answers) in the thread that answered it. glibc's
 allocator keeps what they freed for later use instead of returning it, so a ``run`` process that
 has answered a few questions stays about 1.5 MB larger than it needs to (measured with the
-Telegram bot on 2026-12-02: 152.8 MB after six questions, 151.0 MB when freed memory is released
-after each; the bound is 150 MB). ``malloc_trim(0)`` returns it: 0.25 ms, once per answered question.
+Telegram bot on 2026-12-02, the machine busy: 152.8 MB after six questions, 151.0 MB when freed
+memory is released after each; the bound is 150 MB). ``malloc_trim(0)`` returns it: 0.25 ms, once
+per answered question.
 
 Only where glibc provides it (Linux with glibc); elsewhere nothing is done.
 """

@@ -77,8 +77,8 @@ class Units:
     #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
     #: after it, when its colon opens a paragraph; a list item is quoted after its lead-in
     sentence_quote: tuple[str, ...]
-    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries (kept
-    #: compressed: only their vectors are read per question)
+    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries (kept as one
+    #: block of text, :mod:`knowledge.packed`: only their vectors are read per question)
     probes: Texts = field(default_factory=Texts)
     #: the index of each probe's section
     probe_section: tuple[int, ...] = ()

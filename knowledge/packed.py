@@ -1,18 +1,17 @@
-"""Many short texts kept as one compressed block: the shipped questions' wording in a long-running process.
+"""Many short texts kept as one block of UTF-8: the shipped questions' wording in a long-running process.
 
 The probes and the questions no document answers (:mod:`knowledge.probes`, :mod:`knowledge.asked`)
 number 10,000 and grow by a few hundred each time a locked question set moves to dev. Their
 vectors answer questions; their wording is read only when the knowledge base is built (to check
 the shipped files were computed from them) and, in development, when a probe's words are not in
 the shipped file. As 10,000 Python strings they held 1.5 MB of the ``run`` process (whose bound is
-150 MB) for as long as it runs; as one zlib-compressed UTF-8 block they hold about 0.25 MB, and
-reading them all back costs a few milliseconds.
+150 MB) for as long as it runs; as one block of UTF-8 bytes, 0.95 MB. (zlib would bring that to
+0.3-0.4 MB, but compressing at every start-up cost `ask` 15 ms at level 1, 50 ms at level 6.)
 """
 
 from __future__ import annotations
 
 import hashlib
-import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import overload
 
@@ -22,10 +21,10 @@ SEPARATOR = "\n"  # the texts are whitespace-collapsed: none holds a line break
 
 
 class Texts(Sequence[str]):
-    """An immutable sequence of one-line texts, stored compressed and read back whole when used.
+    """An immutable sequence of one-line texts, stored as one block and read back whole when used.
 
-    Reading one item decompresses them all: it is meant for texts read together (a digest, an
-    offline tool) or rarely, not in a loop over items; :meth:`unpacked` gives the list once.
+    Reading one item decodes them all: it is meant for texts read together (a digest, an offline
+    tool) or rarely, not in a loop over items; :meth:`unpacked` gives the list once.
     """
 
     __slots__ = ("_blob", "_count", "sha256")
@@ -35,14 +34,13 @@ class Texts(Sequence[str]):
         if any(SEPARATOR in t for t in items):
             raise ValueError("Texts holds one-line texts only")
         self._count = len(items)
-        joined = SEPARATOR.join(items).encode("utf-8")
-        self._blob = zlib.compress(joined, 6)
+        self._blob = SEPARATOR.join(items).encode("utf-8")
         #: the SHA-256 of the texts joined one per line (a digest without unpacking them)
-        self.sha256 = hashlib.sha256(joined).hexdigest()
+        self.sha256 = hashlib.sha256(self._blob).hexdigest()
 
     def joined(self) -> str:
         """Every text, one per line (what a digest of the texts hashes)."""
-        return zlib.decompress(self._blob).decode("utf-8")
+        return self._blob.decode("utf-8")
 
     def unpacked(self) -> list[str]:
         return self.joined().split(SEPARATOR) if self._count else []
@@ -77,4 +75,4 @@ class Texts(Sequence[str]):
         return hash((self._count, self.sha256))
 
     def __repr__(self) -> str:
-        return f"Texts({self._count} texts, {len(self._blob)} bytes compressed)"
+        return f"Texts({self._count} texts, {len(self._blob)} bytes)"
