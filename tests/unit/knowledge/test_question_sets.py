@@ -78,6 +78,10 @@ DEV_FLOORS = {
     # session, 0.933)
     "locked-atau.jsonl": 0.84,
     "locked-av.jsonl": 0.84,
+    # aw+ax+ay (measured on c64c86a's start engine, 0.948, and on the final engine of 2026-12-02's
+    # ninth session, 0.945)
+    "locked-awax.jsonl": 0.84,
+    "locked-ay.jsonl": 0.84,
 }
 
 
