@@ -11,7 +11,8 @@ resident memory as tokens use them: with the full vocabulary the long-running pr
 
 The passages' vectors are computed once, offline, and shipped with the package in
 ``knowledge/index/embeddings.npz`` together with the digest of the exact texts they were computed
-from (and of the model's name); only the question is embedded at run time, and the model is loaded
+from (the documents' texts, the model's name and the bytes of the question files, which are thus
+checked without being parsed); only the question is embedded at run time, and the model is loaded
 on the first question, not at import. After editing ``knowledge/docs/``, regenerate the file::
 
     python -m knowledge.embeddings
@@ -24,13 +25,14 @@ compared with vectors of another text.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -43,7 +45,7 @@ from knowledge.intents import as_embedded
 from knowledge.model_pages import VocabularyPages
 from knowledge.packed import Texts
 from knowledge.passages import sentences
-from knowledge.probes import Probe, load_asked, load_negatives, load_probes
+from knowledge.probes import Probe, load_asked, load_negatives, load_probes, shipped_questions_digest
 from knowledge.quantized import Quantized
 
 __all__ = ["DenseIndex", "Units", "units", "digest", "embed_query", "load_index", "INDEX_FILE"]
@@ -77,12 +79,48 @@ class Units:
     #: its first items ("En case 44 du DAU E/S : la mention spéciale « 50000 »") — or the sentence
     #: after it, when its colon opens a paragraph; a list item is quoted after its lead-in
     sentence_quote: tuple[str, ...]
-    #: questions each section answers (:mod:`knowledge.probes`), embedded as queries (kept as one
-    #: block of text, :mod:`knowledge.packed`: only their vectors are read per question)
+    #: :func:`digest`, computed without reading the shipped questions' wording (see :class:`Questions`)
+    texts_digest: str = field(default="", compare=False)
+    #: the questions attached to the sections, read on first use (:class:`Questions`)
+    questions_read: Callable[[], Questions] = field(default=lambda: Questions(), compare=False, repr=False)
+
+    # The questions' fields, read from the shipped files the first time one is used: building the
+    # knowledge base needs only their digest, and parsing 11,000 lines of JSON was a third of
+    # `ask`'s start-up (0.15 s of 0.6 s on 2026-12-02's slow machine).
+    @property
+    def probes(self) -> Texts:
+        return self.questions_read().probes
+
+    @property
+    def probe_section(self) -> tuple[int, ...]:
+        return self.questions_read().probe_section
+
+    @property
+    def probe_sentence(self) -> tuple[int, ...]:
+        return self.questions_read().probe_sentence
+
+    @property
+    def negatives(self) -> Texts:
+        return self.questions_read().negatives
+
+    @property
+    def probe_origin(self) -> tuple[tuple[str, ...], ...]:
+        return self.questions_read().probe_origin
+
+    @property
+    def negative_origin(self) -> tuple[tuple[str, ...], ...]:
+        return self.questions_read().negative_origin
+
+
+@dataclass(frozen=True, slots=True)
+class Questions:
+    """The questions attached to the sections: probes (:mod:`knowledge.probes`) and questions no
+    section answers, embedded as queries (their wording kept as one block, :mod:`knowledge.packed`)."""
+
     probes: Texts = field(default_factory=Texts)
     #: the index of each probe's section
     probe_section: tuple[int, ...] = ()
-    #: the sentence (row of ``sentences``) that answers each probe, -1 when it is not found
+    #: the sentence (row of ``Units.sentences``) that answers each probe, -1 when it is not found
     probe_sentence: tuple[int, ...] = ()
     #: questions no section answers (:func:`knowledge.probes.load_negatives`), embedded as queries
     negatives: Texts = field(default_factory=Texts)
@@ -90,9 +128,6 @@ class Units:
     probe_origin: tuple[tuple[str, ...], ...] = ()
     #: the same for each question no section answers
     negative_origin: tuple[tuple[str, ...], ...] = ()
-    #: :func:`digest`, computed while the questions' wording is at hand (not unpacked again to check
-    #: the shipped vectors)
-    texts_digest: str = field(default="", compare=False)
 
 
 ITEMS_WITH_LEAD = 2  # a sentence introducing a list is quoted with at most this many of its items
@@ -157,15 +192,48 @@ def units(
                         outer = text
     pairs = ((d, x) for d in documents for x in d.sections)
     where = {(doc.id, sec.id): n for n, (doc, sec) in enumerate(pairs)}
-    probe_texts: list[str] = []
-    probe_owner: list[int] = []
-    probe_sentence: list[int] = []
     # each section's sentences, whitespace collapsed once (not once per probe: 2,000 probes)
     by_section: dict[int, list[tuple[int, str]]] = {}
     for row, (own, text) in enumerate(zip(owner, plain, strict=True)):
         by_section.setdefault(own, []).append((row, " ".join(text.split())))
-    probe_origin: list[tuple[str, ...]] = []
-    # the shipped questions: those written from the documents and the dev sets' (:mod:`knowledge.asked`)
+
+    def attach() -> Questions:
+        return _attached(where, by_section, probes, negatives)
+
+    if probes is None and negatives is None:
+        # the shipped questions: the digest hashes their files as they are, and they are read
+        # only when one of their fields is asked for
+        key = shipped_questions_digest()
+        read_once: Callable[[], Questions] = functools.cache(attach)
+        texts_digest = _digest(sections, headings, sents, shipped=key)
+    else:
+        given = attach()
+        read_once = functools.cache(lambda: given)
+        texts_digest = _digest(
+            sections, headings, sents, list(given.probes), given.probe_section, list(given.negatives)
+        )
+    return Units(
+        tuple(sections),
+        tuple(headings),
+        tuple(sents),
+        tuple(owner),
+        tuple(plain),
+        tuple(context),
+        tuple(quote),
+        texts_digest,
+        read_once,
+    )
+
+
+def _attached(
+    where: Mapping[tuple[str, str], int],
+    by_section: Mapping[int, Sequence[tuple[int, str]]],
+    probes: Sequence[Probe] | None,
+    negatives: Sequence[str] | None,
+) -> Questions:
+    """The probes attached to their sections and answering sentences, and the questions no section
+    answers: those given, or else the shipped ones (written from the documents, then the dev sets',
+    :mod:`knowledge.asked`)."""
     asked_probes, asked_negatives = load_asked() if probes is None or negatives is None else ((), ())
     if probes is None:
         probes = (*load_probes(), *asked_probes)
@@ -175,6 +243,10 @@ def units(
         negative_origin = (*(() for _ in written), *(origin for _, origin in asked_negatives))
     else:
         negative_origin = tuple(() for _ in negatives)
+    probe_texts: list[str] = []
+    probe_owner: list[int] = []
+    probe_sentence: list[int] = []
+    probe_origin: list[tuple[str, ...]] = []
     for probe in probes:
         at = where.get((probe.doc, probe.section))
         if at is None:
@@ -183,21 +255,13 @@ def units(
         probe_owner.append(at)
         probe_sentence.append(_answering(probe.answer, by_section.get(at, ())))
         probe_origin.append(probe.origin)
-    return Units(
-        tuple(sections),
-        tuple(headings),
-        tuple(sents),
-        tuple(owner),
-        tuple(plain),
-        tuple(context),
-        tuple(quote),
+    return Questions(
         Texts(probe_texts),
         tuple(probe_owner),
         tuple(probe_sentence),
         Texts(negatives),
         tuple(probe_origin),
         tuple(negative_origin),
-        _digest(sections, headings, sents, probe_texts, probe_owner, negatives),
     )
 
 
@@ -222,24 +286,26 @@ def _with_items(lead: str, items: Sequence[str]) -> str:
 
 
 def digest(u: Units) -> str:
-    """A hash of the model's name and of every embedded text, in order."""
-    return u.texts_digest or _digest(
-        u.sections, u.headings, u.sentences, list(u.probes), u.probe_section, list(u.negatives)
-    )
+    """A hash of the model's name and of every embedded text, in order (the shipped questions'
+    files hashed as they are)."""
+    return u.texts_digest
 
 
 def _digest(
     sections: Sequence[str],
     headings: Sequence[str],
     sents: Sequence[str],
-    probes: Sequence[str],
-    probe_section: Sequence[int],
-    negatives: Sequence[str],
+    probes: Sequence[str] = (),
+    probe_section: Sequence[int] = (),
+    negatives: Sequence[str] = (),
+    shipped: str = "",
 ) -> str:
     parts: list[object] = [MODEL, list(sections), list(headings), list(sents)]
     if probes:  # an index without probes keeps the digest it always had
         parts.append([list(probes), list(probe_section)])
-    if probes or negatives:
+    if shipped:  # the shipped files of questions, by the hash of their bytes
+        parts.append(["shipped questions", shipped])
+    if probes or negatives or shipped:
         parts.append(QUESTION_FORM)
     if negatives:
         parts.append(["negatives", list(negatives)])

@@ -2,10 +2,11 @@
 
 The probes and the questions no document answers (:mod:`knowledge.probes`, :mod:`knowledge.asked`)
 number 10,000 and grow by a few hundred each time a locked question set moves to dev. Their
-vectors answer questions; their wording is read only when the knowledge base is built (to check
-the shipped files were computed from them) and, in development, when a probe's words are not in
-the shipped file. As 10,000 Python strings they held 1.5 MB of the ``run`` process (whose bound is
-150 MB) for as long as it runs; as one block of UTF-8 bytes, 0.95 MB. (zlib would bring that to
+vectors answer questions; their wording is read only offline (to embed them, to read their words)
+and, in development, when a dev file's questions are withheld or a probe's words are not in the
+shipped file (a running process checks the shipped files by the hash of the question files'
+bytes). As 10,000 Python strings they held 1.5 MB of the ``run`` process (whose bound is 150 MB)
+for as long as it runs; as one block of UTF-8 bytes, 0.95 MB. (zlib would bring that to
 0.3-0.4 MB, but compressing at every start-up cost `ask` 15 ms at level 1, 50 ms at level 6.)
 """
 

@@ -5,9 +5,10 @@ closest to it in meaning (:func:`knowledge.ranking.signals`). Reading a probe as
 (language, glossary, spelling) costs a third of a millisecond and, for a probe written in SMS style,
 imports the spelling corrector and its word lists, which a process answering one well-spelt
 question never needed (the first 40 probes took 27 ms that way). So the words of every
-probe are read once, offline, and shipped in ``knowledge/index/probe_terms.npz`` with a digest of
-the probes' texts; regenerate it after the probes change (``probes.jsonl``, ``asked.jsonl``: a test fails when
-it is stale, and a stale file is ignored: the probes are then read on first use).
+probe are read once, offline, and shipped in ``knowledge/index/probe_terms.npz`` with the digest of
+the embedded texts (:func:`knowledge.embeddings.digest`: the documents and the question files);
+regenerate it after either changes (a test fails when it is stale, and a stale file is ignored:
+the probes are then read on first use).
 
 The file holds each distinct word once and, per probe, the numbers of its words: read as one
 tuple of strings per probe, the words of 6,000 probes left 2.5 MB in the long-running process;
@@ -16,7 +17,6 @@ so a probe's words are looked up when the ranker reads it (40 probes per questio
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
@@ -24,15 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from knowledge.packed import Texts
-
 FILE = "index/probe_terms.npz"  # inside the knowledge package
-
-
-def digest(texts: Sequence[str]) -> str:
-    if isinstance(texts, Texts):
-        return texts.sha256  # the same hash, computed when they were packed
-    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
 
 
 class ProbeTerms:
@@ -61,23 +53,24 @@ class ProbeTerms:
         offsets = np.cumsum([0, *(len(row) for row in terms)]).astype(np.int32)
         return cls(vocabulary, ids, offsets)
 
-    def save(self, path: Path, texts: Sequence[str]) -> None:
+    def save(self, path: Path, digest: str) -> None:
+        """Write the words to ``path`` with ``digest``, the texts' they were read from."""
         with path.open("wb") as handle:
             np.savez_compressed(
                 handle,
-                digest=np.array(digest(texts)),
+                digest=np.array(digest),
                 vocabulary=np.array("\n".join(self._vocabulary)),
                 ids=self._ids,
                 offsets=self._offsets,
             )
 
 
-def load(texts: Sequence[str], path: Path | None = None) -> ProbeTerms | None:
+def load(digest: str, path: Path | None = None) -> ProbeTerms | None:
     """The shipped words of each probe, or None when the file is missing or was read from other
-    probes than ``texts``."""
+    texts than those ``digest`` stands for."""
     try:
         with np.load(path or _path(), allow_pickle=False) as data:
-            if str(data["digest"]) != digest(texts) or len(data["offsets"]) != len(texts) + 1:
+            if str(data["digest"]) != digest:
                 return None
             vocabulary = str(data["vocabulary"]).split("\n") if str(data["vocabulary"]) else []
             return ProbeTerms(vocabulary, data["ids"].astype(np.int32), data["offsets"].astype(np.int32))
@@ -95,9 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     path = Path(args[0]) if args else _path()
     kb = KnowledgeBase.load()
-    texts = kb.units.probes
-    terms = [sorted(kb.read_probe(i)) for i in range(len(texts))]
-    ProbeTerms.of(terms).save(path, texts)
+    terms = [sorted(kb.read_probe(i)) for i in range(len(kb.units.probes))]
+    ProbeTerms.of(terms).save(path, kb.units.texts_digest)
     print(f"{path}: the words of {len(terms)} probes")
     return 0
 

@@ -203,7 +203,9 @@ class KnowledgeBase:
         """The index terms of probe ``row``'s topic words (:mod:`knowledge.probe_terms`): shipped,
         read offline; a probe the shipped file does not hold is read on first use and kept."""
         if self._shipped_probe_terms is None:
-            self._shipped_probe_terms = probe_terms.load(self.units.probes) or probe_terms.ProbeTerms.of([])
+            self._shipped_probe_terms = probe_terms.load(
+                self.units.texts_digest
+            ) or probe_terms.ProbeTerms.of([])
         if row < len(self._shipped_probe_terms):
             return self._shipped_probe_terms[row]
         cached = self._probe_terms.get(row)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections import Counter
+from importlib import resources
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -14,7 +17,16 @@ from knowledge import probe_terms
 from knowledge.answers import answer, prepare
 from knowledge.documents import load_documents
 from knowledge.embeddings import digest, load_index, units
-from knowledge.probes import Probe, load_asked, load_negatives, load_probes
+from knowledge.probes import (
+    ASKED_FILE,
+    NEGATIVES_FILE,
+    PROBES_FILE,
+    Probe,
+    load_asked,
+    load_negatives,
+    load_probes,
+    shipped_questions_digest,
+)
 from knowledge.ranking import FEATURES, PROBES_AVERAGED, closest_probes
 from knowledge.search import KnowledgeBase
 from tests.support.sections import section_index
@@ -117,20 +129,55 @@ def test_an_english_probe_is_read_into_the_fiches_terms() -> None:
 def test_the_shipped_probe_words_are_those_of_the_shipped_probes() -> None:
     # regenerate with `python -m knowledge.probe_terms` after editing the probes
     kb = KnowledgeBase.load()
-    shipped = probe_terms.load(kb.units.probes)
+    shipped = probe_terms.load(digest(kb.units))
     assert shipped is not None, "knowledge/index/probe_terms.npz is stale: python -m knowledge.probe_terms"
     assert [frozenset(t) for t in shipped] == [kb.read_probe(i) for i in range(len(shipped))]
 
 
 def test_probe_words_read_from_other_probes_are_ignored() -> None:
-    assert probe_terms.load(["Une autre question ?"]) is None
+    assert probe_terms.load(digest(units(load_documents(), probes=(), negatives=()))) is None
 
 
 def test_probe_words_survive_their_compact_file(tmp_path: Path) -> None:
     terms = [("autoris", "bureau"), (), ("bureau", "secour", "délai")]
-    texts = ["a ?", "b ?", "c ?"]
-    probe_terms.ProbeTerms.of(terms).save(tmp_path / "t.npz", texts)
-    loaded = probe_terms.load(texts, tmp_path / "t.npz")
+    probe_terms.ProbeTerms.of(terms).save(tmp_path / "t.npz", "d1")
+    loaded = probe_terms.load("d1", tmp_path / "t.npz")
     assert loaded is not None and list(loaded) == [tuple(t) for t in terms]
-    assert probe_terms.load(texts[:2], tmp_path / "t.npz") is None
-    assert probe_terms.load(texts, tmp_path / "missing.npz") is None
+    assert probe_terms.load("d2", tmp_path / "t.npz") is None
+    assert probe_terms.load("d1", tmp_path / "missing.npz") is None
+
+
+def test_the_shipped_index_attaches_each_question_where_the_files_do() -> None:
+    # at run time the sections and sentences of the probes come from the shipped index, the files
+    # being checked by the hash of their bytes only: they must be what reading the files gives
+    docs = load_documents()
+    u, index = units(docs), load_index(docs)
+    assert index.probe_section.tolist() == list(u.probe_section)
+    assert index.probe_sentence.tolist() == list(u.probe_sentence)
+    assert len(index.negatives) == len(u.negatives)
+
+
+def test_building_the_knowledge_base_reads_no_shipped_question() -> None:
+    # parsing the 11,000 questions was a third of `ask`'s start-up: the vectors and the probe
+    # words are checked against the hash of the files' bytes instead
+    kb = KnowledgeBase(load_documents())
+    assert kb.dense.digest == digest(kb.units)
+    assert kb.probe_terms(0)
+    read = cast(Any, kb.units.questions_read)
+    assert read.cache_info().misses == 0
+    assert len(kb.units.probes) == len(kb.dense.probe_section)  # read when asked for, once
+    assert read.cache_info().misses == 1
+
+
+def test_the_question_files_digest_follows_their_bytes(tmp_path: Path) -> None:
+    package = Path(str(resources.files("knowledge")))
+    (tmp_path / "index").mkdir()
+    for name in (PROBES_FILE, NEGATIVES_FILE, ASKED_FILE):
+        shutil.copy(package / name, tmp_path / name)
+    assert shipped_questions_digest(tmp_path) == shipped_questions_digest()
+    with (tmp_path / ASKED_FILE).open("a", encoding="utf-8") as handle:
+        handle.write('{"q": "Autre question ?", "from": ["x.jsonl"]}\n')
+    edited = shipped_questions_digest(tmp_path)
+    assert edited != shipped_questions_digest()
+    (tmp_path / NEGATIVES_FILE).unlink()
+    assert shipped_questions_digest(tmp_path) not in (edited, shipped_questions_digest())
