@@ -205,7 +205,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         contact=contact,
         time=_has(text, TIME_CUES),
         time_value=_has(text, TIME_VALUE_CUES),
-        amount=_has(text, AMOUNT_CUES) and not _has(text, ("how much time",)),
+        amount=asks_amount(text),
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
         documents=named,
@@ -314,6 +314,31 @@ _TIME = re.compile(
 def gives_time(text: str) -> bool:
     """Whether ``text`` gives a delay, a time or a limit ("sous 24 heures", "de 9h00 à 17h00")."""
     return bool(_TIME.search(text))
+
+
+#: "fine" as the noun: after a determiner, a question word or an adjective ("what's the fine?", "what
+#: fine do we get?", "a customs fine", "penalty or fine"), or opening the message ("fine if late?");
+#: anywhere else it is the adjective ("one DA for both is fine, right?", "validated fine but still no
+#: BAE", "is that fine if…")
+_FINE = re.compile(
+    r"^ fine | (?:the|a|an|any|what|which|no|customs|heavy|big|possible|potential|administrative|or) fine "
+)
+#: "frais" as the noun (fees): after a determiner or before what they are for ("y a-t-il des frais ?",
+#: "les frais de magasinage", "frais annuels"); not the adjective ("produits frais", "Frais Export
+#: SARL", a company's name)
+_FEES = re.compile(
+    r" (?:les|des|ces|quels|quelles|aucuns?|vos|nos|leurs|mes|tes|sans|en) frais "
+    r"| frais (?:de|d|du|des|annuels?|supplementaires|eventuels|fixes) "
+)
+
+
+def asks_amount(text: str) -> bool:
+    """Whether the question (folded and padded with spaces, as :func:`read_intent` reads it) asks for
+    an amount of money: a price, a fee or a fine (:data:`knowledge.glossary.AMOUNT_CUES`), "fine"
+    and "frais" only where they are nouns."""
+    if _has(text, ("how much time",)):
+        return False
+    return _has(text, AMOUNT_CUES) or bool(_FINE.search(text)) or bool(_FEES.search(text))
 
 
 _AMOUNT = re.compile(r"\d\s*(?:€|euros?\b|eur\b)|€", re.IGNORECASE)

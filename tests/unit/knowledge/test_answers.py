@@ -333,6 +333,23 @@ def test_a_question_about_a_fee_the_fiches_never_name_is_declined(question: str)
     assert answer(question).abstained
 
 
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        ("One assistance request for both Delta G and Delta X Import is fine, right?", "etape-5"),
+        (
+            "Our declarations went through fine but no BAE for two hours, none under control: can we self-trigger?",
+            "etape-3",
+        ),
+    ],
+)
+def test_fine_the_adjective_does_not_make_a_question_ask_for_a_fine(question: str, section: str) -> None:
+    # "fine" read as a penalty made the engine decline outright: no section names an amount
+    result = answer(question)
+    assert not result.abstained
+    assert (result.sources[0].doc, result.sources[0].section) == ("fiche-1", section)
+
+
 def test_when_a_principle_and_its_scenario_are_close_both_answering_sentences_are_quoted() -> None:
     # fiche 9: the principle ("the provider tells customs through OLGA") and the scenario that
     # details it ("…and gives the full list of its clients") sit close; the operator reads both

@@ -104,6 +104,17 @@ def test_prodou_at_ne_reads_as_prodouane_but_e_mail_addresses_stay_whole() -> No
         ("what fine do we get if we are late?", True),
         ("How much time do we have to reintegrate?", False),
         ("Combien de temps pour réintégrer ?", False),
+        # "fine" and "frais" are amounts as nouns only
+        ("What's the fine if we reintegrate late?", True),
+        ("Fine if late?", True),
+        ("How can I contest a customs fine?", True),
+        ("Y a-t-il des frais pour adhérer à GAMMA ?", True),
+        ("Les frais de magasinage sont remboursés ?", True),
+        ("One assistance request for both Delta G and Delta X Import is fine, right?", False),
+        ("Declarations validated fine but no BAE for two hours: can we self-trigger?", False),
+        ("Is one DA for both Delta G and Delta X fine?", False),
+        ("Trois camions de Frais Export SARL bloqués pendant la coupure, on fait comment ?", False),
+        ("Des produits frais attendent au port, on dépose la déclaration papier où ?", False),
     ],
 )
 def test_a_question_asking_for_an_amount_of_money_is_read_as_such(question: str, amount: bool) -> None:
