@@ -267,12 +267,17 @@ class KnowledgeBase:
         return frozenset(self.covered_services() | named)
 
     def correct(self, word: str) -> str | None:
-        """The word a misspelt question word stands for ("declartion" → "déclaration"), or None.
+        """The word a misspelt question word stands for ("declartion" → "déclaration"), or the
+        fiches' accented spelling of a word typed without accents ("mainlevee" → "mainlevée": the
+        stemmer reads them apart), or None.
 
         A word of everyday French or English is not a misspelling, even one edit from a word of
         the fiches: "transit" is not "transmit", "spirits" not "esprits"; read as what it is, a
         topic the fiches may not cover.
         """
+        restored = self._speller.accented(word)
+        if restored is not None:  # not a misspelling: the fiches' word without its accents
+            return restored
         fixed = self._speller.correct(word)
         if fixed is not None and zipf(word, "fr") >= EVERYDAY:
             return None

@@ -37,7 +37,8 @@ class Speller:
     def __init__(self, corpus_words: Iterable[str], glossary: Iterable[str]) -> None:
         counts: Counter[str] = Counter()
         self._form: dict[str, str] = {}
-        for w in corpus_words:
+        corpus_words_seen = list(corpus_words)
+        for w in corpus_words_seen:
             key = fold(w)
             counts[key] += 1
             self._form.setdefault(key, w.lower())
@@ -46,6 +47,15 @@ class Speller:
             counts[key] += 0  # known, but the fiches' own words win a tie
             self._form.setdefault(key, w.lower())
         self._counts = counts
+        # The fiches' accented spellings, for a word typed without its accents ("mainlevee" is the
+        # fiches' "mainlevée", but the French stemmer reads the two as "mainleve" and "mainlev"):
+        # only where the fiches write the word one way, with accents
+        spellings: dict[str, set[str]] = {}
+        for w in corpus_words_seen:
+            spellings.setdefault(fold(w), set()).add(w.lower())
+        self._accented = {
+            k: next(iter(v)) for k, v in spellings.items() if len(v) == 1 and next(iter(v)) != k
+        }
         self._stop = STOP_FR | STOP_EN
         # The deletion index, as two flat arrays sorted by the deletion's hash: 20,000 deletions of
         # 2,500 words held as a dict of strings to tuples took 1.3 MB of the long-running process
@@ -66,6 +76,15 @@ class Speller:
     def knows(self, word: str) -> bool:
         key = fold(word)
         return key in self._counts or key in self._stop
+
+    def accented(self, word: str) -> str | None:
+        """The fiches' spelling of a word typed without the accents they give it ("mainlevee",
+        "reintegrees", "agrees" → "mainlevée", "réintégrées", "agréés"), or None: the word has
+        accents, or the fiches write it without any or in several ways."""
+        key = fold(word)
+        if word.lower() != key:
+            return None
+        return self._accented.get(key)
 
     def correct(self, word: str) -> str | None:
         key = fold(word)

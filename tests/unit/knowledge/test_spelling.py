@@ -81,3 +81,14 @@ def _fold(word: str) -> str:
     from knowledge.text import fold
 
     return fold(word)
+
+
+def test_a_word_typed_without_its_accents_is_read_as_the_fiches_spelling() -> None:
+    # the French stemmer reads "mainlevee" as "mainleve" and the fiches' "mainlevée" as "mainlev"
+    speller = Speller(["mainlevée", "réintégrées", "où", "ou", "délai", "delta"], [])
+    assert speller.accented("mainlevee") == "mainlevée"
+    assert speller.accented("REINTEGREES") == "réintégrées"
+    assert speller.accented("mainlevée") is None  # typed with its accents
+    assert speller.accented("ou") is None  # the fiches write it two ways
+    assert speller.accented("delta") is None  # the fiches write it without accents
+    assert speller.accented("bloquee") is None  # not a word of the fiches
