@@ -5,7 +5,9 @@ Operators type fast: "declartion", "procedur", "auto-declenchment", "reintegrer"
 the known words at one edit (a letter added, dropped, changed or two swapped: Damerau distance 1)
 through a deletion index (the SymSpell idea: a word and its one-letter deletions meet a known
 word's one-letter deletions), and read as the most frequent known word found. Short words (under
-five letters) are left alone: at that length one edit turns a word into another real word.
+five letters) are left alone: at that length one edit turns a word into another real word. A word
+of the fiches typed without its accents ("mainlevee") is given them back (:meth:`Speller.accented`):
+the French stemmer reads "mainlevee" and "mainlevée" as two stems.
 """
 
 from __future__ import annotations
@@ -37,8 +39,8 @@ class Speller:
     def __init__(self, corpus_words: Iterable[str], glossary: Iterable[str]) -> None:
         counts: Counter[str] = Counter()
         self._form: dict[str, str] = {}
-        corpus_words_seen = list(corpus_words)
-        for w in corpus_words_seen:
+        corpus = list(corpus_words)
+        for w in corpus:
             key = fold(w)
             counts[key] += 1
             self._form.setdefault(key, w.lower())
@@ -51,7 +53,7 @@ class Speller:
         # fiches' "mainlevée", but the French stemmer reads the two as "mainleve" and "mainlev"):
         # only where the fiches write the word one way, with accents
         spellings: dict[str, set[str]] = {}
-        for w in corpus_words_seen:
+        for w in corpus:
             spellings.setdefault(fold(w), set()).add(w.lower())
         self._accented = {
             k: next(iter(v)) for k, v in spellings.items() if len(v) == 1 and next(iter(v)) != k
