@@ -27,7 +27,7 @@ from knowledge import probe_terms
 from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
-from knowledge.embeddings import DenseIndex, load_index, units
+from knowledge.embeddings import DenseIndex, digest, load_index, units
 from knowledge.intents import Intent, contacts, definitions, event_periods, instructs
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
@@ -203,9 +203,8 @@ class KnowledgeBase:
         """The index terms of probe ``row``'s topic words (:mod:`knowledge.probe_terms`): shipped,
         read offline; a probe the shipped file does not hold is read on first use and kept."""
         if self._shipped_probe_terms is None:
-            self._shipped_probe_terms = probe_terms.load(
-                self.units.texts_digest
-            ) or probe_terms.ProbeTerms.of([])
+            shipped = probe_terms.load(digest(self.units))
+            self._shipped_probe_terms = shipped or probe_terms.ProbeTerms.of([])
         if row < len(self._shipped_probe_terms):
             return self._shipped_probe_terms[row]
         cached = self._probe_terms.get(row)

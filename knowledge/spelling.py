@@ -39,22 +39,20 @@ class Speller:
     def __init__(self, corpus_words: Iterable[str], glossary: Iterable[str]) -> None:
         counts: Counter[str] = Counter()
         self._form: dict[str, str] = {}
-        corpus = list(corpus_words)
-        for w in corpus:
+        # every spelling the fiches give each folded word: a word typed without its accents
+        # ("mainlevee") is given the fiches' accented spelling only where they write it one way
+        # (the French stemmer reads "mainlevee" and "mainlevée" as two stems)
+        spellings: dict[str, set[str]] = {}
+        for w in corpus_words:
             key = fold(w)
             counts[key] += 1
             self._form.setdefault(key, w.lower())
+            spellings.setdefault(key, set()).add(w.lower())
         for w in glossary:
             key = fold(w)
             counts[key] += 0  # known, but the fiches' own words win a tie
             self._form.setdefault(key, w.lower())
         self._counts = counts
-        # The fiches' accented spellings, for a word typed without its accents ("mainlevee" is the
-        # fiches' "mainlevée", but the French stemmer reads the two as "mainleve" and "mainlev"):
-        # only where the fiches write the word one way, with accents
-        spellings: dict[str, set[str]] = {}
-        for w in corpus:
-            spellings.setdefault(fold(w), set()).add(w.lower())
         self._accented = {
             k: next(iter(v)) for k, v in spellings.items() if len(v) == 1 and next(iter(v)) != k
         }
