@@ -82,6 +82,10 @@ DEV_FLOORS = {
     # ninth session, 0.945)
     "locked-awax.jsonl": 0.84,
     "locked-ay.jsonl": 0.84,
+    # az+ba+bb (measured on 0986280's start engine, 0.962, and on the final engine of 2026-12-02's
+    # tenth session, 0.962)
+    "locked-azba.jsonl": 0.84,
+    "locked-bb.jsonl": 0.84,
 }
 
 
