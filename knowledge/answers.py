@@ -195,6 +195,10 @@ def _measure(
         return declined(_other_service(lang, alert, services, sorted(covered, key=CANONICAL.index)))
     if not asked.query.topic:
         return declined(_abstain(lang, alert, 0.0))
+    if intent.boxes and not intent.boxes & kb.boxes:
+        # "case 8 du DAU en secours ?", "and box 47?": the fiches describe boxes 31 and 44 of the
+        # SAD and the GAMMA form's rubrics, and no sentence of theirs says what goes in another box
+        return declined(_abstain(lang, alert, 0.0))
     search_services = services
     if alerting and not services:
         # An alert is open and the question names no téléservice: it is about the one in alert,
@@ -347,7 +351,11 @@ class Reading:
             for g in previous.query.groups
             if not (services and set(fold(g.word).split()) <= service_words | {"import", "export"})
         )
-        intent = self.intent if self.intent != Intent() else previous.intent
+        # a fragment that asks nothing of its own asks what the previous question asked, but
+        # not about its boxes ("case 44 ?" then "et après un contrôle physique ?"); one that names
+        # only a box asks the previous question of that box ("et en case 31 ?")
+        bare = replace(self.intent, boxes=frozenset())
+        intent = self.intent if bare != Intent() else replace(previous.intent, boxes=self.intent.boxes)
         query = Query(self.query.lang, keep + own)
         return Reading(f"{previous.text} {self.text}", query, services or previous.services, intent)
 

@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from knowledge.intents import Intent, gives_amount, gives_contact, gives_time
+from knowledge.intents import Intent, boxes_named, gives_amount, gives_contact, gives_time
 from knowledge.ranking import Ranking, Signals
 from knowledge.search import KnowledgeBase
 from knowledge.text import Query
@@ -182,14 +182,16 @@ def value_missing(intent: Intent | None, body: str) -> float:
     """1 when the question asks for a value of a kind the section never gives: an amount of money
     (see :func:`amount_missing`), a phone number or an e-mail address, or a delay or a time
     ("combien de temps met le bureau ?", "valid how long?": near-domain questions the fiches do
-    not answer, asked of a section on the right subject). (The decline model reads its
-    complement, ``value_given``: every signal there counts for answering.)
+    not answer, asked of a section on the right subject), or a box of a form it does not describe
+    ("case 8 du DAU en secours ?", "and box 47?" of the section on boxes 31 and 44). (The decline
+    model reads its complement, ``value_given``: every signal there counts for answering.)
     """
     if intent is None:
         return 0.0
     asked_contact = intent.contact and not gives_contact(body)
     asked_time = intent.time_value and not gives_time(body)
-    return 1.0 if amount_missing(intent, body) or asked_contact or asked_time else 0.0
+    asked_box = bool(intent.boxes) and not intent.boxes & boxes_named(body)
+    return 1.0 if amount_missing(intent, body) or asked_contact or asked_time or asked_box else 0.0
 
 
 def probability(evidence: np.ndarray, weights: Weights) -> float:

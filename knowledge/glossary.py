@@ -617,6 +617,8 @@ CONTACT_CUES: tuple[str, ...] = (
 )
 # "numéro" / "number" asks for a phone number when it goes with a helpdesk name.
 NUMBER_CUES: tuple[str, ...] = ("numero", "num", "number", "no", "tel")
+# ...and a fax number when it goes with "fax" ("no" is left out: "fax or no?")
+FAX_NUMBER_CUES: tuple[str, ...] = ("numero", "num", "number", "numbers", "numeros")
 HELPDESK_CUES: tuple[str, ...] = ("sau", "cid", "helpdesk", "help desk", "support", "assistance", "hotline")
 DEFINITION_CUES: tuple[str, ...] = (
     "qu est ce que",

@@ -25,6 +25,7 @@ from knowledge.glossary import (
     CONTACT_CUES,
     DEFINITION_CUES,
     DURING_CUES,
+    FAX_NUMBER_CUES,
     FUTURE_CUES,
     HELPDESK_CUES,
     HOWTO_CUES,
@@ -106,6 +107,9 @@ class Intent:
     periods: frozenset[str] = frozenset()
     #: "la prochaine coupure", "the next planned outage": a later occurrence than any document dates
     future: bool = False
+    #: the boxes of a form the question asks about ("case 44", "box 31", "rubrique 3"): the answer
+    #: must be a section that names one of them
+    boxes: frozenset[str] = frozenset()
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
@@ -193,7 +197,13 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
 
 def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     text = _plain(question)
-    contact = _has(text, CONTACT_CUES) or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
+    # "le numéro du SAU", "the fax number of the office": a number that reaches someone ("par fax
+    # ça passe ?" asks how to send, not for a number)
+    contact = (
+        _has(text, CONTACT_CUES)
+        or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
+        or (_has(text, FAX_NUMBER_CUES) and _has(text, ("fax",)))
+    )
     roles = tuple(role for role, cues in ROLE_CUES.items() if _has(text, cues))
     named, dates = _named_documents(text, documents)
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
@@ -216,6 +226,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         phase=_phase(text),
         periods=periods(text),
         future=_asks_later(text),
+        boxes=boxes_asked(question),
     )
 
 
@@ -309,6 +320,27 @@ _TIME = re.compile(
     r"\bavant (?:la|le|l')|\bdès\b|\bsous \d|\bfin de (?:décade|mois)\b",
     re.IGNORECASE,
 )
+
+
+#: a box of a form named by its number: "case 44", "box 31", "cases 31 et 44", "rubrique n° 3",
+#: "boxes 8, 14 and 33" (not "in case 2 trucks…")
+_BOX = re.compile(
+    r"\b(?:(?<!\bin )cases?|box(?:es)?|rubriques?|cadres?)\s+(?:n\s*[o°]?\s*)?"
+    r"(\d{1,3}(?:\s*(?:[,/&+]|\bet\b|\band\b|\bou\b|\bor\b)\s*\d{1,3}\b)*)\b"
+)
+#: a numbered rubric of a form, opening its line ("3- Mode EDI", "4 – Dispense de signature")
+_RUBRIC = re.compile(r"^\s*(\d{1,2})\s*[-–]\s", re.MULTILINE)
+
+
+def boxes_asked(question: str) -> frozenset[str]:
+    """The numbers of the form boxes ``question`` names ("que mettre en case 44 ?" → {"44"})."""
+    return frozenset(n for m in _BOX.finditer(fold(question)) for n in re.findall(r"\d+", m.group(1)))
+
+
+def boxes_named(text: str) -> frozenset[str]:
+    """The form boxes ``text`` (a section) describes: those it names ("en case 31 du DAU E/S") and
+    the numbered rubrics of a form it reproduces ("3- Mode EDI")."""
+    return boxes_asked(text) | frozenset(m.group(1) for m in _RUBRIC.finditer(text))
 
 
 def gives_time(text: str) -> bool:

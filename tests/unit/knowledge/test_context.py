@@ -102,3 +102,16 @@ def test_a_fragment_is_also_measured_as_the_message_alone() -> None:
     in_context = float(found.dense_probe.max()) - found.negative
     alone = float(found.own_probe.max()) - found.own_negative
     assert alone < in_context
+
+
+def test_a_fragment_asks_the_previous_question_of_the_box_it_names() -> None:
+    first = "Qu'est-ce qu'on met en case 44 du DAU en procédure de secours ?"
+    prepared = prepare("et en case 31 ?", previous=first)
+    assert prepared.fragment and prepared.intent.boxes == {"31"}
+
+
+def test_a_fragment_naming_no_box_does_not_inherit_the_previous_box() -> None:
+    # "after a physical check" is asked of the reintegration, which names no box
+    first = "Case 44 du DAU en procédure de secours import, je mets quoi ?"
+    prepared = prepare("et à la réintégration après un contrôle physique ?", previous=first)
+    assert prepared.intent.boxes == frozenset()

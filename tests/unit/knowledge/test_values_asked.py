@@ -1,0 +1,95 @@
+"""What a question asks that a section must give: a box of a form, a fax number.
+
+The fiches describe two boxes of the SAD (31 and 44) and the GAMMA form's numbered rubrics; "que
+mettre en case 8 ?" is asked of the section on boxes 31 and 44 in its own words, and no sentence
+of the fiches says what goes in box 8. A fax number is a contact asked; "par fax ça passe ?" asks
+how to send.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.answers import consider
+from knowledge.decline import value_missing
+from knowledge.documents import load_documents
+from knowledge.intents import Intent, boxes_named, read_intent
+from knowledge.search import KnowledgeBase
+from tests.support.sections import section_index
+
+
+def _intent(question: str) -> Intent:
+    return read_intent(question, load_documents())
+
+
+@pytest.mark.parametrize(
+    ("question", "boxes"),
+    [
+        ("Que mettre en case 44 du DAU ?", {"44"}),
+        ("Cases 31 et 44 du DAU en secours import : qu'est-ce que je dois écrire ?", {"31", "44"}),
+        ("What goes in box 44? and box 33?", {"44", "33"}),
+        ("case n°8 du DAU en secours ?", {"8"}),
+        ("sur le formulaire d'adhésion, rubrique 3, il faut renseigner quoi ?", {"3"}),
+        ("In case 2 trucks are late, do we still lodge on paper?", set()),
+        ("En cas de panne, que faire ?", set()),
+    ],
+)
+def test_a_question_names_the_boxes_of_a_form_it_asks_about(question: str, boxes: set[str]) -> None:
+    assert _intent(question).boxes == boxes
+
+
+def test_the_sections_that_describe_boxes_name_them() -> None:
+    # fiche 4 describes the SAD's boxes 31 and 44, the GAMMA form its numbered rubrics
+    kb = KnowledgeBase.load()
+    named = {s.id: boxes_named(s.body) for _, s in kb.entries if boxes_named(s.body)}
+    assert named["etape-2-dau"] >= {"31", "44"}
+    assert named["iii-formulaire-edi"] >= {"3", "4"}
+
+
+@pytest.mark.parametrize(
+    ("question", "missing"),
+    [
+        ("case 8 du DAU en secours ?", 1.0),
+        ("Case 47 du DAU papier en secours : on calcule les droits nous-mêmes ?", 1.0),
+        ("Que mettre en case 44 du DAU en secours ?", 0.0),
+        ("Qu'est-ce qu'on met en case 31 et en case 47 ?", 0.0),  # one box it describes
+        ("Que mettre sur le DAU en secours ?", 0.0),
+    ],
+)
+def test_a_section_not_describing_the_box_asked_does_not_give_it(question: str, missing: float) -> None:
+    kb = KnowledgeBase.load()
+    body = kb.entries[section_index("fiche-4", "etape-2-dau")][1].body
+    assert value_missing(_intent(question), body) == missing
+
+
+@pytest.mark.parametrize(
+    ("question", "contact"),
+    [
+        ("num de fax du bureau pour déposer la décla secours ?", True),
+        ("What's the fax number of the Le Havre customs office?", True),
+        ("On peut envoyer la déclaration de secours par fax au bureau ?", False),
+        ("Fax ok for the fallback declaration or no?", False),
+    ],
+)
+def test_a_fax_number_is_a_contact_asked_sending_by_fax_is_not(question: str, contact: bool) -> None:
+    assert _intent(question).contact is contact
+
+
+@pytest.mark.parametrize(
+    ("question", "previous"),
+    [
+        ("case 8 du DAU en secours ?", None),
+        ("How do we fill box 8 (consignee) on the paper SAD during the fallback?", None),
+        ("and box 47?", "What goes in box 44 of the SAD in the import fallback?"),
+    ],
+)
+def test_a_box_no_fiche_describes_is_declined(question: str, previous: str | None) -> None:
+    result = consider(question, previous=previous).answer
+    assert result.abstained and result.confidence == 0.0
+
+
+def test_a_box_the_fiches_describe_is_answered() -> None:
+    result = consider("Que mettre en case 44 du DAU en procédure de secours ?").answer
+    assert not result.abstained and "50000" in result.text
+    result = consider("et en case 31 ?", previous="Que mettre en case 44 du DAU en secours ?").answer
+    assert not result.abstained and "Alerte CID" in result.text
