@@ -199,6 +199,10 @@ def _measure(
         # "case 8 du DAU en secours ?", "and box 47?": the fiches describe boxes 31 and 44 of the
         # SAD and the GAMMA form's rubrics, and no sentence of theirs says what goes in another box
         return declined(_abstain(lang, alert, 0.0))
+    if intent.fax and not kb.gives_fax:
+        # "num de fax du bureau ?": the fiches say a declaration may be sent "par fax" and give no
+        # office's number; the SAU's phone number is not what is asked
+        return declined(_abstain(lang, alert, 0.0))
     search_services = services
     if alerting and not services:
         # An alert is open and the question names no téléservice: it is about the one in alert,

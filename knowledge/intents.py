@@ -110,6 +110,8 @@ class Intent:
     #: the boxes of a form the question asks about ("case 44", "box 31", "rubrique 3"): the answer
     #: must be a section that names one of them
     boxes: frozenset[str] = frozenset()
+    #: "le numéro de fax du bureau": only a fax number answers
+    fax: bool = False
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
@@ -199,11 +201,8 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     text = _plain(question)
     # "le numéro du SAU", "the fax number of the office": a number that reaches someone ("par fax
     # ça passe ?" asks how to send, not for a number)
-    contact = (
-        _has(text, CONTACT_CUES)
-        or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES))
-        or (_has(text, FAX_NUMBER_CUES) and _has(text, ("fax",)))
-    )
+    fax = _has(text, FAX_NUMBER_CUES) and _has(text, ("fax",))
+    contact = _has(text, CONTACT_CUES) or (_has(text, NUMBER_CUES) and _has(text, HELPDESK_CUES)) or fax
     roles = tuple(role for role, cues in ROLE_CUES.items() if _has(text, cues))
     named, dates = _named_documents(text, documents)
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
@@ -227,6 +226,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         periods=periods(text),
         future=_asks_later(text),
         boxes=boxes_asked(question),
+        fax=fax,
     )
 
 
@@ -379,6 +379,14 @@ _AMOUNT = re.compile(r"\d\s*(?:€|euros?\b|eur\b)|€", re.IGNORECASE)
 def gives_amount(text: str) -> bool:
     """Whether ``text`` names an amount of money ("22 euros")."""
     return bool(_AMOUNT.search(text))
+
+
+_FAX = re.compile(r"\b(?:fax|télécopie)\b[^.\n]{0,40}?\d{2}(?:[\s.]?\d{2}){3,}", re.IGNORECASE)
+
+
+def gives_fax(text: str) -> bool:
+    """Whether ``text`` gives a fax number ("fax : 01 23 45 67 89"), not only the word."""
+    return bool(_FAX.search(text))
 
 
 def gives_contact(text: str) -> bool:

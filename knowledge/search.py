@@ -28,7 +28,7 @@ from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, digest, load_index, units
-from knowledge.intents import Intent, boxes_named, contacts, definitions, event_periods, instructs
+from knowledge.intents import Intent, boxes_named, contacts, definitions, event_periods, gives_fax, instructs
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, analyse_question, detect_lang, fold, words
@@ -128,6 +128,8 @@ class KnowledgeBase:
         #: the form boxes the fiches describe (the SAD's boxes 31 and 44, the GAMMA form's rubrics):
         #: "que mettre en case 8 ?" asks what no sentence of theirs says
         self.boxes = frozenset().union(*(boxes_named(s.body) for _, s in self.entries))
+        #: whether any section gives a fax number ("par fax" is how to send, not where)
+        self.gives_fax = any(gives_fax(s.body) for _, s in self.entries)
         #: per section, the index of its document's step or part (:attr:`Section.part`): the
         #: sections of one step ("Étape 4": the delay, the conditions, the BAE declarations…)
         #: are one subject split for precise quoting

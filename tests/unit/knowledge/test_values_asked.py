@@ -93,3 +93,15 @@ def test_a_box_the_fiches_describe_is_answered() -> None:
     assert not result.abstained and "50000" in result.text
     result = consider("et en case 31 ?", previous="Que mettre en case 44 du DAU en secours ?").answer
     assert not result.abstained and "Alerte CID" in result.text
+
+
+def test_a_fax_number_no_fiche_gives_is_declined_sending_by_fax_is_answered() -> None:
+    assert not KnowledgeBase.load().gives_fax  # the fiches say "par fax", never a number
+    asked = consider("num de fax du bureau pour déposer la décla secours ?").answer
+    assert asked.abstained and asked.confidence == 0.0
+    after = consider(
+        "is there a fax number?", previous="DA filed at 2am and the office is closed: who do I call?"
+    )
+    assert after.answer.abstained
+    how = consider("On peut envoyer la déclaration de secours par fax au bureau ?").answer
+    assert not how.abstained and "par fax" in how.text
