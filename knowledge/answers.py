@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.decline import amount_missing, probability
+from knowledge.decline import amount_missing, never_given, probability
 from knowledge.decline import features as decline_features
 from knowledge.documents import Document, Section, Source
 from knowledge.embeddings import embed_query
@@ -195,13 +195,7 @@ def _measure(
         return declined(_other_service(lang, alert, services, sorted(covered, key=CANONICAL.index)))
     if not asked.query.topic:
         return declined(_abstain(lang, alert, 0.0))
-    if intent.boxes and not intent.boxes & kb.boxes:
-        # "case 8 du DAU en secours ?", "and box 47?": the fiches describe boxes 31 and 44 of the
-        # SAD and the GAMMA form's rubrics, and no sentence of theirs says what goes in another box
-        return declined(_abstain(lang, alert, 0.0))
-    if intent.fax and not kb.gives_fax:
-        # "num de fax du bureau ?": the fiches say a declaration may be sent "par fax" and give no
-        # office's number; the SAU's phone number is not what is asked
+    if never_given(kb, intent):
         return declined(_abstain(lang, alert, 0.0))
     search_services = services
     if alerting and not services:

@@ -178,6 +178,16 @@ def amount_missing(intent: Intent | None, body: str) -> bool:
     return intent is not None and intent.amount and not gives_amount(body)
 
 
+def never_given(kb: KnowledgeBase, intent: Intent) -> bool:
+    """Whether the question asks only for a value no section gives, whichever is chosen: a box of a
+    form the fiches do not describe ("case 8 du DAU en secours ?", "and box 47?": they describe the
+    SAD's boxes 31 and 44 and the GAMMA form's rubrics) or a fax number ("num de fax du bureau ?":
+    they say a declaration may be sent "par fax", and the SAU's phone number is not what is asked).
+    The engine declines such a question before weighing any section."""
+    other_box = bool(intent.boxes) and not intent.boxes & kb.boxes
+    return other_box or (intent.fax and not kb.gives_fax)
+
+
 def value_missing(intent: Intent | None, body: str) -> float:
     """1 when the question asks for a value of a kind the section never gives: an amount of money
     (see :func:`amount_missing`), a phone number or an e-mail address, or a delay or a time
