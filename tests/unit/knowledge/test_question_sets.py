@@ -86,6 +86,10 @@ DEV_FLOORS = {
     # tenth session, 0.962)
     "locked-azba.jsonl": 0.84,
     "locked-bb.jsonl": 0.84,
+    # bc+bd+be (measured on 5ed9383's start engine, 0.936, and on the final engine of 2026-12-02's
+    # eleventh session, 0.938)
+    "locked-bcbd.jsonl": 0.84,
+    "locked-be.jsonl": 0.84,
 }
 
 
