@@ -781,8 +781,9 @@ DURING_CUES: tuple[str, ...] = (
 
 # "How long / until when / at what time": the answer is a sentence that gives a delay, a time or a
 # limit ("sous 24 heures", "de 9h00 à 17h00", "jusqu'à l'arrivée du moyen de transport").
-#: the question asks for an amount of money (a price, a fee, a fine): the fiches give one only for
-#: the EVN threshold (22 euros), so a section that names no amount cannot answer it. "Payer" is not
+#: the question asks for an amount of money (a price, a fee, a fine, a sanction, a compensation, a
+#: refund): the fiches give one only for the EVN threshold (22 euros), so a section that names no
+#: amount cannot answer it. "Payer" is not
 #: one: "how do we pay the duties during the fallback?" asks for a procedure, not an amount.
 #: "fine" and "frais" are read apart (:func:`knowledge.intents.asks_amount`): they are also
 #: everyday adjectives ("one DA for both is fine, right?", "produits frais")
@@ -815,6 +816,46 @@ AMOUNT_CUES: tuple[str, ...] = (
     "penalty",
     "penalties",
     "free of charge",
+    # a sanction, a compensation or a refund: what a failure costs someone (the fiches state none)
+    "sanction",
+    "sanctions",
+    "sanctionne",
+    "sanctionnes",
+    "sanctioned",
+    "indemniser",
+    "indemnise",
+    "indemnises",
+    "indemnisee",
+    "indemnisees",
+    "indemnisation",
+    "indemnisations",
+    "indemnite",
+    "indemnites",
+    "dedommager",
+    "dedommage",
+    "dedommages",
+    "dedommagement",
+    "dedommagements",
+    "compensation",
+    "compensations",
+    "compensate",
+    "compensated",
+    "rembourser",
+    "rembourse",
+    "rembourses",
+    "remboursement",
+    "remboursements",
+    "refund",
+    "refunds",
+    "refunded",
+    "reimburse",
+    "reimbursed",
+    "reimbursement",
+    "who pays",
+    "who will pay",
+    "qui paie",
+    "qui paye",
+    "qui va payer",
 )
 
 TIME_CUES: tuple[str, ...] = (

@@ -116,6 +116,13 @@ def test_prodou_at_ne_reads_as_prodouane_but_e_mail_addresses_stay_whole() -> No
         ("Is one DA for both Delta G and Delta X fine?", False),
         ("Trois camions de Frais Export SARL bloqués pendant la coupure, on fait comment ?", False),
         ("Des produits frais attendent au port, on dépose la déclaration papier où ?", False),
+        # a sanction, a compensation, a refund: what a failure costs someone, which no fiche states
+        ("et s'il ne le fait pas, c'est quoi la sanction ?", True),
+        ("La douane devrait nous indemniser pour ces pannes, non ?", True),
+        ("Can we claim compensation for the demurrage?", True),
+        ("who pays for the downtime?", True),
+        ("Comment obtenir le remboursement des droits payés deux fois ?", True),
+        ("Statut « paiement au comptant » sans BAE : on peut auto-déclencher ?", False),
     ],
 )
 def test_a_question_asking_for_an_amount_of_money_is_read_as_such(question: str, amount: bool) -> None:

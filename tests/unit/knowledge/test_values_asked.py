@@ -105,3 +105,23 @@ def test_a_fax_number_no_fiche_gives_is_declined_sending_by_fax_is_answered() ->
     assert after.answer.abstained
     how = consider("On peut envoyer la déclaration de secours par fax au bureau ?").answer
     assert not how.abstained and "par fax" in how.text
+
+
+@pytest.mark.parametrize(
+    ("question", "previous"),
+    [
+        (
+            "et s'il ne le fait pas, c'est quoi la sanction ?",
+            "Un prestataire ICS doit-il prévenir ses clients ?",
+        ),
+        ("Franchement, la douane devrait nous indemniser pour toutes ces pannes, non ?", None),
+        ("who pays for the downtime?", "What does the provider put in the OLGA request?"),
+    ],
+)
+def test_a_sanction_or_a_compensation_no_fiche_states_is_declined(
+    question: str, previous: str | None
+) -> None:
+    # what a failure costs someone is an amount the fiches never name: declined whatever section
+    # the question's words are near
+    result = consider(question, previous=previous).answer
+    assert result.abstained and result.confidence == 0.0
