@@ -36,7 +36,7 @@ from knowledge.quoting import relevance, scorer
 from knowledge.ranking import FEATURES, Ranking, Signals, rank, signals
 from knowledge.search import THIN_TOPIC, Hit, KnowledgeBase
 from knowledge.services import CANONICAL, find_services, order
-from knowledge.text import Query, analyse_fr, analyse_question, detect_lang, fold, words
+from knowledge.text import Query, TermGroup, analyse_fr, analyse_question, detect_lang, fold, words
 from knowledge.verdicts import asks_yes_no, verdict
 from knowledge.weights import Weights, shipped
 
@@ -468,8 +468,28 @@ def _about_the_object(kb: KnowledgeBase, query: Query, intent: Intent, ranking: 
         hit = Hit(kb.entries[i][0], kb.entries[i][1], float(ranking.scores[i]), i)
         inside = all(set(g.terms) & kb.section_terms[i] for g in groups)
         if inside and kb.heading_share(groups, hit) >= OBJECT_IN_HEADING:
+            if intent.become and not _tells_becoming(kb, i, groups):
+                continue
             return i
     return None
+
+
+_BECOMING = re.compile(r"\bdev(?:enir|ien[a-z]*|en[a-z]*)\b")
+
+
+def _tells_becoming(kb: KnowledgeBase, section: int, groups: Sequence[TermGroup]) -> bool:
+    """Whether a sentence of ``section`` says how one becomes X: a verb of becoming with X's words.
+
+    A section that names a status does not say how to acquire it: fiche 4's facility "for OEA-C /
+    OEA-F" operators is headed by the status, and "et comment on devient OEA ?" is a question no
+    fiche answers (on dev, cross-validated, such questions were answered wrongly at 0.68-0.92).
+    """
+    rows = np.flatnonzero(kb.sentence_section == section)
+    return any(
+        _BECOMING.search(fold(kb.units.sentence_text[j]))
+        and all(set(g.terms) & kb.sentence_terms[j] for g in groups)
+        for j in rows
+    )
 
 
 def _quoted_in(key: str) -> Callable[[str], bool]:

@@ -1017,6 +1017,19 @@ ACQUIRE_CUES: tuple[str, ...] = (
     "register for",
     "sign up for",
 )
+#: the verbs of becoming among them: "comment on devient OEA ?" asks how to acquire a status, which a
+#: section that only names the status (fiche 4's facility for OEA-C / OEA-F) does not say
+BECOME_CUES: tuple[str, ...] = (
+    "devenir",
+    "deviens",
+    "devient",
+    "devenons",
+    "devenez",
+    "deviennent",
+    "become",
+    "becomes",
+    "becoming",
+)
 # "pour devenir X", "to obtain X" ask the same without a how-to word ("les critères pour devenir OEA ?",
 # "et pour obtenir un numéro d'accises ?"): the verb must follow the purpose word at once
 PURPOSE_CUES: tuple[str, ...] = ("pour", "afin de", "to", "in order to")

@@ -20,6 +20,7 @@ from knowledge.glossary import (
     ACQUIRE_CUES,
     AFTER_CUES,
     AMOUNT_CUES,
+    BECOME_CUES,
     CALENDAR_WORDS,
     CHANGE_CUES,
     CONTACT_CUES,
@@ -101,6 +102,8 @@ class Intent:
     obtain: tuple[str, ...] = ()
     #: ...and every folded word after the verb ("compte en banque"): the fiches must know them all
     obtain_context: tuple[str, ...] = ()
+    #: what is to be obtained is a status to become ("comment on devient OEA ?")
+    become: bool = False
     #: the phase of the outage asked about: "after" (once the services are back) or "during"
     phase: str | None = None
     #: the months ("m8") and years ("2023") the question names: the period it is about
@@ -222,6 +225,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         cue_words=frozenset(used),
         obtain=obtain,
         obtain_context=context,
+        become=bool(obtain) and _has(text, BECOME_CUES),
         phase=_phase(text),
         periods=periods(text),
         future=_asks_later(text),

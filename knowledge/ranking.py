@@ -66,11 +66,24 @@ FEATURES: tuple[str, ...] = (
 DENSE_SCALE = 10.0  # cosines differ by hundredths: read them in tenths of a point
 
 
-def reciprocal_rank(values: np.ndarray) -> np.ndarray:
-    """1 for the highest value, 1/2 for the next… (ties in index order)."""
-    ranks = np.empty(len(values), dtype=np.float64)
-    ranks[np.argsort(-values, kind="stable")] = np.arange(1, len(values) + 1)
-    return 1.0 / ranks
+#: cosines closer than this are read as equal by the rank signals: the shipped questions' vectors
+#: are rounded to 8 bits, which moves a cosine by up to 0.0014 (:mod:`knowledge.quantized`)
+DENSE_TIE = 0.002
+
+
+def reciprocal_rank(values: np.ndarray, tie: float = 0.0) -> np.ndarray:
+    """1 for the highest value, 1/2 for the next…; values within ``tie`` of a higher one share its rank.
+
+    A rank turns the smallest difference into a whole step: two sections whose probes are as close
+    to the question to the ten-thousandth ("Le bureau doit-il autoriser l'auto-déclenchement ?":
+    fiche 1's reminders, which answer it, and its step 5, which does not) got 1 and 1/2 by whichever
+    rounding tipped them, a gap the fitted ranker weighs like that between a right and a wrong
+    section. Ties in index order gave equal values different ranks too.
+    """
+    order = np.sort(values)
+    # how many values are higher than each by more than ``tie``
+    higher = len(values) - np.searchsorted(order, values + tie, side="right")
+    return 1.0 / (1.0 + higher)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +195,10 @@ def signals(
             DENSE_SCALE * (dense_section - dense_section.max()),
             DENSE_SCALE * (dense_sentence - dense_sentence.max()),
             DENSE_SCALE * (dense_heading - dense_heading.max()),
-            reciprocal_rank(dense_section),
-            reciprocal_rank(dense_sentence),
+            reciprocal_rank(dense_section, DENSE_TIE),
+            reciprocal_rank(dense_sentence, DENSE_TIE),
             DENSE_SCALE * (probe_signal - probe_signal.max()),
-            reciprocal_rank(probe_signal) if len(probe_cosines) else np.zeros_like(lexical),
+            reciprocal_rank(probe_signal, DENSE_TIE) if len(probe_cosines) else np.zeros_like(lexical),
             kb.instructs if intent is not None and "alert-check" in intent.roles else np.zeros_like(lexical),
             coverage,
             kb.sentence_coverages(query),

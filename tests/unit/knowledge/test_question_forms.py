@@ -62,6 +62,27 @@ def test_how_to_obtain_is_read_in_its_everyday_forms(question: str, wanted: tupl
 
 
 @pytest.mark.parametrize(
+    ("question", "previous"),
+    [
+        ("et comment on devient OEA ?", "On est OEA-F, on peut passer par nos écritures pendant la panne ?"),
+        ("Comment devenir OEA-C ?", None),
+        ("How can we become AEO, to use the records facility in the next outage?", None),
+    ],
+)
+def test_how_to_become_what_a_section_only_names_is_declined(question: str, previous: str | None) -> None:
+    # fiche 4's facility is headed by the status ("facilité OEA-C / OEA-F"); no sentence of it, nor
+    # of any fiche, says how one becomes OEA or a certified provider
+    assert read_intent(question, load_documents()).become
+    result = consider(question, previous=previous).answer
+    assert result.abstained and result.confidence == 0.0
+
+
+def test_a_status_the_fiches_say_how_to_acquire_is_still_answered_by_obtaining_it() -> None:
+    # "créer" is no verb of becoming: the account's creation is a section of its own
+    assert not read_intent("Comment créer un compte Prodouane ?", load_documents()).become
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "Que deviennent mes déclarations anticipées quand le téléservice reprend ?",
