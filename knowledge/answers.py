@@ -483,6 +483,7 @@ def _tells_becoming(kb: KnowledgeBase, section: int, groups: Sequence[TermGroup]
     A section that names a status does not say how to acquire it: fiche 4's facility "for OEA-C /
     OEA-F" operators is headed by the status, and "et comment on devient OEA ?" is a question no
     fiche answers (on dev, cross-validated, such questions were answered wrongly at 0.68-0.92).
+    The fiches are in French: the verb is read in French, X's words through the glossary.
     """
     rows = np.flatnonzero(kb.sentence_section == section)
     return any(

@@ -783,8 +783,8 @@ DURING_CUES: tuple[str, ...] = (
 # limit ("sous 24 heures", "de 9h00 à 17h00", "jusqu'à l'arrivée du moyen de transport").
 #: the question asks for an amount of money (a price, a fee, a fine, a sanction, a compensation, a
 #: refund): the fiches give one only for the EVN threshold (22 euros), so a section that names no
-#: amount cannot answer it. "Payer" is not
-#: one: "how do we pay the duties during the fallback?" asks for a procedure, not an amount.
+#: amount cannot answer it. "Payer" is not one: "how do we pay the duties during the fallback?"
+#: asks for a procedure, not an amount.
 #: "fine" and "frais" are read apart (:func:`knowledge.intents.asks_amount`): they are also
 #: everyday adjectives ("one DA for both is fine, right?", "produits frais")
 AMOUNT_CUES: tuple[str, ...] = (

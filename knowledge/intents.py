@@ -225,12 +225,25 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         cue_words=frozenset(used),
         obtain=obtain,
         obtain_context=context,
-        become=bool(obtain) and _has(text, BECOME_CUES),
+        become=_becoming(text, obtain),
         phase=_phase(text),
         periods=periods(text),
         future=_asks_later(text),
         boxes=boxes_asked(question),
         fax=fax,
+    )
+
+
+def _becoming(text: str, obtain: Sequence[str]) -> bool:
+    """Whether what the question asks to obtain follows a verb of becoming closely ("comment on
+    devient OEA ?", "how can we become an AEO?"), not only somewhere in the question ("comment créer
+    un compte pour devenir utilisateur ?" asks for the account)."""
+    if not obtain:
+        return False
+    toks = text.split()
+    return any(
+        toks[i] == obtain[0] and any(t in BECOME_CUES for t in toks[max(0, i - 3) : i])
+        for i in range(len(toks))
     )
 
 

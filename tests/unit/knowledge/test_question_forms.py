@@ -78,8 +78,11 @@ def test_how_to_become_what_a_section_only_names_is_declined(question: str, prev
 
 
 def test_a_status_the_fiches_say_how_to_acquire_is_still_answered_by_obtaining_it() -> None:
-    # "créer" is no verb of becoming: the account's creation is a section of its own
+    # "créer" is no verb of becoming: the account's creation is a section of its own, also when
+    # becoming is what the account is for
     assert not read_intent("Comment créer un compte Prodouane ?", load_documents()).become
+    for_becoming = read_intent("comment créer un compte pour devenir utilisateur GAMMA ?", load_documents())
+    assert for_becoming.obtain == ("compte",) and not for_becoming.become
 
 
 @pytest.mark.parametrize(
