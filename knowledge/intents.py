@@ -165,8 +165,9 @@ MAX_OBJECT_WORDS = 3
 _CAUSATIVE = frozenset({"get"})  # "get X closed / fixed / approved" asks for something to be done
 
 
-def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """What a "how do I obtain / become / create / change X" question asks for: the words of X.
+def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """What a "how do I obtain / become / create / change X" question asks for: the words of X, all
+    the words after the verb, and the verb ("devient": X is a status to become).
 
     Only when the acquisition verb follows a how-to cue closely ("comment obtenir…", "how do I
     reset…") or a purpose word at once ("les critères pour devenir OEA"); X is the noun phrase
@@ -188,7 +189,7 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
                         continue
                     rest = toks[j + m :]
                     if cue in _CAUSATIVE and any(len(w) > 3 and w.endswith("ed") for w in rest[:5]):
-                        return (), ()  # "how do we get the request closed?": have it done, not obtain it
+                        return (), (), ""  # "how do we get the request closed?": have it done, not obtain it
                     out: list[str] = []
                     for w in rest:
                         if (not out and w in OBJECT_SKIP) or w in OBJECT_OF:
@@ -196,8 +197,8 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
                         if w in OBJECT_END or len(out) == MAX_OBJECT_WORDS:
                             break
                         out.append(w)
-                    return tuple(out), tuple(toks[j + m :])
-    return (), ()
+                    return tuple(out), tuple(toks[j + m :]), cue
+    return (), (), ""
 
 
 def read_intent(question: str, documents: Sequence[Document]) -> Intent:
@@ -210,7 +211,7 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     named, dates = _named_documents(text, documents)
     used = set().union(*(_used(text, ROLE_CUES[r]) for r in roles))
     # "comment obtenir le numéro du SAU ?" asks for the contact itself, not for a procedure
-    obtain, context = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
+    obtain, context, verb = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
     if contact and not obtain:  # "le numéro du SAU": "numéro" says what is wanted, not the topic
         used |= _used(text, (*CONTACT_CUES, *NUMBER_CUES))
     return Intent(
@@ -225,25 +226,14 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         cue_words=frozenset(used),
         obtain=obtain,
         obtain_context=context,
-        become=_becoming(text, obtain),
+        # the verb that introduced X: "comment créer un compte pour devenir utilisateur ?" asks
+        # for the account
+        become=verb in BECOME_CUES,
         phase=_phase(text),
         periods=periods(text),
         future=_asks_later(text),
         boxes=boxes_asked(question),
         fax=fax,
-    )
-
-
-def _becoming(text: str, obtain: Sequence[str]) -> bool:
-    """Whether what the question asks to obtain follows a verb of becoming closely ("comment on
-    devient OEA ?", "how can we become an AEO?"), not only somewhere in the question ("comment créer
-    un compte pour devenir utilisateur ?" asks for the account)."""
-    if not obtain:
-        return False
-    toks = text.split()
-    return any(
-        toks[i] == obtain[0] and any(t in BECOME_CUES for t in toks[max(0, i - 3) : i])
-        for i in range(len(toks))
     )
 
 
