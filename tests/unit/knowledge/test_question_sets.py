@@ -90,6 +90,10 @@ DEV_FLOORS = {
     # eleventh session, 0.938)
     "locked-bcbd.jsonl": 0.84,
     "locked-be.jsonl": 0.84,
+    # bf+bg+bh (measured on 957b6b9's start engine, 0.971, and on the final engine of 2026-12-02's
+    # twelfth session, 0.969)
+    "locked-bfbg.jsonl": 0.84,
+    "locked-bh.jsonl": 0.84,
 }
 
 
