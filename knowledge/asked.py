@@ -16,6 +16,16 @@ fragment ("Quels formulaires en secours Delta X import ? et pour l'export ?"): t
 engine embeds a message read in context (dev, cross-validated: cost 353 -> 317, wrong answers
 given 125 -> 101, against whole questions alone). The shared dev set is left out, its check must
 keep measuring questions the engine has not seen; locked sets are never read here.
+
+Not every question no document answers is shipped as one (:func:`teaches_negative`): the engine
+reads how close a question is to them as evidence that no section answers it, so a question
+that is near one of them in meaning is pulled toward declining. A whole question in several parts
+("En combien de temps réintégrer les déclarations de secours ? et si on dépasse, quelle amende ?")
+is out of scope when one part is, while its other part is a core question; a question a rule
+declines whatever its neighbours (a fine, a fax number, a box no fiche describes, a maximum
+number) is declined without it, and "what is the fine if we reintegrate late?" sat closer to
+"Combien de temps pour réintégrer les déclarations de secours ?" than any of its probes, which
+was declined at 0.45. A follow-up's exchange stays: the fragment is what no section answers.
 """
 
 from __future__ import annotations
@@ -27,10 +37,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from knowledge.decline import never_given
 from knowledge.documents import load_documents
 from knowledge.embeddings import units
 from knowledge.evaluation import is_followup, norm
+from knowledge.intents import read_intent
 from knowledge.probes import ASKED_FILE
+from knowledge.search import KnowledgeBase
 from knowledge.text import detect_lang
 
 #: the shared development set, measured by ``shared/checks/qa_eval.py``: never shipped
@@ -69,12 +82,25 @@ def rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
                     found.append({"doc": doc.id, "section": sec.id, "answer": said})
             if data.get("docs") and not found:
                 continue  # the phrase is in no section (a heading, a date line): nothing to tie it to
+            if not data.get("docs") and not is_followup(data) and not teaches_negative(question):
+                continue
             for where in found or [{}]:
                 key = (question, where.get("doc", ""), where.get("section", ""))
                 row = out.setdefault(key, {**where, "lang": lang, "q": question, "from": []})
                 if path.name not in row["from"]:
                     row["from"].append(path.name)
     return list(out.values())
+
+
+def teaches_negative(question: str) -> bool:
+    """Whether a whole question no document answers is shipped as one: not when it asks in several
+    parts (one of them may be answered) nor when a rule declines it anyway (see the module)."""
+    parts = [p for p in question.split("?") if len(p.strip()) > 3]
+    if len(parts) >= 2:
+        return False
+    kb = KnowledgeBase.load()
+    intent = read_intent(question, kb.documents)
+    return not (intent.amount or never_given(kb, intent))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

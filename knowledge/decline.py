@@ -182,10 +182,13 @@ def never_given(kb: KnowledgeBase, intent: Intent) -> bool:
     """Whether the question asks only for a value no section gives, whichever is chosen: a box of a
     form the fiches do not describe ("case 8 du DAU en secours ?", "and box 47?": they describe the
     SAD's boxes 31 and 44 and the GAMMA form's rubrics) or a fax number ("num de fax du bureau ?":
-    they say a declaration may be sent "par fax", and the SAU's phone number is not what is asked).
+    they say a declaration may be sent "par fax", and the SAU's phone number is not what is asked),
+    or a maximum or minimum number of things ("maximum number of parcels per fallback manifest?",
+    "combien de DA maximum par jour ?": no fiche states one; such questions were answered from the
+    section on their subject at 0.13-0.92).
     The engine declines such a question before weighing any section."""
     other_box = bool(intent.boxes) and not intent.boxes & kb.boxes
-    return other_box or (intent.fax and not kb.gives_fax)
+    return other_box or (intent.fax and not kb.gives_fax) or (intent.count_limit and not kb.gives_count_limit)
 
 
 def value_missing(intent: Intent | None, body: str) -> float:

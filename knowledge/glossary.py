@@ -615,6 +615,84 @@ CONTACT_CUES: tuple[str, ...] = (
     "author",
     "auteur",
 )
+# A limit on a count: "nombre maximum de colis par manifeste ?", "how many users at most?", "combien
+# de DAA max par jour ?". The fiches state no maximum or minimum number of anything (a delay, the
+# EVN's 22 euros, "reporter au maximum vos opérations"): :func:`knowledge.decline.never_given`.
+COUNT_CUES: tuple[str, ...] = ("nombre", "nombres", "nb", "number", "numbers", "combien", "how many")
+LIMIT_CUES: tuple[str, ...] = (
+    "maximum",
+    "max",
+    "maxi",
+    "maximal",
+    "maximale",
+    "maximaux",
+    "plafond",
+    "minimum",
+    "mini",
+    "minimal",
+    "minimale",
+    "at most",
+    "at least",
+    "au plus",
+    "au moins",
+    "limite",
+    "limit",
+    "limited",
+    "limite a",
+    "cap",
+    "capped",
+)
+# Of those, the words that only qualify a delay, an amount or a count asked for ("combien de temps au
+# maximum ?", "24 h at most?"): what is asked, not its topic (:meth:`knowledge.intents.Intent.demote`);
+# a section that gives the delay answers "au maximum" as well
+QUALIFIER_CUES: tuple[str, ...] = (
+    "maximum",
+    "max",
+    "maxi",
+    "maximal",
+    "maximale",
+    "minimum",
+    "mini",
+    "minimal",
+    "minimale",
+    "at most",
+    "at least",
+    "au plus",
+    "au moins",
+)
+# ...not a delay, which the fiches do give ("combien d'heures maximum pour réintégrer ?": 24 heures)
+COUNT_OF_TIME: tuple[str, ...] = (
+    "temps",
+    "heure",
+    "heures",
+    "h",
+    "jour",
+    "jours",
+    "semaine",
+    "semaines",
+    "mois",
+    "minute",
+    "minutes",
+    "delai",
+    "delais",
+    "duree",
+    "time",
+    "hour",
+    "hours",
+    "day",
+    "days",
+    "week",
+    "weeks",
+    "month",
+    "months",
+    "long",
+    "euro",
+    "euros",
+    "eur",
+    "valeur",
+    "value",
+    "date",
+)
 # "numéro" / "number" asks for a phone number when it goes with a helpdesk name.
 NUMBER_CUES: tuple[str, ...] = ("numero", "num", "number", "no", "tel")
 # ...and a fax number when it goes with "fax" ("no" is left out: "fax or no?")

@@ -24,18 +24,22 @@ from knowledge.glossary import (
     CALENDAR_WORDS,
     CHANGE_CUES,
     CONTACT_CUES,
+    COUNT_CUES,
+    COUNT_OF_TIME,
     DEFINITION_CUES,
     DURING_CUES,
     FAX_NUMBER_CUES,
     FUTURE_CUES,
     HELPDESK_CUES,
     HOWTO_CUES,
+    LIMIT_CUES,
     NUMBER_CUES,
     OBJECT_END,
     OBJECT_OF,
     OBJECT_SKIP,
     PURPOSE_CUES,
     PURPOSE_VERBS,
+    QUALIFIER_CUES,
     ROLE_CUES,
     TIME_CUES,
     TIME_VALUE_CUES,
@@ -115,6 +119,8 @@ class Intent:
     boxes: frozenset[str] = frozenset()
     #: "le numéro de fax du bureau": only a fax number answers
     fax: bool = False
+    #: "nombre maximum de colis par manifeste ?": a limit on a count, which only such a limit answers
+    count_limit: bool = False
 
     def demote(self, query: Query) -> Query:
         """The query with the words the role cues used up ("quels téléservices") as intent, not topic."""
@@ -214,9 +220,12 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     obtain, context, verb = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
     if contact and not obtain:  # "le numéro du SAU": "numéro" says what is wanted, not the topic
         used |= _used(text, (*CONTACT_CUES, *NUMBER_CUES))
+    time, count_limit = _has(text, TIME_CUES), asks_count_limit(text)
+    if time or count_limit or asks_amount(text):  # "combien de temps au maximum ?": how long, at most
+        used |= _used(text, QUALIFIER_CUES)
     return Intent(
         contact=contact,
-        time=_has(text, TIME_CUES),
+        time=time,
         time_value=_has(text, TIME_VALUE_CUES),
         amount=asks_amount(text),
         definition=_has(text, DEFINITION_CUES),
@@ -234,7 +243,24 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
         future=_asks_later(text),
         boxes=boxes_asked(question),
         fax=fax,
+        count_limit=count_limit,
     )
+
+
+def asks_count_limit(text: str) -> bool:
+    """Whether the question (folded words, padded) asks for a maximum or minimum number of things
+    ("maximum number of parcels per manifest?", "combien de DAA max par jour ?"), not a delay or a
+    value ("combien d'heures maximum ?", "valeur maximale ?")."""
+    if not _has(text, LIMIT_CUES):
+        return False
+    counted = [m.group(1) for m in _COUNTED.finditer(text)]
+    return any(word not in COUNT_OF_TIME for word in counted)
+
+
+#: what a count cue counts: "combien de DAA", "nombre d'utilisateurs", "how many users"
+_COUNTED = re.compile(
+    r" (?:" + "|".join(c.replace(" ", r"\s") for c in COUNT_CUES) + r")(?: de| d| des| of)? (\w+)"
+)
 
 
 def _phase(text: str) -> str | None:
@@ -389,6 +415,19 @@ def gives_amount(text: str) -> bool:
 
 
 _FAX = re.compile(r"\b(?:fax|télécopie)\b[^.\n]{0,40}?\d{2}(?:[\s.]?\d{2}){3,}", re.IGNORECASE)
+
+
+_COUNT_LIMIT = re.compile(
+    r"\b(?:au maximum|au plus|maximum|au minimum|minimum|au moins|dans la limite de|limitée?s? à|at most|"
+    r"up to|maximum of|at least|limited to)\s+(?:de\s+|d'|of\s+)?\d+",
+    re.IGNORECASE,
+)
+
+
+def gives_count_limit(text: str) -> bool:
+    """Whether ``text`` states a maximum or minimum number ("au maximum 3 déclarations"), not only
+    the word ("reporter au maximum vos opérations")."""
+    return bool(_COUNT_LIMIT.search(text))
 
 
 def gives_fax(text: str) -> bool:

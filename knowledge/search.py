@@ -28,7 +28,16 @@ from knowledge.bm25 import BM25
 from knowledge.commonness import zipf
 from knowledge.documents import Document, Section, load_documents
 from knowledge.embeddings import DenseIndex, digest, load_index, units
-from knowledge.intents import Intent, boxes_named, contacts, definitions, event_periods, gives_fax, instructs
+from knowledge.intents import (
+    Intent,
+    boxes_named,
+    contacts,
+    definitions,
+    event_periods,
+    gives_count_limit,
+    gives_fax,
+    instructs,
+)
 from knowledge.services import find_services
 from knowledge.spelling import Speller, glossary_words
 from knowledge.text import Query, TermGroup, analyse_fr, analyse_question, detect_lang, fold, words
@@ -130,6 +139,8 @@ class KnowledgeBase:
         self.boxes = frozenset().union(*(boxes_named(s.body) for _, s in self.entries))
         #: whether any section gives a fax number ("par fax" is how to send, not where)
         self.gives_fax = any(gives_fax(s.body) for _, s in self.entries)
+        #: whether any section states a maximum or minimum number of something (none does)
+        self.gives_count_limit = any(gives_count_limit(s.body) for _, s in self.entries)
         #: per section, the index of its document's step or part (:attr:`Section.part`): the
         #: sections of one step ("Étape 4": the delay, the conditions, the BAE declarations…)
         #: are one subject split for precise quoting

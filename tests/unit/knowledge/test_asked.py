@@ -63,6 +63,34 @@ def test_the_shared_dev_set_and_locked_sets_are_never_shipped(tmp_path: Path) ->
     )
 
 
+def test_a_question_in_several_parts_or_declined_by_a_rule_is_not_shipped_as_unanswered(
+    tmp_path: Path,
+) -> None:
+    # one part of "how long to reintegrate? and the fine if late?" is a core question: as a
+    # question no section answers it would pull that core question toward declining; a fine is
+    # declined by its rule without it. A follow-up's exchange stays: its fragment is what is out.
+    out = {"docs": [], "any": []}
+    rows = asked.rows(
+        [
+            _write(
+                tmp_path / "one.jsonl",
+                {"q": "En combien de temps réintégrer ? et si on dépasse, quelle amende ?", **out},
+                {"q": "Quelle est l'amende si on réintègre en retard ?", **out},
+                {"q": "Is there a maximum number of parcels per manifest?", **out},
+                {"q": "Quel est le taux de TVA ?", **out},
+                {"q1": "Quel délai pour réintégrer ?", "q2": "et l'amende ?", **out},
+            )
+        ]
+    )
+    assert [r["q"] for r in rows] == [
+        "Quel est le taux de TVA ?",
+        "Quel délai pour réintégrer ? et l'amende ?",
+    ]
+    # the operator's guesses are not parts of the question
+    assert asked.teaches_negative("C'est quoi le délai d'anticipation max ? 48h ? 72h ?")
+    assert asked.teaches_negative("Comment contester un contrôle physique ?")
+
+
 def test_the_shipped_questions_are_those_of_the_dev_sets() -> None:
     # regenerate with `python -m knowledge.asked` (then the embeddings, probe words, weights)
     shipped = [

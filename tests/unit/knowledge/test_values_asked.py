@@ -1,4 +1,4 @@
-"""What a question asks that a section must give: a box of a form, a fax number.
+"""What a question asks that a section must give: a box of a form, a fax number, a maximum number.
 
 The fiches describe two boxes of the SAD (31 and 44) and the GAMMA form's numbered rubrics; "que
 mettre en case 8 ?" is asked of the section on boxes 31 and 44 in its own words, and no sentence
@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answers import consider
+from knowledge.answers import consider, read
 from knowledge.decline import value_missing
 from knowledge.documents import load_documents
-from knowledge.intents import Intent, boxes_named, read_intent
+from knowledge.intents import Intent, boxes_named, gives_count_limit, read_intent
 from knowledge.search import KnowledgeBase
+from knowledge.text import detect_lang
 from tests.support.sections import section_index
 
 
@@ -125,3 +126,61 @@ def test_a_sanction_or_a_compensation_no_fiche_states_is_declined(
     # the question's words are near
     result = consider(question, previous=previous).answer
     assert result.abstained and result.confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "count_limit"),
+    [
+        ("What's the maximum number of parcels allowed on a single fallback manifest?", True),
+        ("combien de DAA secours max par jour ?", True),
+        ("Is there a limit on the number of users per excise number?", True),
+        ("Combien de demandes d'assistance au maximum par jour sur OLGA ?", True),
+        # a delay or a value, which the fiches do give
+        ("Combien de temps au maximum pour réintégrer ?", False),
+        ("how many hours at most do we have to reintegrate?", False),
+        ("valeur maximale d'un envoi de valeur négligeable ?", False),
+        ("Quel est le nombre de déclarations à réintégrer ?", False),  # a count, no limit
+    ],
+)
+def test_a_question_asking_for_a_maximum_number_is_told_from_a_delay(
+    question: str, count_limit: bool
+) -> None:
+    assert _intent(question).count_limit is count_limit
+
+
+def test_a_maximum_stated_is_a_number_not_the_word() -> None:
+    assert gives_count_limit("Vous pouvez déposer au maximum 3 déclarations.")
+    assert gives_count_limit("up to 20 users per account")
+    assert not gives_count_limit("Vous êtes invités à reporter au maximum vos opérations de dédouanement.")
+    assert not KnowledgeBase.load().gives_count_limit  # no fiche states a maximum number of anything
+
+
+@pytest.mark.parametrize(
+    ("question", "previous"),
+    [
+        ("Is there a maximum number of shipments per fallback manifest?", None),
+        ("nombre max de DAA par jour en secours ?", "GAMMA est en alerte rouge, on fait comment ?"),
+        ("and is there a maximum number of users?", "Which rights can be granted on the GAMMA form?"),
+    ],
+)
+def test_a_maximum_number_no_fiche_states_is_declined(question: str, previous: str | None) -> None:
+    result = consider(question, previous=previous).answer
+    assert result.abstained and result.confidence == 0.0
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Combien de temps au maximum pour réintégrer les déclarations de secours ?",
+        "How many hours at most do we have to reintegrate the fallback declarations?",
+    ],
+)
+def test_at_most_qualifies_the_delay_asked_and_is_not_a_topic_the_section_lacks(question: str) -> None:
+    # "au maximum" is how the delay is asked, not a subject: the reintegration section answers it
+    # (it was declined at 0.45: "maximum" weighed 0.42 of the topic and the section does not say it)
+    result = consider(question).answer
+    assert not result.abstained
+    assert result.sources[0].doc == "fiche-4" and "24 heures" in result.text
+    kb = KnowledgeBase.load()
+    topic = {g.word.lower() for g in read(kb, question, detect_lang(question)).query.topic}
+    assert not topic & {"maximum", "most"}
