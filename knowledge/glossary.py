@@ -619,30 +619,7 @@ CONTACT_CUES: tuple[str, ...] = (
 # de DAA max par jour ?". The fiches state no maximum or minimum number of anything (a delay, the
 # EVN's 22 euros, "reporter au maximum vos opérations"): :func:`knowledge.decline.never_given`.
 COUNT_CUES: tuple[str, ...] = ("nombre", "nombres", "nb", "number", "numbers", "combien", "how many")
-LIMIT_CUES: tuple[str, ...] = (
-    "maximum",
-    "max",
-    "maxi",
-    "maximal",
-    "maximale",
-    "maximaux",
-    "plafond",
-    "minimum",
-    "mini",
-    "minimal",
-    "minimale",
-    "at most",
-    "at least",
-    "au plus",
-    "au moins",
-    "limite",
-    "limit",
-    "limited",
-    "limite a",
-    "cap",
-    "capped",
-)
-# Of those, the words that only qualify a delay, an amount or a count asked for ("combien de temps au
+# The words that only qualify a delay, an amount or a count asked for ("combien de temps au
 # maximum ?", "24 h at most?"): what is asked, not its topic (:meth:`knowledge.intents.Intent.demote`);
 # a section that gives the delay answers "au maximum" as well
 QUALIFIER_CUES: tuple[str, ...] = (
@@ -660,7 +637,10 @@ QUALIFIER_CUES: tuple[str, ...] = (
     "au plus",
     "au moins",
 )
-# ...not a delay, which the fiches do give ("combien d'heures maximum pour réintégrer ?": 24 heures)
+# ...and with those, the words that make a count a limit asked for
+LIMIT_CUES: tuple[str, ...] = (*QUALIFIER_CUES, "maximaux", "plafond", "limite", "limit", "limited", "capped")
+# ...of something that is not a delay, which the fiches do give ("combien d'heures maximum pour
+# réintégrer ?": 24 heures), nor a value
 COUNT_OF_TIME: tuple[str, ...] = (
     "temps",
     "heure",

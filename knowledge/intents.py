@@ -220,14 +220,14 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     obtain, context, verb = _obtained(text, CHANGE_CUES if contact else (*ACQUIRE_CUES, *CHANGE_CUES))
     if contact and not obtain:  # "le numéro du SAU": "numéro" says what is wanted, not the topic
         used |= _used(text, (*CONTACT_CUES, *NUMBER_CUES))
-    time, count_limit = _has(text, TIME_CUES), asks_count_limit(text)
-    if time or count_limit or asks_amount(text):  # "combien de temps au maximum ?": how long, at most
+    time, amount, count_limit = _has(text, TIME_CUES), asks_amount(text), asks_count_limit(text)
+    if time or amount or count_limit:  # "combien de temps au maximum ?": how long, at most
         used |= _used(text, QUALIFIER_CUES)
     return Intent(
         contact=contact,
         time=time,
         time_value=_has(text, TIME_VALUE_CUES),
-        amount=asks_amount(text),
+        amount=amount,
         definition=_has(text, DEFINITION_CUES),
         roles=roles,
         documents=named,
@@ -247,6 +247,12 @@ def read_intent(question: str, documents: Sequence[Document]) -> Intent:
     )
 
 
+#: what a count cue counts: "combien de DAA", "nombre d'utilisateurs", "how many users"
+_COUNTED = re.compile(
+    r" (?:" + "|".join(c.replace(" ", r"\s") for c in COUNT_CUES) + r")(?: de| d| des| of)? (\w+)"
+)
+
+
 def asks_count_limit(text: str) -> bool:
     """Whether the question (folded words, padded) asks for a maximum or minimum number of things
     ("maximum number of parcels per manifest?", "combien de DAA max par jour ?"), not a delay or a
@@ -255,12 +261,6 @@ def asks_count_limit(text: str) -> bool:
         return False
     counted = [m.group(1) for m in _COUNTED.finditer(text)]
     return any(word not in COUNT_OF_TIME for word in counted)
-
-
-#: what a count cue counts: "combien de DAA", "nombre d'utilisateurs", "how many users"
-_COUNTED = re.compile(
-    r" (?:" + "|".join(c.replace(" ", r"\s") for c in COUNT_CUES) + r")(?: de| d| des| of)? (\w+)"
-)
 
 
 def _phase(text: str) -> str | None:
