@@ -22,8 +22,9 @@ reads how close a question is to them as evidence that no section answers it, so
 that is near one of them in meaning is pulled toward declining. A whole question in several parts
 ("En combien de temps réintégrer les déclarations de secours ? et si on dépasse, quelle amende ?")
 is out of scope when one part is, while its other part is a core question; a question a rule
-declines whatever its neighbours (a fine, a fax number, a box no fiche describes, a maximum
-number) is declined without it, and "what is the fine if we reintegrate late?" sat closer to
+declines is declined without it — a fax number, a box no fiche describes, a maximum number,
+whatever the section; an amount of money (a fine, a fee) unless the section chosen names one, and
+only the EVN's section does —, and "what is the fine if we reintegrate late?" sat closer to
 "Combien de temps pour réintégrer les déclarations de secours ?" than any of its probes, which
 was declined at 0.45. A follow-up's exchange stays: the fragment is what no section answers.
 """
@@ -94,7 +95,8 @@ def rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
 
 def teaches_negative(question: str) -> bool:
     """Whether a whole question no document answers is shipped as one: not when it asks in several
-    parts (one of them may be answered) nor when a rule declines it anyway (see the module)."""
+    parts (one of them may be answered) nor when a rule declines it (an amount of money: everywhere
+    but in the EVN's section; see the module)."""
     parts = [p for p in question.split("?") if len(p.strip()) > 3]
     if len(parts) >= 2:
         return False

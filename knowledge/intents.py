@@ -418,8 +418,8 @@ _FAX = re.compile(r"\b(?:fax|télécopie)\b[^.\n]{0,40}?\d{2}(?:[\s.]?\d{2}){3,}
 
 
 _COUNT_LIMIT = re.compile(
-    r"\b(?:au maximum|au plus|maximum|au minimum|minimum|au moins|dans la limite de|limitée?s? à|at most|"
-    r"up to|maximum of|at least|limited to)\s+(?:de\s+|d'|of\s+)?\d+",
+    r"\b(?:maximum|minimum|au plus|au moins|dans la limite de|limitée?s? à|at most|at least|up to|limited to)"
+    r"\s+(?:de\s+|d'|of\s+)?\d+",
     re.IGNORECASE,
 )
 
