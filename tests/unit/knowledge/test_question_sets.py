@@ -94,6 +94,10 @@ DEV_FLOORS = {
     # twelfth session, 0.969)
     "locked-bfbg.jsonl": 0.84,
     "locked-bh.jsonl": 0.84,
+    # bi+bj+bk (measured on 88df212's start engine, 0.957, and on the final engine of 2026-12-02's
+    # thirteenth session, 0.960)
+    "locked-bibj.jsonl": 0.84,
+    "locked-bk.jsonl": 0.84,
 }
 
 
