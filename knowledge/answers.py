@@ -354,6 +354,14 @@ class Reading:
         # only a box asks the previous question of that box ("et en case 31 ?")
         bare = replace(self.intent, boxes=frozenset())
         intent = self.intent if bare != Intent() else replace(previous.intent, boxes=self.intent.boxes)
+        # "how do I obtain X" is not asked again of a fragment that names something new ("Comment
+        # créer un compte Prodouane ?" then "et ensuite pour avoir accès à GAMMA ?", "who approves
+        # it?"): the answer need not be headed by X; "et pour GAMMA ?" still asks for X
+        before = {t for g in previous.query.groups for t in g.terms}
+        named = service_words | {w for s in self.services for w in fold(s).split()}
+        new_words = [g for g in self.query.topic if not set(g.terms) & before and fold(g.word) not in named]
+        if bare == Intent() and new_words:
+            intent = replace(intent, obtain=(), obtain_context=(), become=False)
         query = Query(self.query.lang, keep + own)
         return Reading(f"{previous.text} {self.text}", query, services or previous.services, intent)
 

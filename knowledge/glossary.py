@@ -1123,3 +1123,9 @@ OBJECT_END: frozenset[str] = _wordset(
     # an interrogative names nothing to obtain ("pour obtenir quoi ?")
     "quoi quel quelle quels quelles what"
 )
+#: words after which a "how do I obtain X" question says what X is for or when it is wanted, no
+#: longer what X is ("access to GAMMA for our bonded warehouse", "un numéro pour le camion parti à
+#: 15h02"): the fiches need not name those words for X to be something they tell how to obtain
+OBJECT_CONTEXT_END: frozenset[str] = _wordset(
+    "pour afin apres avant pendant lors si quand lorsque for so after before during when if while once"
+)

@@ -34,6 +34,7 @@ from knowledge.glossary import (
     HOWTO_CUES,
     LIMIT_CUES,
     NUMBER_CUES,
+    OBJECT_CONTEXT_END,
     OBJECT_END,
     OBJECT_OF,
     OBJECT_SKIP,
@@ -178,7 +179,8 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
     Only when the acquisition verb follows a how-to cue closely ("comment obtenir…", "how do I
     reset…") or a purpose word at once ("les critères pour devenir OEA"); X is the noun phrase
     after the verb, determiners skipped, up to a preposition ("un compte sur Prodouane" →
-    "compte"), at most three words; then all the words after the verb.
+    "compte"), at most three words; then the words after the verb up to what X is for or when it
+    is wanted ("access to GAMMA for our bonded warehouse" → "access to GAMMA").
     """
     toks = text.split()
     openings = [(how, 4, cues) for how in HOWTO_CUES]
@@ -203,7 +205,8 @@ def _obtained(text: str, cues: Sequence[str]) -> tuple[tuple[str, ...], tuple[st
                         if w in OBJECT_END or len(out) == MAX_OBJECT_WORDS:
                             break
                         out.append(w)
-                    return tuple(out), tuple(toks[j + m :]), cue
+                    said = next((k for k, w in enumerate(rest) if k and w in OBJECT_CONTEXT_END), len(rest))
+                    return tuple(out), tuple(rest[:said]), cue
     return (), (), ""
 
 

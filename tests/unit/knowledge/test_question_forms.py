@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.answers import answer, consider
+from knowledge.answers import answer, consider, prepare
 from knowledge.documents import load_documents
 from knowledge.intents import read_intent
 from knowledge.search import KnowledgeBase
@@ -168,3 +168,50 @@ def test_the_fiches_sentences_typed_without_accents_read_as_the_same_terms() -> 
         if [g.terms for g in typed.topic] != [g.terms for g in folded.topic]:
             differ.append(text)
     assert differ == []
+
+
+@pytest.mark.parametrize(
+    ("question", "context"),
+    [
+        # what X is for or when it is wanted is not X: the fiches need not name those words
+        (
+            "How do we get access to GAMMA for our bonded warehouse?",
+            ("access", "to", "gamma"),
+        ),
+        (
+            "Quelles infos saisir dans GPS pour obtenir un numéro pour le camion parti à 15h02 ?",
+            ("un", "numero"),
+        ),
+        ("comment obtenir un compte en banque ?", ("un", "compte", "en", "banque")),
+    ],
+)
+def test_the_thing_to_obtain_ends_where_its_purpose_begins(question: str, context: tuple[str, ...]) -> None:
+    assert read_intent(question, load_documents()).obtain_context == context
+
+
+def test_a_number_wanted_for_a_truck_is_still_the_gps_number() -> None:
+    result = answer("Quelles infos saisir dans GPS pour obtenir un numéro pour le camion parti à 15h02 ?")
+    assert not result.abstained and result.sources[0].section == "iv-3"
+
+
+@pytest.mark.parametrize(
+    ("previous", "fragment"),
+    [
+        ("Comment créer un compte Prodouane ?", "et ensuite pour avoir accès à GAMMA ?"),
+        ("Prodouane: how do I create a user account?", "and then to get GAMMA access?"),
+    ],
+)
+def test_a_fragment_naming_something_new_does_not_ask_to_obtain_the_previous_thing(
+    previous: str, fragment: str
+) -> None:
+    # the account was the previous question's object; the fragment asks about GAMMA's access,
+    # which no section headed by "compte" tells
+    prepared = prepare(fragment, previous=previous)
+    assert prepared.fragment and prepared.intent.obtain == ()
+    result = consider(fragment, previous=previous).answer
+    assert not result.abstained and result.sources[0].section == "iii-habilitation"
+
+
+def test_a_fragment_naming_only_a_service_still_asks_for_the_previous_thing() -> None:
+    prepared = prepare("et pour GAMMA ?", previous="Comment créer un compte Prodouane ?")
+    assert prepared.intent.obtain == ("compte", "prodouane")
