@@ -9,6 +9,7 @@ from knowledge.fitting import (
     Row,
     calibration,
     choose_threshold,
+    cost,
     fit_logistic,
     fit_ranker,
     fit_sentences,
@@ -77,3 +78,23 @@ def test_a_floor_no_threshold_reaches_still_bounds_the_threshold() -> None:
 def test_the_shipped_threshold_keeps_the_shared_dev_set_at_its_floor() -> None:
     weights = shipped()
     assert weights.threshold <= weights.report["highest_threshold_keeping_floors"]
+
+
+def test_the_threshold_sits_inside_a_flat_stretch_not_on_its_single_lowest_point() -> None:
+    # below 0.5 only wrong answers, above 0.8 only right ones; from 0.5 to 0.8 every three
+    # hundredths trade two right answers for one wrong one (a flat cost); one wrong answer more at
+    # 0.7925 makes 0.80 the single lowest point, which a new fit's few questions would move
+    probs, right = [], []
+    probs += [round(0.305 + 0.01 * k, 3) for k in range(20)]
+    right += [False] * 20
+    probs += [round(0.505 + 0.01 * k, 3) for k in range(30)]
+    right += [k % 3 != 2 for k in range(30)]
+    probs.append(0.7925)
+    right.append(False)
+    probs += [round(0.805 + 0.01 * k, 3) for k in range(15)]
+    right += [True] * 15
+    rows = [Row("f", np.zeros(1), ok, True) for ok in right]
+    values = np.array(probs)
+    grid = [round(0.05 + 0.01 * k, 2) for k in range(91)]
+    assert min(grid, key=lambda t: cost(rows, values, t)) == 0.8
+    assert 0.55 <= choose_threshold(rows, values) <= 0.75
