@@ -105,7 +105,8 @@ class Intent:
     cue_words: frozenset[str] = frozenset()  # folded words the role cues used up
     #: "comment obtenir un numéro EORI ?": the folded words of what is to be obtained ("numero eori")
     obtain: tuple[str, ...] = ()
-    #: ...and every folded word after the verb ("compte en banque"): the fiches must know them all
+    #: ...and the folded words after the verb up to what X is for ("compte en banque", not "pour
+    #: payer"): the fiches must know them all
     obtain_context: tuple[str, ...] = ()
     #: what is to be obtained is a status to become ("comment on devient OEA ?")
     become: bool = False

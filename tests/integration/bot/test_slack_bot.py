@@ -179,7 +179,7 @@ async def test_a_mention_is_answered_in_its_thread_with_buttons_that_continue_th
                 "user": "U0USER01",
                 "channel": "C0TEAM01",
                 "ts": "100.1",
-                "text": "<@U0BOT> puis-je auto-déclencher ?",
+                "text": "<@U0BOT> puis-je auto-déclencher la procédure de secours ?",
             }
         )
         == 200

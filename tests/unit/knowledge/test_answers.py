@@ -92,6 +92,17 @@ def test_may_i_self_trigger_is_answered_with_the_right_and_its_two_cases() -> No
     assert "est de droit" in result.text or "auto-déclenchée dans deux cas" in result.text
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limit (docs/ask.md, twentieth pass): since bi-bk moved to dev, the bare 'puis-je "
+    "auto-déclencher ?' (one topic word) is ranked to step 3, the right section, but declined: 0.706 "
+    "against 0.71 on the session-start fit, 0.54-0.58 against 0.67 after; with 'la procédure de secours' "
+    "it is answered at 0.92",
+)
+def test_the_bare_may_i_self_trigger_is_answered() -> None:
+    assert not answer("puis-je auto-déclencher ?").abstained
+
+
 def test_a_question_naming_gamma_is_answered_for_gamma() -> None:
     result = answer("GAMMA is down, can I self-trigger the fallback procedure?")
     assert result.sources[0].doc == "gamma"
